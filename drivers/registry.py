@@ -1,0 +1,66 @@
+"""Drivers by name, as configuration names them (``driver = "sim"``): one table, no if-chains."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from drivers.base import Device, DeviceKind
+from drivers.camera import OpenCvCamera, SimulatedCamera
+from drivers.escpos_layout import PrinterProfile
+from drivers.receipt_printer import EscposFilePrinter, SimulatedReceiptPrinter
+from drivers.sim_idcard import SimulatedIdCardReader
+
+Factory = Callable[[str, Mapping[str, Any], Path], Device]
+
+
+class ConfigError(ValueError):
+    """A device's configuration names an unknown driver or lacks a required option."""
+
+
+def _profile(options: Mapping[str, Any]) -> PrinterProfile:
+    return PrinterProfile(
+        columns=int(options.get("columns", 48)),
+        encoding=str(options.get("encoding", "gb18030")),
+        native_qr=bool(options.get("native_qr", True)),
+    )
+
+
+def _require(options: Mapping[str, Any], key: str, driver: str) -> Any:
+    if key not in options:
+        raise ConfigError(f"driver {driver!r} needs the option {key!r}")
+    return options[key]
+
+
+DRIVERS: dict[tuple[DeviceKind, str], Factory] = {
+    (DeviceKind.ID_CARD_READER, "sim"): lambda name, opts, data: SimulatedIdCardReader(
+        name, read_seconds=float(opts.get("read_seconds", 0.4))
+    ),
+    (DeviceKind.RECEIPT_PRINTER, "sim"): lambda name, opts, data: SimulatedReceiptPrinter(
+        name, Path(opts.get("out_dir", data / "printer")), _profile(opts)
+    ),
+    (DeviceKind.RECEIPT_PRINTER, "escpos-file"): lambda name, opts, data: EscposFilePrinter(
+        name, Path(_require(opts, "path", "escpos-file")), _profile(opts)
+    ),
+    (DeviceKind.CAMERA, "sim"): lambda name, opts, data: SimulatedCamera(
+        name, Path(opts.get("frames_dir", data / "sim-camera")), fps=float(opts.get("fps", 15))
+    ),
+    (DeviceKind.CAMERA, "opencv"): lambda name, opts, data: OpenCvCamera(
+        name, _require(opts, "source", "opencv"), fps=float(opts.get("fps", 15))
+    ),
+}
+
+
+def known_drivers(kind: DeviceKind) -> list[str]:
+    return sorted(driver for k, driver in DRIVERS if k is kind)
+
+
+def build(kind: DeviceKind, name: str, options: Mapping[str, Any], data_dir: Path) -> Device:
+    driver = str(options.get("driver", "sim"))
+    factory = DRIVERS.get((kind, driver))
+    if factory is None:
+        raise ConfigError(
+            f"unknown {kind.value} driver {driver!r}; known: {', '.join(known_drivers(kind))}"
+        )
+    return factory(name, options, data_dir)

@@ -1,0 +1,199 @@
+"""The ``kiosk`` command line (DESIGN.md's CLI contract).
+
+Exit codes: 0 ok, 1 failure, 2 usage. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kiosk import __version__
+from kiosk.settings import Settings, SettingsError, data_dir_of, load_settings
+
+
+class KioskError(Exception):
+    """A failure to report as one line and exit code 1."""
+
+
+CONFIG = click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML configuration file (default: built-in, simulated devices).",
+)  # fmt: skip
+DATA_DIR = click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path),
+    help="Where all state lives (env KIOSK_DATA_DIR; default: the user data directory).",
+)  # fmt: skip
+
+
+def _settings(config_file: Path | None, data_dir: Path | None) -> Settings:
+    return load_settings(config_file, data_dir)
+
+
+def _setup_logging(settings: Settings, verbose: bool) -> None:
+    from kiosk.logs import setup_logging
+
+    setup_logging(data_dir_of(settings) / "logs", verbose=verbose)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kiosk")
+def cli() -> None:
+    """Self-service terminal for community service centres."""
+
+
+@cli.command()
+@click.option("--simulate", is_flag=True, help="Use simulated devices whatever the configuration says.")
+@click.option("--windowed", is_flag=True, help="A normal window instead of full screen (development).")
+@CONFIG
+@DATA_DIR
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
+def run(simulate: bool, windowed: bool, config_file: Path | None, data_dir: Path | None, verbose: bool) -> None:
+    """Run the terminal (full screen; simulated devices when nothing is configured)."""
+    settings = _settings(config_file, data_dir)
+    _setup_logging(settings, verbose)
+    from kiosk.app import DisplayError
+    from kiosk.app import run as run_app
+
+    try:
+        code = run_app(settings, simulate=simulate or config_file is None, windowed=windowed)
+    except DisplayError as exc:
+        raise KioskError(str(exc)) from exc
+    if code:
+        raise SystemExit(code)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per device.")
+@click.option("--simulate", is_flag=True, help="Check the simulated devices instead.")
+@click.option("--wait", default=3.0, show_default=True, help="Seconds to let devices settle.")
+@CONFIG
+@DATA_DIR
+def devices(as_json: bool, simulate: bool, wait: float, config_file: Path | None, data_dir: Path | None) -> None:
+    """Open each configured device briefly and report its state."""
+    from drivers.base import DeviceState
+    from drivers.manager import DeviceManager
+    from drivers.registry import ConfigError
+
+    settings = _settings(config_file, data_dir)
+    if simulate:
+        settings = settings.simulated()
+    try:
+        manager = DeviceManager.from_config(settings.device_config(), data_dir_of(settings))
+    except ConfigError as exc:
+        raise KioskError(str(exc)) from exc
+    manager.start()
+    settled = {DeviceState.READY, DeviceState.FAULT, DeviceState.ABSENT, DeviceState.DEGRADED}
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and not all(
+        st.state in settled and st.state is not DeviceState.ABSENT or st.fault
+        for st in manager.statuses()
+    ):
+        time.sleep(0.05)
+    statuses = manager.statuses()
+    manager.stop()
+    rows: list[dict[str, Any]] = [
+        {
+            "name": st.name,
+            "kind": st.kind.value,
+            "driver": st.driver,
+            "state": st.state.value,
+            "fault": None if st.fault is None else {
+                "code": st.fault.code, "message_key": st.fault.message_key, "detail": st.fault.detail,
+            },
+        }  # fmt: skip
+        for st in statuses
+    ]
+    if as_json:
+        for r in rows:
+            click.echo(json.dumps(r, ensure_ascii=False))
+    else:
+        for r in rows:
+            fault = f"  ({r['fault']['code']}: {r['fault']['detail']})" if r["fault"] else ""
+            click.echo(f"{r['name']:<18} {r['driver']:<14} {r['state']}{fault}")
+
+
+@cli.group()
+def queue() -> None:
+    """The local outbox of recorded transactions."""
+
+
+@queue.command("status")
+@click.option("--json", "as_json", is_flag=True)
+@CONFIG
+@DATA_DIR
+def queue_status(as_json: bool, config_file: Path | None, data_dir: Path | None) -> None:
+    """How many transactions wait to be delivered, and since when."""
+    from offline.db import DatabaseError
+    from offline.outbox import OutboxStore
+
+    settings = _settings(config_file, data_dir)
+    path = data_dir_of(settings) / "kiosk.db"
+    if not path.exists():
+        status = {"total": 0, "by_state": {}, "oldest_pending_at": None}
+    else:
+        try:
+            store = OutboxStore(path)
+        except DatabaseError as exc:
+            raise KioskError(str(exc)) from exc
+        st = store.status()
+        store.close()
+        status = {"total": st.total, "by_state": st.by_state, "oldest_pending_at": st.oldest_pending_at}
+    if as_json:
+        click.echo(json.dumps({"database": str(path), **status}))
+    else:
+        click.echo(f"database: {path}")
+        click.echo(f"transactions: {status['total']}")
+        for state, n in dict(status["by_state"]).items():
+            click.echo(f"  {state:<13} {n}")
+        if status["oldest_pending_at"]:
+            click.echo(f"oldest waiting since: {status['oldest_pending_at']}")
+
+
+@cli.command()
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@CONFIG
+def gallery(out_dir: Path, config_file: Path | None) -> None:
+    """Render every screen in every language to PNG (offscreen), to preview a configuration."""
+    settings = _settings(config_file, None)
+    from kiosk.app import render_gallery
+
+    written = render_gallery(settings, out_dir)
+    click.echo(f"{len(written)} screens written to {out_dir}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="kiosk", standalone_mode=False)
+    except click.UsageError as exc:
+        hint = f" (see 'kiosk {exc.ctx.command_path.partition(' ')[2]} --help')".replace("  ", " ") if exc.ctx else ""
+        click.echo(f"kiosk: {exc.format_message()}{hint}", err=True)
+        return 2
+    except click.ClickException as exc:
+        click.echo(f"kiosk: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except click.Abort:
+        click.echo("kiosk: aborted", err=True)
+        return 1
+    except (KioskError, SettingsError) as exc:
+        click.echo(f"kiosk: {exc}", err=True)
+        return 1
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the promise: never a traceback on a technician's terminal
+        logging.getLogger("kiosk").exception("unexpected error")
+        click.echo(f"kiosk: unexpected error: {type(exc).__name__}: {exc}", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

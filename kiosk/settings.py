@@ -1,0 +1,138 @@
+"""The terminal's settings: defaults that run on simulated devices, a TOML file, the environment."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from drivers.base import DeviceKind
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used; the message names the file and the field."""
+
+
+class DeviceSettings(BaseModel):
+    """One device: the driver's name plus whatever options that driver takes."""
+
+    model_config = ConfigDict(extra="allow")
+    driver: str = "sim"
+
+    def options(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class Timeouts(BaseModel):
+    """Seconds each step of a visit may sit untouched before the visit ends."""
+
+    model_config = ConfigDict(extra="forbid")
+    identify: float = Field(90, ge=30)
+    catalogue: float = Field(120, ge=30)
+    choose: float = Field(120, ge=30)
+    confirm: float = Field(120, ge=30)
+    processing: float = Field(30, ge=5)
+    result: float = Field(90, ge=30)
+    rating: float = Field(60, ge=30)
+    problem: float = Field(60, ge=10)
+    goodbye: float = Field(8, ge=2)
+    # WCAG 2.2.1: warn, and give at least 20 s to ask for more time with one action.
+    warning: float = Field(20, ge=20)
+
+    @model_validator(mode="after")
+    def _warning_fits(self) -> Timeouts:
+        for name in ("identify", "catalogue", "choose", "confirm", "result", "rating"):
+            if getattr(self, name) <= self.warning:
+                raise ValueError(f"{name} ({getattr(self, name)} s) must exceed warning")
+        return self
+
+
+class CentralSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str | None = None
+    kiosk_id: str = "kiosk-dev-001"
+    token: str | None = None
+
+
+class CentreSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name_zh: str = "和平里社区服务中心"
+    name_en: str = "Hepingli Community Service Centre"
+
+
+def _default_devices() -> dict[str, DeviceSettings]:
+    return {kind.value: DeviceSettings() for kind in DeviceKind}
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    language: Literal["zh_CN", "en"] = "zh_CN"
+    data_dir: Path | None = None
+    centre: CentreSettings = CentreSettings()
+    central: CentralSettings = CentralSettings()
+    timeouts: Timeouts = Timeouts()
+    devices: dict[str, DeviceSettings] = Field(default_factory=_default_devices)
+    receipt_qr: str = "KIOSK-TICKET:{uuid}"  # what the receipt's QR code carries
+
+    @model_validator(mode="after")
+    def _known_devices(self) -> Settings:
+        known = {kind.value for kind in DeviceKind}
+        unknown = set(self.devices) - known
+        if unknown:
+            raise ValueError(f"unknown device section(s) {sorted(unknown)}; known: {sorted(known)}")
+        for kind in known:
+            self.devices.setdefault(kind, DeviceSettings())
+        return self
+
+    def device_config(self) -> dict[DeviceKind, dict[str, Any]]:
+        return {DeviceKind(name): dev.options() for name, dev in self.devices.items()}
+
+    def simulated(self) -> Settings:
+        """The same settings with every device replaced by its simulator."""
+        return self.model_copy(update={"devices": _default_devices()})
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("kiosk-terminal", appauthor=False))
+
+
+def load_settings(config_file: Path | None = None, data_dir: Path | None = None) -> Settings:
+    """Defaults, then *config_file* (TOML), then the environment, then *data_dir* from the CLI."""
+    raw: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            raw = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SettingsError(f"{config_file}: cannot read ({exc.strerror})") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{config_file}: not valid TOML ({exc})") from exc
+    central = raw.setdefault("central", {})
+    if not isinstance(central, dict):
+        raise SettingsError(f"{config_file}: [central] must be a table")
+    for env, key in (("KIOSK_CENTRAL_URL", "url"), ("KIOSK_ID", "kiosk_id"), ("KIOSK_TOKEN", "token")):
+        if os.environ.get(env):
+            central[key] = os.environ[env]
+    if os.environ.get("KIOSK_DATA_DIR"):
+        raw["data_dir"] = os.environ["KIOSK_DATA_DIR"]
+    if data_dir is not None:
+        raw["data_dir"] = str(data_dir)
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        source = str(config_file) if config_file else "settings"
+        raise SettingsError(f"{source}: {where}: {first['msg']}") from exc
+    if settings.data_dir is None:
+        settings = settings.model_copy(update={"data_dir": default_data_dir()})
+    return settings
+
+
+def data_dir_of(settings: Settings) -> Path:
+    assert settings.data_dir is not None, "load_settings always sets data_dir"
+    return settings.data_dir

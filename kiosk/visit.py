@@ -1,0 +1,167 @@
+"""The visit controller: carries out the session's effects on workers and feeds results back.
+
+It sits between the pure state machine and the world: device events come in from device threads,
+database and printer work goes out to workers, and every answer returns through *post* so the
+session is only ever touched from one thread (the UI thread in the app, the caller in tests).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from drivers.base import DeviceStatus
+from drivers.idcard_reader import CardEvent, CardEventKind
+from drivers.manager import DeviceManager
+from drivers.receipt_printer import PrinterError
+from kiosk import session as s
+from kiosk.receipts import queue_ticket_receipt
+from kiosk.settings import Settings
+from kiosk.workers import Post, Worker
+from offline.outbox import OutboxStore, Recorded
+
+log = logging.getLogger(__name__)
+
+ViewListener = Callable[[s.VisitView], None]
+
+
+class VisitController:
+    def __init__(
+        self,
+        session: s.VisitSession,
+        settings: Settings,
+        devices: DeviceManager,
+        db_path: Path,
+        post: Post,
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.devices = devices
+        self._post = post
+        self._listeners: list[ViewListener] = []
+        self._last_view: s.VisitView | None = None
+        self._store: OutboxStore | None = None
+        self.db = Worker("outbox", post)
+        self.printer_worker = Worker("printer", post)
+        # Opening the database is disk work: it runs first on the outbox worker, so every later
+        # record job (same thread, in order) finds the store ready.
+        self.db.run(lambda: self._open_store(db_path), on_error=self._store_failed)
+        reader = devices.id_card_reader
+        if reader is not None:
+            reader.add_card_listener(self._on_card_event)
+        devices.add_status_listener(self._on_device_status)
+
+    # -- wiring -------------------------------------------------------------------------------
+    def add_view_listener(self, listener: ViewListener) -> None:
+        self._listeners.append(listener)
+        listener(self.session.view())
+
+    def _open_store(self, path: Path) -> None:
+        self._store = OutboxStore(path)
+
+    def _store_failed(self, exc: BaseException) -> None:
+        log.error("outbox cannot be opened: %s", exc)
+
+    @property
+    def store(self) -> OutboxStore:
+        if self._store is None:
+            raise RuntimeError("the outbox is not open")
+        return self._store
+
+    # -- events in ----------------------------------------------------------------------------
+    def dispatch(self, event: s.Event) -> None:
+        """Feed one event to the session (UI thread only) and carry out its effects."""
+        for effect in self.session.handle(event):
+            self._execute(effect)
+        self._publish()
+
+    def tick(self) -> None:
+        for effect in self.session.tick():
+            self._execute(effect)
+        self._publish()
+
+    def _on_card_event(self, event: CardEvent) -> None:
+        # Reader thread: translate, then hop to the session's thread.
+        mapped: s.Event | None = None
+        if event.kind is CardEventKind.READING:
+            mapped = s.CardReading()
+        elif event.kind is CardEventKind.READ and event.card is not None:
+            mapped = s.CardRead(event.card)
+        elif event.kind is CardEventKind.FAILED:
+            mapped = s.CardFailed(event.fault.message_key if event.fault else "card.read_failed")
+        if mapped is not None:
+            self._post(lambda: self.dispatch(mapped))
+
+    def _on_device_status(self, status: DeviceStatus) -> None:
+        self._post(self._refresh_availability)
+
+    def _refresh_availability(self) -> None:
+        reasons = self.session.catalogue.unavailable(self.devices.statuses())
+        self.dispatch(s.ServicesUnavailable(reasons))
+
+    # -- effects out --------------------------------------------------------------------------
+    def _execute(self, effect: s.Effect) -> None:
+        if isinstance(effect, s.RecordTransaction):
+            self._record(effect)
+        elif isinstance(effect, s.PrintReceipt):
+            self._print(effect)
+        elif isinstance(effect, s.VisitEnded):
+            log.info("visit %d ended (%s); personal data dropped", effect.visit, effect.reason)
+
+    def _record(self, job: s.RecordTransaction) -> None:
+        def work() -> Recorded:
+            return self.store.record(
+                job.service, dict(job.payload), counter=job.counter,
+                counter_field="ticket", counter_format=job.counter_format,
+            )  # fmt: skip
+
+        def done(rec: Recorded) -> None:
+            log.info("recorded %s seq=%d uuid=%s", rec.service, rec.seq, rec.uuid)
+            if job.counter is not None:
+                ticket = str(rec.payload.get("ticket", ""))
+                self.dispatch(s.Recorded(job.visit, rec.uuid, ticket, rec.created_at))
+
+        def failed(exc: BaseException) -> None:
+            log.error("recording %s failed: %s", job.service, exc)
+            if job.counter is not None:
+                self.dispatch(s.RecordFailed(job.visit, str(exc)))
+
+        self.db.run(work, done, failed)
+
+    def _print(self, job: s.PrintReceipt) -> None:
+        printer = self.devices.receipt_printer
+        if printer is None:
+            self.dispatch(s.ReceiptDone(job.visit, False, "device.printer_unavailable"))
+            return
+        receipt = queue_ticket_receipt(job, self.settings)
+
+        def failed(exc: BaseException) -> None:
+            key = exc.message_key if isinstance(exc, PrinterError) else "device.printer_unavailable"
+            self.dispatch(s.ReceiptDone(job.visit, False, key))
+
+        self.printer_worker.run(
+            lambda: printer.print_receipt(receipt),
+            lambda _: self.dispatch(s.ReceiptDone(job.visit, True)),
+            failed,
+        )
+
+    def _publish(self) -> None:
+        view = self.session.view()
+        if view == self._last_view:
+            return
+        self._last_view = view
+        for listener in list(self._listeners):
+            listener(view)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self.devices.start()
+        self._post(self._refresh_availability)
+
+    def shutdown(self) -> None:
+        self.devices.stop()
+        self.printer_worker.shutdown()
+        self.db.shutdown()  # waits for queued commits: nothing recorded is abandoned
+        if self._store is not None:
+            self._store.close()

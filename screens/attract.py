@@ -1,0 +1,35 @@
+"""The attract screen: what a passer-by sees; one touch (or a card on the reader) starts a visit."""
+
+from __future__ import annotations
+
+from kiosk.session import Start, VisitView
+from kiosk.texts import Texts
+from screens.base import Dispatch, Screen, centered
+from screens.widgets import CardIcon, button, label
+
+
+class AttractScreen(Screen):
+    def __init__(self, dispatch: Dispatch) -> None:
+        super().__init__(dispatch)
+        self.title = label("title", "attractTitle")
+        self.subtitle = label("main", "attractSubtitle")
+        self.start = button("startButton", lambda: self.dispatch(Start()), "primary")
+        self.start.setMinimumWidth(520)
+        self.offline = label("body", "attractOffline")
+        self.column.addStretch(2)
+        self.column.addWidget(self.title)
+        self.column.addWidget(self.subtitle)
+        centered(self.column, CardIcon())
+        centered(self.column, self.start)
+        self.column.addStretch(1)
+        self.column.addWidget(self.offline)
+
+    def mousePressEvent(self, event: object) -> None:
+        # "Touch the screen to start": anywhere counts, not only the button.
+        self.dispatch(Start())
+
+    def render(self, view: VisitView, t: Texts) -> None:
+        self.title.setText(t("attract.title"))
+        self.subtitle.setText(t("attract.subtitle"))
+        self.start.setText(t("attract.start"))
+        self.offline.setText(t("attract.offline_ok"))

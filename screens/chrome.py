@@ -1,0 +1,101 @@
+"""What frames every screen: the header (centre, clock, language), the footer (back, finish) and
+the timeout warning with its one-tap "more time"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
+
+from kiosk.session import Back, Cancel, Extend, SetLanguage, State, VisitView
+from kiosk.settings import CentreSettings
+from kiosk.texts import Texts
+from screens.base import Dispatch
+from screens.widgets import button, label
+
+_BACK_STATES = {State.IDENTIFY, State.CHOOSE, State.CONFIRM}
+_EXIT_STATES = {State.IDENTIFY, State.CATALOGUE, State.CHOOSE, State.CONFIRM, State.RESULT, State.RATING}
+
+
+class Header(QFrame):
+    def __init__(self, dispatch: Dispatch, centre: CentreSettings) -> None:
+        super().__init__()
+        self.setObjectName("Header")
+        self.setFixedHeight(112)
+        self.centre = centre
+        self._language = "zh_CN"
+        self.title = label("", "HeaderTitle", wrap=False, align=Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.clock = QLabel()
+        self.clock.setObjectName("Clock")
+        self.language = button("languageButton", self._toggle_language, "quiet")
+        self._dispatch = dispatch
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(48, 8, 32, 8)
+        layout.addWidget(self.title, 1)
+        layout.addWidget(self.clock)
+        layout.addSpacing(40)
+        layout.addWidget(self.language)
+        timer = QTimer(self)
+        timer.timeout.connect(self._update_clock)
+        timer.start(1000)
+        self._update_clock()
+
+    def _toggle_language(self) -> None:
+        self._dispatch(SetLanguage("en" if self._language == "zh_CN" else "zh_CN"))
+
+    def _update_clock(self) -> None:
+        self.clock.setText(datetime.now().strftime("%Y-%m-%d  %H:%M"))
+
+    def render(self, view: VisitView, t: Texts) -> None:
+        self._language = view.language
+        self.title.setText(self.centre.name_zh if view.language == "zh_CN" else self.centre.name_en)
+        self.language.setText(t("language.switch"))
+
+
+class Footer(QWidget):
+    def __init__(self, dispatch: Dispatch) -> None:
+        super().__init__()
+        self.setFixedHeight(156)
+        self.back = button("backButton", lambda: dispatch(Back()))
+        self.exit = button("exitButton", lambda: dispatch(Cancel()))
+        self.back.setMinimumWidth(360)
+        self.exit.setMinimumWidth(360)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(120, 8, 120, 16)
+        layout.addWidget(self.back)
+        layout.addStretch(1)
+        layout.addWidget(self.exit)
+
+    def render(self, view: VisitView, t: Texts) -> None:
+        self.back.setText(t("common.back"))
+        self.exit.setText(t("common.exit"))
+        # Keep the space even when hidden, so buttons never jump under a resident's finger.
+        for btn, states in ((self.back, _BACK_STATES), (self.exit, _EXIT_STATES)):
+            policy = btn.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            btn.setSizePolicy(policy)
+            btn.setVisible(view.state in states)
+
+
+class TimeoutBanner(QFrame):
+    def __init__(self, dispatch: Dispatch) -> None:
+        super().__init__()
+        self.setObjectName("TimeoutBanner")
+        self.setFixedHeight(156)  # takes the footer's place, so nothing else moves
+        self.message = label("", "timeoutMessage")
+        self.more = button("moreTimeButton", lambda: dispatch(Extend()), "primary")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(120, 8, 120, 16)
+        layout.addWidget(self.message, 1)
+        layout.addSpacing(30)
+        layout.addWidget(self.more)
+        self.hide()
+
+    def render(self, view: VisitView, t: Texts) -> None:
+        if view.warning_seconds is None:
+            self.hide()
+            return
+        self.message.setText(t("timeout.warning", seconds=view.warning_seconds))
+        self.more.setText(t("common.more_time"))
+        self.show()

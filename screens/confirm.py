@@ -1,0 +1,30 @@
+"""Confirming before anything is recorded: one sentence, one big button."""
+
+from __future__ import annotations
+
+from kiosk.session import Confirm, VisitView
+from kiosk.texts import Texts
+from screens.base import Dispatch, Screen, centered
+from screens.widgets import button, label
+
+
+class ConfirmScreen(Screen):
+    def __init__(self, dispatch: Dispatch) -> None:
+        super().__init__(dispatch)
+        self.title = label("title", "confirmTitle")
+        self.body = label("main", "confirmBody")
+        self.ok = button("confirmButton", lambda: self.dispatch(Confirm()), "primary")
+        self.ok.setMinimumWidth(560)
+        self.column.addStretch(1)
+        self.column.addWidget(self.title)
+        self.column.addSpacing(20)
+        self.column.addWidget(self.body)
+        self.column.addSpacing(60)
+        centered(self.column, self.ok)
+        self.column.addStretch(2)
+
+    def render(self, view: VisitView, t: Texts) -> None:
+        self.title.setText(t("confirm.title"))
+        option = t(f"option.{view.option}") if view.option else t(f"service.{view.service}.name")
+        self.body.setText(t("confirm.body", option=option))
+        self.ok.setText(t("confirm.ok"))

@@ -1,0 +1,25 @@
+"""Goodbye: the resident's details are already gone; remind them to take their things."""
+
+from __future__ import annotations
+
+from kiosk.session import VisitView
+from kiosk.texts import Texts
+from screens.base import Dispatch, Screen, centered
+from screens.widgets import CheckMark, label
+
+
+class GoodbyeScreen(Screen):
+    def __init__(self, dispatch: Dispatch) -> None:
+        super().__init__(dispatch)
+        self.title = label("title", "goodbyeTitle")
+        self.body = label("main", "goodbyeBody")
+        self.column.addStretch(1)
+        centered(self.column, CheckMark(140))
+        self.column.addSpacing(20)
+        self.column.addWidget(self.title)
+        self.column.addWidget(self.body)
+        self.column.addStretch(1)
+
+    def render(self, view: VisitView, t: Texts) -> None:
+        self.title.setText(t("goodbye.title"))
+        self.body.setText(t(f"goodbye.{view.end_reason or 'finished'}"))

@@ -1,0 +1,34 @@
+"""Asking for the ID card: a picture of what to do, and calm word of what is happening."""
+
+from __future__ import annotations
+
+from kiosk.session import VisitView
+from kiosk.texts import Texts
+from screens.base import Dispatch, Screen, centered
+from screens.widgets import CardIcon, Spinner, label
+
+
+class IdentifyScreen(Screen):
+    def __init__(self, dispatch: Dispatch) -> None:
+        super().__init__(dispatch)
+        self.title = label("title", "identifyTitle")
+        self.hint = label("main", "identifyHint")
+        self.spinner = Spinner(110)
+        self.status = label("main", "identifyStatus")
+        self.notice = label("notice", "identifyNotice", wrap=False)
+        self.column.addStretch(1)
+        self.column.addWidget(self.title)
+        self.column.addWidget(self.hint)
+        centered(self.column, CardIcon())
+        centered(self.column, self.spinner)
+        self.column.addWidget(self.status)
+        centered(self.column, self.notice)
+        self.column.addStretch(2)
+
+    def render(self, view: VisitView, t: Texts) -> None:
+        self.title.setText(t("identify.title"))
+        self.hint.setText(t("identify.hint"))
+        self.spinner.setVisible(view.reading_card)
+        self.status.setText(t("identify.reading") if view.reading_card else "")
+        self.notice.setVisible(bool(view.notice_key))
+        self.notice.setText(t(view.notice_key) if view.notice_key else "")

@@ -1,0 +1,54 @@
+"""The simulator's controls (``kiosk run --simulate``): present a card, pull a device, and so on.
+
+Technician-facing and only in simulation: bilingual in one line, dark, and floating over the header
+so the resident's layout underneath is exactly what a real terminal shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QWidget
+
+from drivers.manager import DeviceManager
+from drivers.receipt_printer import SimulatedReceiptPrinter
+from drivers.sim_idcard import SimulatedIdCardReader
+
+
+class SimulatorPanel(QFrame):
+    def __init__(self, devices: DeviceManager, window: QWidget) -> None:
+        super().__init__(window)
+        self.setObjectName("SimPanel")
+        grid = QGridLayout(self)
+        grid.setContentsMargins(12, 4, 12, 4)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(2)
+        title = QLabel("模拟器 Simulator")
+        grid.addWidget(title, 0, 0, 1, 4)
+        self.buttons: list[QPushButton] = []
+        reader = devices.id_card_reader
+        printer = devices.receipt_printer
+        if isinstance(reader, SimulatedIdCardReader):
+            self._add(grid, "simPresentCard", "放置身份证 Card [F2]", reader.present)
+            self._add(grid, "simRemoveCard", "取走 Remove [F3]", reader.remove)
+            self._add(grid, "simReadFault", "读卡失败 Fail read", lambda: reader.inject("read_failed"))
+            QShortcut(QKeySequence("F2"), window, reader.present)
+            QShortcut(QKeySequence("F3"), window, reader.remove)
+        if isinstance(printer, SimulatedReceiptPrinter):
+            paper = self._add(grid, "simPaperOut", "缺纸 Paper out", None)
+            paper.setCheckable(True)
+            paper.toggled.connect(lambda on: printer.inject("paper_out", on))
+            paper.setToolTip(f"Receipts are written to {printer.out_dir}")
+            title.setToolTip(f"Receipts: {printer.out_dir}")
+
+    def _add(
+        self, grid: QGridLayout, name: str, text: str, action: Callable[[], None] | None
+    ) -> QPushButton:
+        btn = QPushButton(text)
+        btn.setObjectName(name)
+        if action is not None:
+            btn.clicked.connect(lambda: action())
+        grid.addWidget(btn, 1, len(self.buttons))
+        self.buttons.append(btn)
+        return btn
