@@ -60,7 +60,7 @@ StatusListener = Callable[[DeviceStatus], None]
 
 
 class Device:
-    """Base for drivers: holds the state and tells listeners (from whatever thread) when it moves."""
+    """Base for drivers: holds the state and tells listeners (on any thread) when it changes."""
 
     kind: DeviceKind
     driver: str = "unknown"

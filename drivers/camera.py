@@ -58,6 +58,8 @@ class OpenCvCamera(Device):
     def _open(self) -> Any:
         import cv2
 
+        # An image sequence ends with a "cannot read" warning on every loop; it is expected.
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
         src = self.source
         if isinstance(src, str) and "%" in src:
             return cv2.VideoCapture(src, cv2.CAP_IMAGES)
@@ -74,7 +76,9 @@ class OpenCvCamera(Device):
                 failures += 1
                 self._set_state(
                     DeviceState.ABSENT,
-                    self.fault("open_failed", "device.camera_unavailable", f"cannot open {self.source}"),
+                    self.fault(
+                        "open_failed", "device.camera_unavailable", f"cannot open {self.source}"
+                    ),
                 )
                 self._stop.wait(delay)
                 continue
@@ -95,7 +99,8 @@ class OpenCvCamera(Device):
                 if self.loop and isinstance(self.source, str):
                     return  # end of a file or image sequence: reopen from the start
                 self._set_state(
-                    DeviceState.FAULT, self.fault("read_failed", "device.camera_unavailable", "no frame")
+                    DeviceState.FAULT,
+                    self.fault("read_failed", "device.camera_unavailable", "no frame"),
                 )
                 return
             digest = hashlib.blake2b(frame[::16, ::16].tobytes(), digest_size=16).digest()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from drivers.receipt import Align, Feed, Qr, Receipt, Rule, Text
+from drivers.receipt import Feed, Qr, Receipt, Rule, Text
 
 ESC, GS, FS, LF = b"\x1b", b"\x1d", b"\x1c", b"\n"
 INIT = ESC + b"@"

@@ -72,9 +72,12 @@ class _Canvas:
                 cell = _cells(ch) * CELL_W * run.scale_w
                 glyph = draw.textlength(ch, font=font)
                 draw.text(
-                    (x + (cell - glyph) / 2, y), ch, fill=0, font=font,
+                    (x + (cell - glyph) / 2, y),
+                    ch,
+                    fill=0,
+                    font=font,
                     stroke_width=1 if run.bold else 0,
-                )  # fmt: skip
+                )
                 x += cell
         self.blocks.append(img)
         state.runs.clear()

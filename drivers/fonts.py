@@ -1,4 +1,4 @@
-"""Finding a font that can draw Chinese, for receipt previews (Qt finds its own through fontconfig)."""
+"""Finding a font that can draw Chinese for receipt previews (Qt finds its own via fontconfig)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The device manager: builds the configured devices, starts and stops them, reports their states."""
+"""The device manager: builds the configured devices, starts and stops them, reports states."""
 
 from __future__ import annotations
 

@@ -41,11 +41,14 @@ class ReceiptPrinter(Device):
             try:
                 self._send(data)
             except PrinterError as exc:
-                self._set_state(DeviceState.FAULT, self.fault(exc.code, exc.message_key, exc.detail))
+                self._set_state(
+                    DeviceState.FAULT, self.fault(exc.code, exc.message_key, exc.detail)
+                )
                 raise
             except OSError as exc:
                 self._set_state(
-                    DeviceState.FAULT, self.fault("io_error", "device.printer_unavailable", str(exc))
+                    DeviceState.FAULT,
+                    self.fault("io_error", "device.printer_unavailable", str(exc)),
                 )
                 raise PrinterError("io_error", "device.printer_unavailable", str(exc)) from exc
             self._set_state(DeviceState.READY)

@@ -69,7 +69,7 @@ def qt_app() -> QApplication:
 
 
 def build(settings: Settings, *, simulate: bool) -> KioskApp:
-    """Build the terminal; call ``controller.start()`` (or let ``run`` do it) to bring devices up."""
+    """Build the terminal; ``controller.start()`` (or ``run``) then brings the devices up."""
     data_dir = data_dir_of(settings)
     data_dir.mkdir(parents=True, exist_ok=True)
     if simulate:
@@ -82,7 +82,7 @@ def build(settings: Settings, *, simulate: bool) -> KioskApp:
     window = KioskWindow(
         controller.dispatch, catalogue, settings.centre, devices if simulate else None
     )
-    controller.add_view_listener(window.render)
+    controller.add_view_listener(window.show_view)
     ticker = QTimer()
     ticker.timeout.connect(controller.tick)
     ticker.start(TICK_MS)
@@ -113,9 +113,11 @@ def run(settings: Settings, *, simulate: bool, windowed: bool) -> int:
     app = qt_app()
     kiosk = build(settings, simulate=simulate)
     window = kiosk.window
-    bench = _FirstPaint(window.screens[next(iter(window.screens))]) if os.environ.get(
-        "KIOSK_BENCH_FIRST_PAINT"
-    ) else None
+    bench = (
+        _FirstPaint(window.screens[next(iter(window.screens))])
+        if os.environ.get("KIOSK_BENCH_FIRST_PAINT")
+        else None
+    )
     if windowed:
         screen = app.primaryScreen().availableGeometry()
         window.resize(min(1920, screen.width()), min(1080, screen.height()))
@@ -152,34 +154,47 @@ def gallery_views(settings: Settings) -> list[tuple[str, VisitView]]:
         (
             "catalogue-unavailable",
             replace(
-                base, state=State.CATALOGUE, resident_name=name,
+                base,
+                state=State.CATALOGUE,
+                resident_name=name,
                 unavailable={"queue_ticket": "device.reader_unavailable"},
             ),
-        ),  # fmt: skip
+        ),
         ("choose", replace(base, state=State.CHOOSE, resident_name=name, service="queue_ticket")),
         (
             "confirm",
             replace(
-                base, state=State.CONFIRM, resident_name=name, service="queue_ticket",
+                base,
+                state=State.CONFIRM,
+                resident_name=name,
+                service="queue_ticket",
                 option="social_security",
             ),
-        ),  # fmt: skip
+        ),
         ("processing", replace(base, state=State.PROCESSING, resident_name=name)),
     ]
     result = replace(
-        base, state=State.RESULT, resident_name=name, service="queue_ticket",
-        option="social_security", ticket="A007", created_at=when, receipt="printed",
-    )  # fmt: skip
+        base,
+        state=State.RESULT,
+        resident_name=name,
+        service="queue_ticket",
+        option="social_security",
+        ticket="A007",
+        created_at=when,
+        receipt="printed",
+    )
     views += [
         ("result", result),
-        ("result-print-failed", replace(result, receipt="failed",
-                                        receipt_key="device.printer_paper_out")),
+        (
+            "result-print-failed",
+            replace(result, receipt="failed", receipt_key="device.printer_paper_out"),
+        ),
         ("result-timeout-warning", replace(result, warning_seconds=17)),
         ("rating", replace(base, state=State.RATING, resident_name=name)),
         ("problem", replace(base, state=State.PROBLEM, notice_key="problem.record_failed")),
         ("goodbye", replace(base, state=State.GOODBYE, end_reason="finished")),
         ("goodbye-timeout", replace(base, state=State.GOODBYE, end_reason="timeout")),
-    ]  # fmt: skip
+    ]
     return views
 
 
@@ -195,7 +210,7 @@ def render_gallery(settings: Settings, out_dir: Path) -> list[Path]:
     for language in LANGUAGES:
         (out_dir / language).mkdir(parents=True, exist_ok=True)
         for name, view in gallery_views(settings):
-            window.render(replace(view, language=language))
+            window.show_view(replace(view, language=language))
             app.processEvents()
             path = out_dir / language / f"{name}.png"
             if not window.grab().save(str(path)):

@@ -23,13 +23,16 @@ class KioskError(Exception):
 
 
 CONFIG = click.option(
-    "--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
     help="TOML configuration file (default: built-in, simulated devices).",
-)  # fmt: skip
+)
 DATA_DIR = click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path),
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
     help="Where all state lives (env KIOSK_DATA_DIR; default: the user data directory).",
-)  # fmt: skip
+)
 
 
 def _settings(config_file: Path | None, data_dir: Path | None) -> Settings:
@@ -49,12 +52,18 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--simulate", is_flag=True, help="Use simulated devices whatever the configuration says.")
-@click.option("--windowed", is_flag=True, help="A normal window instead of full screen (development).")
+@click.option(
+    "--simulate", is_flag=True, help="Use simulated devices whatever the configuration says."
+)
+@click.option(
+    "--windowed", is_flag=True, help="A normal window instead of full screen (development)."
+)
 @CONFIG
 @DATA_DIR
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
-def run(simulate: bool, windowed: bool, config_file: Path | None, data_dir: Path | None, verbose: bool) -> None:
+def run(
+    simulate: bool, windowed: bool, config_file: Path | None, data_dir: Path | None, verbose: bool
+) -> None:
     """Run the terminal (full screen; simulated devices when nothing is configured)."""
     settings = _settings(config_file, data_dir)
     _setup_logging(settings, verbose)
@@ -75,7 +84,9 @@ def run(simulate: bool, windowed: bool, config_file: Path | None, data_dir: Path
 @click.option("--wait", default=3.0, show_default=True, help="Seconds to let devices settle.")
 @CONFIG
 @DATA_DIR
-def devices(as_json: bool, simulate: bool, wait: float, config_file: Path | None, data_dir: Path | None) -> None:
+def devices(
+    as_json: bool, simulate: bool, wait: float, config_file: Path | None, data_dir: Path | None
+) -> None:
     """Open each configured device briefly and report its state."""
     from drivers.base import DeviceState
     from drivers.manager import DeviceManager
@@ -92,7 +103,7 @@ def devices(as_json: bool, simulate: bool, wait: float, config_file: Path | None
     settled = {DeviceState.READY, DeviceState.FAULT, DeviceState.ABSENT, DeviceState.DEGRADED}
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline and not all(
-        st.state in settled and st.state is not DeviceState.ABSENT or st.fault
+        (st.state in settled and st.state is not DeviceState.ABSENT) or st.fault
         for st in manager.statuses()
     ):
         time.sleep(0.05)
@@ -104,10 +115,14 @@ def devices(as_json: bool, simulate: bool, wait: float, config_file: Path | None
             "kind": st.kind.value,
             "driver": st.driver,
             "state": st.state.value,
-            "fault": None if st.fault is None else {
-                "code": st.fault.code, "message_key": st.fault.message_key, "detail": st.fault.detail,
+            "fault": None
+            if st.fault is None
+            else {
+                "code": st.fault.code,
+                "message_key": st.fault.message_key,
+                "detail": st.fault.detail,
             },
-        }  # fmt: skip
+        }
         for st in statuses
     ]
     if as_json:
@@ -131,29 +146,28 @@ def queue() -> None:
 def queue_status(as_json: bool, config_file: Path | None, data_dir: Path | None) -> None:
     """How many transactions wait to be delivered, and since when."""
     from offline.db import DatabaseError
-    from offline.outbox import OutboxStore
+    from offline.outbox import OUTBOX_STATES, OutboxStatus, OutboxStore
 
     settings = _settings(config_file, data_dir)
     path = data_dir_of(settings) / "kiosk.db"
-    if not path.exists():
-        status = {"total": 0, "by_state": {}, "oldest_pending_at": None}
-    else:
+    st = OutboxStatus(0, dict.fromkeys(OUTBOX_STATES, 0), None)
+    if path.exists():
         try:
             store = OutboxStore(path)
         except DatabaseError as exc:
             raise KioskError(str(exc)) from exc
         st = store.status()
         store.close()
-        status = {"total": st.total, "by_state": st.by_state, "oldest_pending_at": st.oldest_pending_at}
     if as_json:
-        click.echo(json.dumps({"database": str(path), **status}))
+        body = {"database": str(path), "total": st.total, "by_state": st.by_state}
+        click.echo(json.dumps({**body, "oldest_pending_at": st.oldest_pending_at}))
     else:
         click.echo(f"database: {path}")
-        click.echo(f"transactions: {status['total']}")
-        for state, n in dict(status["by_state"]).items():
+        click.echo(f"transactions: {st.total}")
+        for state, n in st.by_state.items():
             click.echo(f"  {state:<13} {n}")
-        if status["oldest_pending_at"]:
-            click.echo(f"oldest waiting since: {status['oldest_pending_at']}")
+        if st.oldest_pending_at:
+            click.echo(f"oldest waiting since: {st.oldest_pending_at}")
 
 
 @cli.command()
@@ -172,7 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="kiosk", standalone_mode=False)
     except click.UsageError as exc:
-        hint = f" (see 'kiosk {exc.ctx.command_path.partition(' ')[2]} --help')".replace("  ", " ") if exc.ctx else ""
+        hint = (
+            f" (see 'kiosk {exc.ctx.command_path.partition(' ')[2]} --help')".replace("  ", " ")
+            if exc.ctx
+            else ""
+        )
         click.echo(f"kiosk: {exc.format_message()}{hint}", err=True)
         return 2
     except click.ClickException as exc:

@@ -130,15 +130,39 @@ class ServicesUnavailable:
 
 
 Event = (
-    Start | CardReading | CardRead | CardFailed | ChooseService | ChooseOption | Confirm | Back
-    | Cancel | Extend | SetLanguage | Recorded | RecordFailed | ReceiptDone | Rate
+    Start
+    | CardReading
+    | CardRead
+    | CardFailed
+    | ChooseService
+    | ChooseOption
+    | Confirm
+    | Back
+    | Cancel
+    | Extend
+    | SetLanguage
+    | Recorded
+    | RecordFailed
+    | ReceiptDone
+    | Rate
     | ServicesUnavailable
-)  # fmt: skip
+)
+
+# States in which a card on the reader starts (or continues) identification.
+_CARD_STATES = frozenset({State.ATTRACT, State.IDENTIFY, State.GOODBYE})
 
 # Events a resident causes: each one restarts the current step's timer.
 _RESIDENT_EVENTS = (
-    Start, ChooseService, ChooseOption, Confirm, Back, Extend, SetLanguage, Rate, CardRead,
-)  # fmt: skip
+    Start,
+    ChooseService,
+    ChooseOption,
+    Confirm,
+    Back,
+    Extend,
+    SetLanguage,
+    Rate,
+    CardRead,
+)
 
 
 # ---- effects: what the controller must do ---------------------------------------------------
@@ -306,18 +330,15 @@ class VisitSession:
             return [] if s in (State.ATTRACT, State.GOODBYE) else self._end("cancelled")
         if isinstance(event, Extend):
             return []
-        if isinstance(event, CardReading) and s in (State.ATTRACT, State.IDENTIFY):
-            v.reading_card, v.notice_key = True, None
-            if s is State.ATTRACT:
-                self._enter(State.IDENTIFY)
+        if isinstance(event, (CardReading, CardFailed, CardRead)) and s in _CARD_STATES:
+            if s is not State.IDENTIFY:
+                self._enter(State.IDENTIFY)  # the next resident need not touch the screen first
+                v = self._visit
+            if isinstance(event, CardRead):
+                return self._card_read(event.card)
+            v.reading_card = isinstance(event, CardReading)
+            v.notice_key = event.message_key if isinstance(event, CardFailed) else None
             return []
-        if isinstance(event, CardFailed) and s in (State.ATTRACT, State.IDENTIFY):
-            v.reading_card, v.notice_key = False, event.message_key
-            if s is State.ATTRACT:
-                self._enter(State.IDENTIFY)
-            return []
-        if isinstance(event, CardRead) and s in (State.ATTRACT, State.IDENTIFY):
-            return self._card_read(event.card)
         if isinstance(event, Start) and s is State.ATTRACT:
             self._enter(State.IDENTIFY)
             return []
@@ -345,9 +366,14 @@ class VisitSession:
             self._enter(State.RESULT)
             return [
                 PrintReceipt(
-                    v.number, v.service or "", v.option or "", event.ticket, event.uuid,
-                    event.created_at, self.language,
-                )  # fmt: skip
+                    v.number,
+                    v.service or "",
+                    v.option or "",
+                    event.ticket,
+                    event.uuid,
+                    event.created_at,
+                    self.language,
+                )
             ]
         if isinstance(event, RecordFailed) and s is State.PROCESSING:
             v.notice_key = "problem.record_failed"
@@ -385,9 +411,6 @@ class VisitSession:
         else:
             v.card, v.notice_key = card, None
             self._enter(State.CATALOGUE)
-            return []
-        if self.state is State.ATTRACT:
-            self._enter(State.IDENTIFY)
         return []
 
     def _back(self) -> list[Effect]:
@@ -431,6 +454,7 @@ class VisitSession:
     def _enter(self, state: State) -> None:
         if state is State.ATTRACT:
             self.language = self.default_language
+        if self.state is State.GOODBYE:
             self._visit = replace(self._visit, end_reason=None)
         self.state = state
         self._restart_timer()

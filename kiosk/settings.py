@@ -114,7 +114,11 @@ def load_settings(config_file: Path | None = None, data_dir: Path | None = None)
     central = raw.setdefault("central", {})
     if not isinstance(central, dict):
         raise SettingsError(f"{config_file}: [central] must be a table")
-    for env, key in (("KIOSK_CENTRAL_URL", "url"), ("KIOSK_ID", "kiosk_id"), ("KIOSK_TOKEN", "token")):
+    for env, key in (
+        ("KIOSK_CENTRAL_URL", "url"),
+        ("KIOSK_ID", "kiosk_id"),
+        ("KIOSK_TOKEN", "token"),
+    ):
         if os.environ.get(env):
             central[key] = os.environ[env]
     if os.environ.get("KIOSK_DATA_DIR"):

@@ -112,9 +112,12 @@ class VisitController:
     def _record(self, job: s.RecordTransaction) -> None:
         def work() -> Recorded:
             return self.store.record(
-                job.service, dict(job.payload), counter=job.counter,
-                counter_field="ticket", counter_format=job.counter_format,
-            )  # fmt: skip
+                job.service,
+                dict(job.payload),
+                counter=job.counter,
+                counter_field="ticket",
+                counter_format=job.counter_format,
+            )
 
         def done(rec: Recorded) -> None:
             log.info("recorded %s seq=%d uuid=%s", rec.service, rec.seq, rec.uuid)

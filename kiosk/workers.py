@@ -43,7 +43,8 @@ class Worker:
             except Exception as exc:
                 log.warning("%s: job failed: %s", self.name, type(exc).__name__)
                 if on_error is not None:
-                    self._post(lambda: on_error(exc))
+                    failure = exc  # `exc` is unbound once the except block ends
+                    self._post(lambda: on_error(failure))
                 else:
                     log.exception("%s: unhandled failure", self.name)
                 return

@@ -28,7 +28,7 @@ class AttractScreen(Screen):
         # "Touch the screen to start": anywhere counts, not only the button.
         self.dispatch(Start())
 
-    def render(self, view: VisitView, t: Texts) -> None:
+    def show_view(self, view: VisitView, t: Texts) -> None:
         self.title.setText(t("attract.title"))
         self.subtitle.setText(t("attract.subtitle"))
         self.start.setText(t("attract.start"))

@@ -26,7 +26,7 @@ class Screen(QWidget):
 class Page(Protocol):
     """What the main window needs of a screen: it can show a visit in a language."""
 
-    def render(self, view: VisitView, t: Texts) -> None: ...
+    def show_view(self, view: VisitView, t: Texts) -> None: ...
 
 
 def row(*widgets: QWidget, spacing: int = 40) -> QHBoxLayout:

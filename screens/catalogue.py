@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtWidgets import QGridLayout, QPushButton
 
 from kiosk.catalogue import Catalogue
@@ -22,7 +24,7 @@ class CatalogueScreen(Screen):
         for i, service in enumerate(catalogue.services):
             tile = button(
                 f"service_{service.code}",
-                lambda code=service.code: self.dispatch(ChooseService(code)),
+                partial(self.dispatch, ChooseService(service.code)),
                 "tile",
             )
             tile.setMinimumWidth(760)
@@ -35,7 +37,7 @@ class CatalogueScreen(Screen):
         self.column.addLayout(grid)
         self.column.addStretch(2)
 
-    def render(self, view: VisitView, t: Texts) -> None:
+    def show_view(self, view: VisitView, t: Texts) -> None:
         self.greeting.setText(t("catalogue.greeting", name=view.resident_name or ""))
         self.title.setText(t("catalogue.title"))
         for code, tile in self.tiles.items():

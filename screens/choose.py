@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtWidgets import QGridLayout, QPushButton
 
 from kiosk.catalogue import Catalogue
@@ -22,7 +24,7 @@ class ChooseScreen(Screen):
             for i, option in enumerate(service.options):
                 btn = button(
                     f"option_{option.code}",
-                    lambda code=option.code: self.dispatch(ChooseOption(code)),
+                    partial(self.dispatch, ChooseOption(option.code)),
                     "tile",
                 )
                 btn.setMinimumWidth(760)
@@ -35,7 +37,7 @@ class ChooseScreen(Screen):
         self.column.addLayout(self.grid)
         self.column.addStretch(2)
 
-    def render(self, view: VisitView, t: Texts) -> None:
+    def show_view(self, view: VisitView, t: Texts) -> None:
         self.title.setText(t("choose.title"))
         for (service, option), btn in self.buttons.items():
             btn.setVisible(service == view.service)

@@ -15,7 +15,14 @@ from screens.base import Dispatch
 from screens.widgets import button, label
 
 _BACK_STATES = {State.IDENTIFY, State.CHOOSE, State.CONFIRM}
-_EXIT_STATES = {State.IDENTIFY, State.CATALOGUE, State.CHOOSE, State.CONFIRM, State.RESULT, State.RATING}
+_EXIT_STATES = {
+    State.IDENTIFY,
+    State.CATALOGUE,
+    State.CHOOSE,
+    State.CONFIRM,
+    State.RESULT,
+    State.RATING,
+}
 
 
 class Header(QFrame):
@@ -25,7 +32,12 @@ class Header(QFrame):
         self.setFixedHeight(112)
         self.centre = centre
         self._language = "zh_CN"
-        self.title = label("", "HeaderTitle", wrap=False, align=Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.title = label(
+            "",
+            "HeaderTitle",
+            wrap=False,
+            align=Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+        )
         self.clock = QLabel()
         self.clock.setObjectName("Clock")
         self.language = button("languageButton", self._toggle_language, "quiet")
@@ -47,7 +59,7 @@ class Header(QFrame):
     def _update_clock(self) -> None:
         self.clock.setText(datetime.now().strftime("%Y-%m-%d  %H:%M"))
 
-    def render(self, view: VisitView, t: Texts) -> None:
+    def show_view(self, view: VisitView, t: Texts) -> None:
         self._language = view.language
         self.title.setText(self.centre.name_zh if view.language == "zh_CN" else self.centre.name_en)
         self.language.setText(t("language.switch"))
@@ -67,7 +79,7 @@ class Footer(QWidget):
         layout.addStretch(1)
         layout.addWidget(self.exit)
 
-    def render(self, view: VisitView, t: Texts) -> None:
+    def show_view(self, view: VisitView, t: Texts) -> None:
         self.back.setText(t("common.back"))
         self.exit.setText(t("common.exit"))
         # Keep the space even when hidden, so buttons never jump under a resident's finger.
@@ -92,7 +104,7 @@ class TimeoutBanner(QFrame):
         layout.addWidget(self.more)
         self.hide()
 
-    def render(self, view: VisitView, t: Texts) -> None:
+    def show_view(self, view: VisitView, t: Texts) -> None:
         if view.warning_seconds is None:
             self.hide()
             return

@@ -23,7 +23,7 @@ class ConfirmScreen(Screen):
         centered(self.column, self.ok)
         self.column.addStretch(2)
 
-    def render(self, view: VisitView, t: Texts) -> None:
+    def show_view(self, view: VisitView, t: Texts) -> None:
         self.title.setText(t("confirm.title"))
         option = t(f"option.{view.option}") if view.option else t(f"service.{view.service}.name")
         self.body.setText(t("confirm.body", option=option))

@@ -20,6 +20,6 @@ class GoodbyeScreen(Screen):
         self.column.addWidget(self.body)
         self.column.addStretch(1)
 
-    def render(self, view: VisitView, t: Texts) -> None:
+    def show_view(self, view: VisitView, t: Texts) -> None:
         self.title.setText(t("goodbye.title"))
         self.body.setText(t(f"goodbye.{view.end_reason or 'finished'}"))

@@ -24,8 +24,13 @@ class IdentifyScreen(Screen):
         self.column.addWidget(self.status)
         centered(self.column, self.notice)
         self.column.addStretch(2)
+        for widget in (self.spinner, self.notice):
+            # Reserve their space so nothing moves when they appear.
+            policy = widget.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            widget.setSizePolicy(policy)
 
-    def render(self, view: VisitView, t: Texts) -> None:
+    def show_view(self, view: VisitView, t: Texts) -> None:
         self.title.setText(t("identify.title"))
         self.hint.setText(t("identify.hint"))
         self.spinner.setVisible(view.reading_card)

@@ -83,19 +83,19 @@ class KioskWindow(QWidget):
             self._texts[language] = Texts(language)
         return self._texts[language]
 
-    def render(self, view: VisitView) -> None:
+    def show_view(self, view: VisitView) -> None:
         """Show *view*. Every page is re-rendered so none keeps a departed resident's details."""
         self.view = view
         t = self.texts(view.language)
-        self.header.render(view, t)
+        self.header.show_view(view, t)
         for page in self.screens.values():
             page_render: Page = page  # type: ignore[assignment]
-            page_render.render(view, t)
+            page_render.show_view(view, t)
         self.stack.setCurrentWidget(self.screens[view.state])
         # The warning takes the footer's place: hide one before showing the other, or the window
         # would grow for a moment to hold both.
-        self.footer.render(view, t)
+        self.footer.show_view(view, t)
         if view.warning_seconds is not None:
             self.footer.hide()
-        self.banner.render(view, t)
+        self.banner.show_view(view, t)
         self.footer.setVisible(self.banner.isHidden())

@@ -22,7 +22,7 @@ class ProblemScreen(Screen):
         centered(self.column, self.back)
         self.column.addStretch(2)
 
-    def render(self, view: VisitView, t: Texts) -> None:
+    def show_view(self, view: VisitView, t: Texts) -> None:
         self.title.setText(t("problem.title"))
         self.body.setText(t(view.notice_key or "problem.record_failed"))
         self.back.setText(t("problem.back_to_start"))

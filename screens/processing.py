@@ -18,5 +18,5 @@ class ProcessingScreen(Screen):
         self.column.addWidget(self.title)
         self.column.addStretch(1)
 
-    def render(self, view: VisitView, t: Texts) -> None:
+    def show_view(self, view: VisitView, t: Texts) -> None:
         self.title.setText(t("processing.title"))

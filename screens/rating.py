@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from kiosk.session import Rate, VisitView
 from kiosk.texts import Texts
 from screens.base import Dispatch, Screen, centered, row
@@ -13,8 +15,7 @@ class RatingScreen(Screen):
         super().__init__(dispatch)
         self.title = label("title", "ratingTitle")
         self.faces = [
-            FaceButton(score, lambda score=score: self.dispatch(Rate(score)))
-            for score in range(1, 6)
+            FaceButton(score, partial(self.dispatch, Rate(score))) for score in range(1, 6)
         ]
         self.skip = button("skipButton", lambda: self.dispatch(Rate(0)), "quiet")
         self.column.addStretch(1)
@@ -25,7 +26,7 @@ class RatingScreen(Screen):
         centered(self.column, self.skip)
         self.column.addStretch(1)
 
-    def render(self, view: VisitView, t: Texts) -> None:
+    def show_view(self, view: VisitView, t: Texts) -> None:
         self.title.setText(t("rating.title"))
         for face in self.faces:
             face.setText(t(f"rating.{face.score}"))

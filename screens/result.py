@@ -29,7 +29,7 @@ class ResultScreen(Screen):
         centered(self.column, self.next)
         self.column.addStretch(1)
 
-    def render(self, view: VisitView, t: Texts) -> None:
+    def show_view(self, view: VisitView, t: Texts) -> None:
         self.title.setText(t("result.title"))
         option = t(f"option.{view.option}") if view.option else ""
         self.ticket_label.setText(f"{t('result.ticket_label')} · {option}")

@@ -32,7 +32,9 @@ class SimulatorPanel(QFrame):
         if isinstance(reader, SimulatedIdCardReader):
             self._add(grid, "simPresentCard", "放置身份证 Card [F2]", reader.present)
             self._add(grid, "simRemoveCard", "取走 Remove [F3]", reader.remove)
-            self._add(grid, "simReadFault", "读卡失败 Fail read", lambda: reader.inject("read_failed"))
+            self._add(
+                grid, "simReadFault", "读卡失败 Fail read", lambda: reader.inject("read_failed")
+            )
             QShortcut(QKeySequence("F2"), window, reader.present)
             QShortcut(QKeySequence("F3"), window, reader.remove)
         if isinstance(printer, SimulatedReceiptPrinter):
@@ -48,7 +50,8 @@ class SimulatorPanel(QFrame):
         btn = QPushButton(text)
         btn.setObjectName(name)
         if action is not None:
-            btn.clicked.connect(lambda: action())
+            # clicked passes `checked`, which present() would take for a card: drop it.
+            btn.clicked.connect(lambda: action())  # noqa: PLW0108
         grid.addWidget(btn, 1, len(self.buttons))
         self.buttons.append(btn)
         return btn

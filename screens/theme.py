@@ -24,6 +24,7 @@ SIM_BG = "#2B2B2B"
 TITLE_PX = 64
 MAIN_PX = 44
 BODY_PX = 32
+NOTICE_PX = 38  # what went wrong and what to do: larger than body text
 SMALL_PX = 26  # the smallest text a resident ever sees (>= 24 px = 18 pt)
 TICKET_PX = 180
 BUTTON_MIN_H = 110
@@ -44,7 +45,7 @@ def style_sheet() -> str:
     QLabel[role="main"] {{ font-size: {MAIN_PX}px; }}
     QLabel[role="body"] {{ font-size: {BODY_PX}px; color: {MUTED}; }}
     QLabel[role="notice"] {{
-        font-size: {BODY_PX}px; color: {NOTICE}; background: {NOTICE_BG};
+        font-size: {NOTICE_PX}px; color: {NOTICE}; background: {NOTICE_BG};
         border-radius: 16px; padding: 18px 28px;
     }}
     QLabel[role="ticket"] {{ font-size: {TICKET_PX}px; font-weight: bold; color: {PRIMARY}; }}
@@ -61,7 +62,9 @@ def style_sheet() -> str:
         text-align: left; padding: 24px 48px; min-height: 170px; border-radius: 28px;
         font-size: {MAIN_PX}px;
     }}
-    QPushButton:disabled {{ background: {DISABLED_BG}; color: {DISABLED_TEXT}; border-color: #9A958C; }}
+    QPushButton:disabled {{
+        background: {DISABLED_BG}; color: {DISABLED_TEXT}; border-color: #9A958C;
+    }}
     #TimeoutBanner {{ background: {NOTICE_BG}; border-top: 3px solid {NOTICE}; }}
     #TimeoutBanner QLabel {{ font-size: {BODY_PX}px; color: {NOTICE}; }}
     #SimPanel {{ background: {SIM_BG}; }}

@@ -11,7 +11,9 @@ from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QWidget
 from screens import theme
 
 
-def label(role: str, name: str = "", *, wrap: bool = True, align: Qt.AlignmentFlag | None = None) -> QLabel:
+def label(
+    role: str, name: str = "", *, wrap: bool = True, align: Qt.AlignmentFlag | None = None
+) -> QLabel:
     lab = QLabel()
     lab.setProperty("role", role)
     if name:
@@ -113,7 +115,8 @@ class FaceButton(QPushButton):
         self.setFixedSize(QSize(300, 330))
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setStyleSheet(
-            "QPushButton { padding-top: 220px; font-size: %dpx; border-radius: 28px; }" % theme.BODY_PX
+            f"QPushButton {{ padding-top: 220px; font-size: {theme.BODY_PX}px;"
+            " border-radius: 28px; }"
         )
         self.clicked.connect(on_click)
 
