@@ -1,7 +1,8 @@
 """The composition root: the one place that builds devices, storage, the controller and the window.
 
-Everything slow (opening devices, the database) starts after the first frame is on screen, so the
-terminal shows its attract screen quickly and never waits on hardware to paint.
+Startup is two-phase so a resident never waits on hardware or imports to see the terminal: the
+window shell and attract screen paint first (Qt and the standard library only); the settings are
+validated and devices, database and the remaining pages come up right after the first frame.
 """
 
 from __future__ import annotations
@@ -10,29 +11,47 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import (
+    QEvent,
+    QMessageLogContext,
+    QObject,
+    QTimer,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
-from drivers.manager import DeviceManager
-from kiosk.catalogue import default_catalogue
-from kiosk.session import VisitSession, VisitView
-from kiosk.settings import Settings, data_dir_of
-from kiosk.visit import VisitController
+from kiosk.errors import KioskError
+from kiosk.first_look import FirstLook, first_look
+from kiosk.session import State, VisitView
 from screens import theme
 from screens.bridge import MainThreadPoster
 from screens.main_window import KioskWindow
 
+if TYPE_CHECKING:
+    from drivers.manager import DeviceManager
+    from kiosk.settings import Settings
+    from kiosk.visit import VisitController
+
 log = logging.getLogger(__name__)
+# Until the log file is set up, Qt's chatter goes nowhere rather than to stderr.
+logging.getLogger("qt").addHandler(logging.NullHandler())
 
 TICK_MS = 250
 
 
-class DisplayError(Exception):
+class DisplayError(KioskError):
     """There is no screen to show the terminal on."""
+
+
+class StartupError(KioskError):
+    """The terminal could not come up (bad configuration, unusable data directory)."""
 
 
 @dataclass
@@ -60,7 +79,22 @@ def ensure_display() -> None:
         )
 
 
+_QT_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG,
+    QtMsgType.QtInfoMsg: logging.INFO,
+    QtMsgType.QtWarningMsg: logging.WARNING,
+    QtMsgType.QtCriticalMsg: logging.ERROR,
+    QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
+
+
+def _qt_message(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    # Qt's own chatter goes to our log, not to a technician's terminal.
+    logging.getLogger("qt").log(_QT_LEVELS.get(kind, logging.WARNING), "%s", message)
+
+
 def qt_app() -> QApplication:
+    qInstallMessageHandler(_qt_message)
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])
@@ -68,20 +102,36 @@ def qt_app() -> QApplication:
     return app
 
 
-def build(settings: Settings, *, simulate: bool) -> KioskApp:
-    """Build the terminal; ``controller.start()`` (or ``run``) then brings the devices up."""
+def look_of(settings: Settings) -> FirstLook:
+    return FirstLook(settings.language, settings.centre.name_zh, settings.centre.name_en)
+
+
+def attach_backend(window: KioskWindow, settings: Settings, *, simulate: bool) -> KioskApp:
+    """Build devices, outbox worker and controller behind *window*; devices are not started."""
+    from drivers.manager import DeviceManager
+    from drivers.registry import ConfigError
+    from kiosk.catalogue import default_catalogue
+    from kiosk.session import VisitSession
+    from kiosk.settings import data_dir_of
+    from kiosk.visit import VisitController
+
     data_dir = data_dir_of(settings)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StartupError(f"data directory {data_dir}: {exc.strerror}") from exc
     if simulate:
         settings = settings.simulated()
     catalogue = default_catalogue()
-    devices = DeviceManager.from_config(settings.device_config(), data_dir)
+    try:
+        devices = DeviceManager.from_config(settings.device_config(), data_dir)
+    except ConfigError as exc:
+        raise StartupError(str(exc)) from exc
     poster = MainThreadPoster()
     session = VisitSession(catalogue, settings.timeouts, default_language=settings.language)
     controller = VisitController(session, settings, devices, data_dir / "kiosk.db", poster.post)
-    window = KioskWindow(
-        controller.dispatch, catalogue, settings.centre, devices if simulate else None
-    )
+    window.add_pages(catalogue, devices if simulate else None)
+    window.connect_controller(controller.dispatch)
     controller.add_view_listener(window.show_view)
     ticker = QTimer()
     ticker.timeout.connect(controller.tick)
@@ -89,35 +139,33 @@ def build(settings: Settings, *, simulate: bool) -> KioskApp:
     return KioskApp(window, controller, devices, poster, ticker)
 
 
-class _FirstPaint(QObject):
-    """Reports the wall-clock time of the first painted attract screen (for the startup bench)."""
+def build(settings: Settings, *, simulate: bool) -> KioskApp:
+    """The whole terminal in one step (tests, rigs); ``controller.start()`` brings devices up."""
+    return attach_backend(KioskWindow(look_of(settings)), settings, simulate=simulate)
 
-    def __init__(self, target: QObject) -> None:
+
+class AfterFirstPaint(QObject):
+    """Runs callbacks once *target* has painted its first frame."""
+
+    def __init__(self, target: QObject, *callbacks: Callable[[], None]) -> None:
         super().__init__()
-        self._done = False
+        self._target = target
+        self._callbacks = callbacks
         target.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint and not self._done:
-            self._done = True
-            QTimer.singleShot(0, self._report)
+        if event.type() == QEvent.Type.Paint:
+            self._target.removeEventFilter(self)
+            for callback in self._callbacks:
+                QTimer.singleShot(0, callback)
         return False
 
-    def _report(self) -> None:
-        print(f"FIRST_PAINT {time.time():.6f}", flush=True)
-        QApplication.quit()
 
-
-def run(settings: Settings, *, simulate: bool, windowed: bool) -> int:
+def run(config_file: Path | None, data_dir: Path | None, *, simulate: bool, windowed: bool) -> int:
+    """Show the terminal until it is closed. Raises StartupError or SettingsError on bad setup."""
     ensure_display()
     app = qt_app()
-    kiosk = build(settings, simulate=simulate)
-    window = kiosk.window
-    bench = (
-        _FirstPaint(window.screens[next(iter(window.screens))])
-        if os.environ.get("KIOSK_BENCH_FIRST_PAINT")
-        else None
-    )
+    window = KioskWindow(first_look(config_file))
     if windowed:
         screen = app.primaryScreen().availableGeometry()
         window.resize(min(1920, screen.width()), min(1080, screen.height()))
@@ -126,25 +174,53 @@ def run(settings: Settings, *, simulate: bool, windowed: bool) -> int:
         # Without a window manager (Xvfb, a bare kiosk session) the geometry must be set first.
         window.setGeometry(app.primaryScreen().geometry())
         window.showFullScreen()
-    # Devices and the database come up once the event loop runs: the first frame never waits.
-    QTimer.singleShot(0, kiosk.controller.start)
-    log.info("kiosk running (data dir %s)", data_dir_of(settings))
+
+    started: list[KioskApp] = []
+    failure: list[Exception] = []
+    bench = bool(os.environ.get("KIOSK_BENCH_FIRST_PAINT"))
+
+    def second_phase() -> None:
+        if bench:
+            # tests/benches/bench_startup.py: the wall-clock times of the first frame and of a
+            # terminal ready for a resident, then quit.
+            print(f"FIRST_PAINT {time.time():.6f}", flush=True)
+        try:
+            from kiosk.logs import setup_logging
+            from kiosk.settings import data_dir_of, load_settings
+
+            settings = load_settings(config_file, data_dir)
+            setup_logging(data_dir_of(settings) / "logs")
+            kiosk = attach_backend(window, settings, simulate=simulate)
+        except Exception as exc:  # reported by the CLI as one line, exit code 1
+            failure.append(exc)
+            app.exit(1)
+            return
+        started.append(kiosk)
+        kiosk.controller.start()
+        log.info("kiosk running (data dir %s)", data_dir_of(settings))
+        if bench:
+            print(f"READY {time.time():.6f}", flush=True)
+            app.quit()
+
+    hook = AfterFirstPaint(window.screens[State.ATTRACT], second_phase)
     try:
-        return app.exec()
+        code = app.exec()
     finally:
-        del bench
-        kiosk.shutdown()
+        del hook
+        for kiosk in started:
+            kiosk.shutdown()
+    if failure:
+        raise failure[0]
+    return code
 
 
-def gallery_views(settings: Settings) -> list[tuple[str, VisitView]]:
+def gallery_views(language: str) -> list[tuple[str, VisitView]]:
     """One representative view per screen (plus the warning and failure variants)."""
     from datetime import datetime
 
-    from kiosk.session import State
-
     when = datetime(2026, 11, 23, 9, 41).astimezone()
     name = "张秀英"
-    base = VisitView(State.ATTRACT, settings.language, 1)
+    base = VisitView(State.ATTRACT, language, 1)
     views = [
         ("attract", base),
         ("identify", replace(base, state=State.IDENTIFY)),
@@ -200,17 +276,19 @@ def gallery_views(settings: Settings) -> list[tuple[str, VisitView]]:
 
 def render_gallery(settings: Settings, out_dir: Path) -> list[Path]:
     """Render every screen in every language to ``out_dir/<language>/<screen>.png``."""
+    from kiosk.catalogue import default_catalogue
     from kiosk.texts import LANGUAGES
 
     app = qt_app()
-    window = KioskWindow(lambda event: None, default_catalogue(), settings.centre)
+    window = KioskWindow(look_of(settings))
+    window.add_pages(default_catalogue())
     window.resize(1920, 1080)
     window.show()
     written = []
     for language in LANGUAGES:
         (out_dir / language).mkdir(parents=True, exist_ok=True)
-        for name, view in gallery_views(settings):
-            window.show_view(replace(view, language=language))
+        for name, view in gallery_views(language):
+            window.show_view(view)
             app.processEvents()
             path = out_dir / language / f"{name}.png"
             if not window.grab().save(str(path)):

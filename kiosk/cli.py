@@ -10,16 +10,15 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kiosk import __version__
-from kiosk.settings import Settings, SettingsError, data_dir_of, load_settings
+from kiosk.errors import KioskError
 
-
-class KioskError(Exception):
-    """A failure to report as one line and exit code 1."""
+if TYPE_CHECKING:
+    from kiosk.settings import Settings
 
 
 CONFIG = click.option(
@@ -36,13 +35,15 @@ DATA_DIR = click.option(
 
 
 def _settings(config_file: Path | None, data_dir: Path | None) -> Settings:
+    from kiosk.settings import load_settings  # pydantic: only for commands that need it
+
     return load_settings(config_file, data_dir)
 
 
-def _setup_logging(settings: Settings, verbose: bool) -> None:
-    from kiosk.logs import setup_logging
+def _data_dir(settings: Settings) -> Path:
+    from kiosk.settings import data_dir_of
 
-    setup_logging(data_dir_of(settings) / "logs", verbose=verbose)
+    return data_dir_of(settings)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,15 +66,14 @@ def run(
     simulate: bool, windowed: bool, config_file: Path | None, data_dir: Path | None, verbose: bool
 ) -> None:
     """Run the terminal (full screen; simulated devices when nothing is configured)."""
-    settings = _settings(config_file, data_dir)
-    _setup_logging(settings, verbose)
-    from kiosk.app import DisplayError
+    # Settings are validated inside the app, after the first frame (see kiosk/app.py).
     from kiosk.app import run as run_app
 
-    try:
-        code = run_app(settings, simulate=simulate or config_file is None, windowed=windowed)
-    except DisplayError as exc:
-        raise KioskError(str(exc)) from exc
+    if verbose:
+        logging.basicConfig(level=logging.DEBUG)
+    code = run_app(
+        config_file, data_dir, simulate=simulate or config_file is None, windowed=windowed
+    )
     if code:
         raise SystemExit(code)
 
@@ -96,7 +96,7 @@ def devices(
     if simulate:
         settings = settings.simulated()
     try:
-        manager = DeviceManager.from_config(settings.device_config(), data_dir_of(settings))
+        manager = DeviceManager.from_config(settings.device_config(), _data_dir(settings))
     except ConfigError as exc:
         raise KioskError(str(exc)) from exc
     manager.start()
@@ -149,7 +149,7 @@ def queue_status(as_json: bool, config_file: Path | None, data_dir: Path | None)
     from offline.outbox import OUTBOX_STATES, OutboxStatus, OutboxStore
 
     settings = _settings(config_file, data_dir)
-    path = data_dir_of(settings) / "kiosk.db"
+    path = _data_dir(settings) / "kiosk.db"
     st = OutboxStatus(0, dict.fromkeys(OUTBOX_STATES, 0), None)
     if path.exists():
         try:
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         click.echo("kiosk: aborted", err=True)
         return 1
-    except (KioskError, SettingsError) as exc:
+    except KioskError as exc:
         click.echo(f"kiosk: {exc}", err=True)
         return 1
     except SystemExit as exc:

@@ -12,10 +12,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from drivers.idcard import IdCard, is_valid_id_number
-from kiosk.catalogue import Catalogue
-from kiosk.settings import Timeouts
+
+if TYPE_CHECKING:  # settings import pydantic; the session only reads attributes off these
+    from kiosk.catalogue import Catalogue
+    from kiosk.settings import Timeouts
 
 
 class State(enum.Enum):

@@ -10,9 +10,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from drivers.base import DeviceKind
+from kiosk.errors import KioskError
+from kiosk.first_look import DEFAULT_CENTRE_EN, DEFAULT_CENTRE_ZH
 
 
-class SettingsError(Exception):
+class SettingsError(KioskError):
     """The configuration cannot be used; the message names the file and the field."""
 
 
@@ -59,8 +61,8 @@ class CentralSettings(BaseModel):
 
 class CentreSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name_zh: str = "和平里社区服务中心"
-    name_en: str = "Hepingli Community Service Centre"
+    name_zh: str = DEFAULT_CENTRE_ZH
+    name_en: str = DEFAULT_CENTRE_EN
 
 
 def _default_devices() -> dict[str, DeviceSettings]:

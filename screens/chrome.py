@@ -8,8 +8,8 @@ from datetime import datetime
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
+from kiosk.first_look import FirstLook
 from kiosk.session import Back, Cancel, Extend, SetLanguage, State, VisitView
-from kiosk.settings import CentreSettings
 from kiosk.texts import Texts
 from screens.base import Dispatch
 from screens.widgets import button, label
@@ -26,7 +26,7 @@ _EXIT_STATES = {
 
 
 class Header(QFrame):
-    def __init__(self, dispatch: Dispatch, centre: CentreSettings) -> None:
+    def __init__(self, dispatch: Dispatch, centre: FirstLook) -> None:
         super().__init__()
         self.setObjectName("Header")
         self.setFixedHeight(112)
@@ -61,7 +61,9 @@ class Header(QFrame):
 
     def show_view(self, view: VisitView, t: Texts) -> None:
         self._language = view.language
-        self.title.setText(self.centre.name_zh if view.language == "zh_CN" else self.centre.name_en)
+        self.title.setText(
+            self.centre.centre_zh if view.language == "zh_CN" else self.centre.centre_en
+        )
         self.language.setText(t("language.switch"))
 
 

@@ -1,62 +1,45 @@
-"""The main window: header, one page per visit state, footer, timeout banner, simulator controls."""
+"""The main window: header, one page per visit state, footer, timeout banner, simulator controls.
+
+It is built in two steps so the attract screen paints before anything slow is loaded: the shell
+(header, footer, attract page) first, the other pages once the backend is up (``add_pages``).
+Taps made in between are kept and delivered once a controller is connected.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
-from drivers.manager import DeviceManager
-from kiosk.catalogue import Catalogue
-from kiosk.session import State, VisitView
-from kiosk.settings import CentreSettings
+from kiosk.first_look import FirstLook
+from kiosk.session import Event, State, VisitView
 from kiosk.texts import Texts
 from screens import theme
 from screens.attract import AttractScreen
 from screens.base import Dispatch, Page
-from screens.catalogue import CatalogueScreen
-from screens.choose import ChooseScreen
 from screens.chrome import Footer, Header, TimeoutBanner
-from screens.confirm import ConfirmScreen
-from screens.goodbye import GoodbyeScreen
-from screens.identify import IdentifyScreen
-from screens.problem import ProblemScreen
-from screens.processing import ProcessingScreen
-from screens.rating import RatingScreen
-from screens.result import ResultScreen
-from screens.sim_panel import SimulatorPanel
+
+if TYPE_CHECKING:
+    from drivers.manager import DeviceManager
+    from kiosk.catalogue import Catalogue
+    from screens.sim_panel import SimulatorPanel
 
 
 class KioskWindow(QWidget):
-    def __init__(
-        self,
-        dispatch: Dispatch,
-        catalogue: Catalogue,
-        centre: CentreSettings,
-        devices: DeviceManager | None = None,
-    ) -> None:
+    def __init__(self, look: FirstLook) -> None:
         super().__init__()
         self.setObjectName("KioskRoot")
         self.setWindowTitle("Kiosk")
         self.setStyleSheet(theme.style_sheet())
-        self.header = Header(dispatch, centre)
-        self.footer = Footer(dispatch)
-        self.banner = TimeoutBanner(dispatch)
+        self._target: Dispatch | None = None
+        self._pending: list[Event] = []
+        self.header = Header(self.dispatch, look)
+        self.footer = Footer(self.dispatch)
+        self.banner = TimeoutBanner(self.dispatch)
         self.stack = QStackedWidget()
-        screens: dict[State, QWidget] = {
-            State.ATTRACT: AttractScreen(dispatch),
-            State.IDENTIFY: IdentifyScreen(dispatch),
-            State.CATALOGUE: CatalogueScreen(dispatch, catalogue),
-            State.CHOOSE: ChooseScreen(dispatch, catalogue),
-            State.CONFIRM: ConfirmScreen(dispatch),
-            State.PROCESSING: ProcessingScreen(dispatch),
-            State.RESULT: ResultScreen(dispatch),
-            State.RATING: RatingScreen(dispatch),
-            State.PROBLEM: ProblemScreen(dispatch),
-            State.GOODBYE: GoodbyeScreen(dispatch),
-        }
-        self.screens = screens
-        for widget in screens.values():
-            self.stack.addWidget(widget)
+        self.screens: dict[State, QWidget] = {State.ATTRACT: AttractScreen(self.dispatch)}
+        self.stack.addWidget(self.screens[State.ATTRACT])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -65,15 +48,66 @@ class KioskWindow(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.footer)
         self.sim_panel: SimulatorPanel | None = None
-        if devices is not None:
-            # Floats over the middle of the header, so the resident's layout is the real one.
-            self.sim_panel = SimulatorPanel(devices, self)
-            self.sim_panel.raise_()
         self._texts: dict[str, Texts] = {}
         self.view: VisitView | None = None
+        self.show_view(VisitView(State.ATTRACT, look.language, 1))
+
+    def add_pages(self, catalogue: Catalogue, devices: DeviceManager | None = None) -> None:
+        """Build the rest of the pages; with *devices*, also the simulator's controls."""
+        from screens.catalogue import CatalogueScreen
+        from screens.choose import ChooseScreen
+        from screens.confirm import ConfirmScreen
+        from screens.goodbye import GoodbyeScreen
+        from screens.identify import IdentifyScreen
+        from screens.problem import ProblemScreen
+        from screens.processing import ProcessingScreen
+        from screens.rating import RatingScreen
+        from screens.result import ResultScreen
+
+        d = self.dispatch
+        pages: dict[State, QWidget] = {
+            State.IDENTIFY: IdentifyScreen(d),
+            State.CATALOGUE: CatalogueScreen(d, catalogue),
+            State.CHOOSE: ChooseScreen(d, catalogue),
+            State.CONFIRM: ConfirmScreen(d),
+            State.PROCESSING: ProcessingScreen(d),
+            State.RESULT: ResultScreen(d),
+            State.RATING: RatingScreen(d),
+            State.PROBLEM: ProblemScreen(d),
+            State.GOODBYE: GoodbyeScreen(d),
+        }
+        for state, page in pages.items():
+            self.screens[state] = page
+            self.stack.addWidget(page)
+        if devices is not None:
+            from screens.sim_panel import SimulatorPanel
+
+            # Floats over the middle of the header, so the resident's layout is the real one.
+            self.sim_panel = SimulatorPanel(devices, self)
+            self.sim_panel.show()
+            self.sim_panel.raise_()
+            self._place_sim_panel()
+        if self.view is not None:
+            self.show_view(self.view)
+
+    def connect_controller(self, dispatch: Dispatch) -> None:
+        """Send taps to *dispatch* from now on, starting with any made while loading."""
+        self._target = dispatch
+        pending, self._pending = self._pending, []
+        for event in pending:
+            dispatch(event)
+
+    def dispatch(self, event: Event) -> None:
+        if self._target is None:
+            self._pending.append(event)
+        else:
+            self._target(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self._place_sim_panel()
+
+    def _place_sim_panel(self) -> None:
         if self.sim_panel is not None:
             hint = self.sim_panel.sizeHint()
             self.sim_panel.setGeometry((self.width() - hint.width()) // 2, 8, hint.width(), 96)
@@ -91,7 +125,7 @@ class KioskWindow(QWidget):
         for page in self.screens.values():
             page_render: Page = page  # type: ignore[assignment]
             page_render.show_view(view, t)
-        self.stack.setCurrentWidget(self.screens[view.state])
+        self.stack.setCurrentWidget(self.screens.get(view.state, self.screens[State.ATTRACT]))
         # The warning takes the footer's place: hide one before showing the other, or the window
         # would grow for a moment to hold both.
         self.footer.show_view(view, t)

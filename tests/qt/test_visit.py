@@ -81,7 +81,11 @@ class Shots:
 
 
 def test_whole_visit_by_touch(
-    qtbot: QtBot, kiosk: KioskApp, settings: Settings, artifacts: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot,
+    kiosk: KioskApp,
+    settings: Settings,
+    artifacts: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     window, controller = kiosk.window, kiosk.controller
     shot = Shots(artifacts / "visit", window)

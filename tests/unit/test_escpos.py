@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.escpos_layout import CJK_OFF, CJK_ON, PrinterProfile, encode_text, qr_native, render, wrap
+from drivers.escpos_layout import (
+    CJK_OFF,
+    CJK_ON,
+    PrinterProfile,
+    encode_text,
+    qr_native,
+    render,
+    wrap,
+)
 from drivers.escpos_preview import PreviewError, render_preview
 from drivers.receipt import Align, Feed, Qr, Receipt, Rule, Text
 
