@@ -67,8 +67,10 @@ class OpenCvCamera(Device):
 
     def _run(self) -> None:
         failures = 0
+        rewinding = False
         while not self._stop.is_set():
-            self._set_state(DeviceState.CONNECTING)
+            if not rewinding:
+                self._set_state(DeviceState.CONNECTING)
             cap = self._open()
             if not cap.isOpened():
                 cap.release()
@@ -85,11 +87,14 @@ class OpenCvCamera(Device):
             failures = 0
             self._set_state(DeviceState.READY)
             try:
-                self._capture(cap)
+                # A file or image sequence that ends starts again without a state change: to
+                # the rest of the terminal it is one continuous feed.
+                rewinding = self._capture(cap) == "end"
             finally:
                 cap.release()
 
-    def _capture(self, cap: Any) -> None:
+    def _capture(self, cap: Any) -> str:
+        """Read frames until stopped ("stop"), the source ends ("end") or fails ("fault")."""
         period = 1.0 / self.fps
         last_digest, same = b"", 0
         while not self._stop.is_set():
@@ -97,12 +102,12 @@ class OpenCvCamera(Device):
             ok, frame = cap.read()
             if not ok:
                 if self.loop and isinstance(self.source, str):
-                    return  # end of a file or image sequence: reopen from the start
+                    return "end"
                 self._set_state(
                     DeviceState.FAULT,
                     self.fault("read_failed", "device.camera_unavailable", "no frame"),
                 )
-                return
+                return "fault"
             digest = hashlib.blake2b(frame[::16, ::16].tobytes(), digest_size=16).digest()
             same = same + 1 if digest == last_digest else 0
             last_digest = digest
@@ -111,10 +116,11 @@ class OpenCvCamera(Device):
                     DeviceState.DEGRADED,
                     self.fault("stalled", "device.camera_unavailable", "same frame repeated"),
                 )
-                return
+                return "fault"
             with self._lock:
                 self._frame, self._frame_no = frame, self._frame_no + 1
             self._stop.wait(max(0.0, period - (time.monotonic() - started)))
+        return "stop"
 
 
 class SimulatedCamera(OpenCvCamera):

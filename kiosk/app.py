@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("qt").addHandler(logging.NullHandler())
 
 TICK_MS = 250
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class DisplayError(KioskError):
@@ -203,10 +205,15 @@ def run(config_file: Path | None, data_dir: Path | None, *, simulate: bool, wind
             app.quit()
 
     hook = AfterFirstPaint(window.screens[State.ATTRACT], second_phase)
+    # systemd stops the terminal with SIGTERM: leave the event loop so shutdown drains the
+    # outbox worker. (Python runs the handler when the 250 ms ticker gives it control.)
+    previous = {sig: signal.signal(sig, lambda *_: app.quit()) for sig in _STOP_SIGNALS}
     try:
         code = app.exec()
     finally:
         del hook
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         for kiosk in started:
             kiosk.shutdown()
     if failure:
