@@ -114,7 +114,7 @@ def _cells(text: str) -> int:
 
 
 # ESC commands with one parameter byte that the preview can ignore.
-_ESC_ONE_ARG = frozenset(b"!-M{tRV c")
+_ESC_ONE_ARG = frozenset(b" !-MRVt{")
 _GS_ONE_ARG = frozenset(b"bBfhwHLk")
 
 

@@ -100,10 +100,10 @@ def devices(
     except ConfigError as exc:
         raise KioskError(str(exc)) from exc
     manager.start()
-    settled = {DeviceState.READY, DeviceState.FAULT, DeviceState.ABSENT, DeviceState.DEGRADED}
+    # Settled: past connecting, and either up or with a fault that says why not.
     deadline = time.monotonic() + wait
-    while time.monotonic() < deadline and not all(
-        (st.state in settled and st.state is not DeviceState.ABSENT) or st.fault
+    while time.monotonic() < deadline and any(
+        st.state is DeviceState.CONNECTING or (st.state is DeviceState.ABSENT and st.fault is None)
         for st in manager.statuses()
     ):
         time.sleep(0.05)
