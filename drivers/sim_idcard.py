@@ -7,43 +7,16 @@ removed. Faults are injected by name: ``read_failed`` (next read fails), ``unplu
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
-from datetime import date
 
 from drivers.base import DeviceState
-from drivers.idcard import IdCard, id_check_char
+from drivers.idcard import IdCard
 from drivers.idcard_reader import CardEvent, CardEventKind, IdCardReader
+from drivers.sim_cards import SAMPLE_CARDS
 
 log = logging.getLogger(__name__)
-
-
-def _sample(
-    name: str, sex: str, birth: date, serial: str, valid_from: date, valid_to: date | None
-) -> IdCard:
-    # Fictional residents of a fictional street; the region code is Beijing Dongcheng (110101).
-    first17 = f"110101{birth:%Y%m%d}{serial}"
-    return IdCard(
-        name=name,
-        sex=sex,
-        nation="01",
-        birth_date=birth,
-        address="北京市东城区和平里街道安康胡同8号",
-        id_number=first17 + id_check_char(first17),
-        authority="北京市公安局东城分局",
-        valid_from=valid_from,
-        valid_to=valid_to,
-        photo_sha256=hashlib.sha256(f"sim-photo:{first17}".encode()).hexdigest(),
-    )
-
-
-SAMPLE_CARDS: tuple[IdCard, ...] = (
-    _sample("张秀英", "2", date(1948, 3, 12), "002", date(2016, 5, 1), None),
-    _sample("李建国", "1", date(1953, 10, 1), "013", date(2012, 7, 20), date(2032, 7, 20)),
-    _sample("王芳", "2", date(1990, 6, 18), "024", date(2020, 1, 6), date(2040, 1, 6)),
-)
 
 
 class SimulatedIdCardReader(IdCardReader):

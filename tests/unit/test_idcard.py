@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from drivers.idcard import id_check_char, is_valid_id_number
-from drivers.sim_idcard import SAMPLE_CARDS
+from drivers.sim_cards import SAMPLE_CARDS
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pytest
 
 from drivers.idcard import IdCard
-from drivers.sim_idcard import SAMPLE_CARDS
+from drivers.sim_cards import SAMPLE_CARDS
 from kiosk import session as s
 from kiosk.catalogue import default_catalogue
 from kiosk.settings import Timeouts
