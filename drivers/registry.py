@@ -10,7 +10,7 @@ from drivers.base import Device, DeviceKind
 from drivers.camera import OpenCvCamera, SimulatedCamera
 from drivers.escpos_layout import PrinterProfile
 from drivers.receipt_printer import EscposFilePrinter, SimulatedReceiptPrinter
-from drivers.sim_idcard import SimulatedIdCardReader
+from drivers.sam_reader import SamSerialReader, SimulatedSamReader
 
 Factory = Callable[[str, Mapping[str, Any], Path], Device]
 
@@ -34,8 +34,15 @@ def _require(options: Mapping[str, Any], key: str, driver: str) -> Any:
 
 
 DRIVERS: dict[tuple[DeviceKind, str], Factory] = {
-    (DeviceKind.ID_CARD_READER, "sim"): lambda name, opts, data: SimulatedIdCardReader(
-        name, read_seconds=float(opts.get("read_seconds", 0.4))
+    # The simulated reader is the real SAM driver on a pty served by the SAM simulator.
+    (DeviceKind.ID_CARD_READER, "sim"): lambda name, opts, data: SimulatedSamReader(
+        name, Path(opts.get("link", data / "sim-sam-reader")), baud=int(opts.get("baud", 115200))
+    ),
+    (DeviceKind.ID_CARD_READER, "sam-serial"): lambda name, opts, data: SamSerialReader(
+        name,
+        str(_require(opts, "port", "sam-serial")),
+        baud=int(opts.get("baud", 115200)),
+        poll_seconds=float(opts.get("poll_seconds", 0.25)),
     ),
     (DeviceKind.RECEIPT_PRINTER, "sim"): lambda name, opts, data: SimulatedReceiptPrinter(
         name, Path(opts.get("out_dir", data / "printer")), _profile(opts)

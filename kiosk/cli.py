@@ -170,6 +170,72 @@ def queue_status(as_json: bool, config_file: Path | None, data_dir: Path | None)
             click.echo(f"oldest waiting since: {st.oldest_pending_at}")
 
 
+@cli.group()
+def diag() -> None:
+    """Technician diagnostics on one device at a time."""
+
+
+@diag.command("read-card")
+@click.option("--driver", type=click.Choice(["sam-serial"]), required=True)
+@click.option("--port", required=True, help="Serial port, pty path or socket://host:port.")
+@click.option("--baud", default=115200, show_default=True)
+@click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait for a card.")
+@click.option("--json", "as_json", is_flag=True, help="Print the card as one JSON object.")
+def diag_read_card(driver: str, port: str, baud: int, timeout: float, as_json: bool) -> None:
+    """Read one ID card and print its fields (personal data: for the technician's eyes only)."""
+    from drivers.sam_reader import SamError, read_once
+
+    try:
+        card = read_once(port, baud, timeout)
+    except SamError as exc:
+        raise KioskError(f"read-card: {exc.code}: {exc.detail}") from exc
+    fields = card.as_json()
+    if as_json:
+        click.echo(json.dumps(fields, ensure_ascii=False))
+    else:
+        for key, value in fields.items():
+            click.echo(f"{key:<13} {value}")
+
+
+@cli.group()
+def sim() -> None:
+    """Device simulators for test rigs (each runs until interrupted)."""
+
+
+@sim.command("sam-reader")
+@click.option(
+    "--link",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to put the symlink to the simulator's pty.",
+)
+@click.option("--baud", default=115200, show_default=True)
+@click.option("--card", type=click.IntRange(1, 3), help="Present sample resident N at start.")
+@click.option("--fault", "faults", multiple=True, help="Inject a fault (repeatable).")
+def sim_sam_reader(link: Path, baud: int, card: int | None, faults: tuple[str, ...]) -> None:
+    """A SAM ID card reader on a pty; prints the port, then serves until interrupted."""
+    import signal
+
+    from drivers.sim_cards import SAMPLE_CARDS
+    from drivers.sim_sam import SamSimulator
+
+    try:
+        simulator = SamSimulator(link, baud=baud, faults=frozenset(faults))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if card:
+        simulator.present(SAMPLE_CARDS[card - 1])
+    click.echo(simulator.start(), nl=True)
+    sys.stdout.flush()
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    try:
+        while not stop["now"]:
+            time.sleep(0.2)
+    finally:
+        simulator.stop()
+
+
 @cli.command()
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @CONFIG

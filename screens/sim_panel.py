@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QWidget
 
 from drivers.manager import DeviceManager
 from drivers.receipt_printer import SimulatedReceiptPrinter
-from drivers.sim_idcard import SimulatedIdCardReader
+from drivers.sam_reader import SimulatedSamReader
 
 
 class SimulatorPanel(QFrame):
@@ -29,7 +29,7 @@ class SimulatorPanel(QFrame):
         self.buttons: list[QPushButton] = []
         reader = devices.id_card_reader
         printer = devices.receipt_printer
-        if isinstance(reader, SimulatedIdCardReader):
+        if isinstance(reader, SimulatedSamReader):
             self._add(grid, "simPresentCard", "放置身份证 Card [F2]", reader.present)
             self._add(grid, "simRemoveCard", "取走 Remove [F3]", reader.remove)
             self._add(
