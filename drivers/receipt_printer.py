@@ -80,6 +80,72 @@ class EscposFilePrinter(ReceiptPrinter):
             printer.close()
 
 
+class EscposNetworkPrinter(ReceiptPrinter):
+    """ESC/POS over TCP (port 9100) through python-escpos; paper and cover are checked with
+    DLE EOT before each job, so "paper out" is known before a resident waits for a receipt."""
+
+    driver = "escpos-network"
+
+    def __init__(
+        self,
+        name: str,
+        host: str,
+        port: int = 9100,
+        *,
+        timeout: float = 5.0,
+        profile: PrinterProfile | None = None,
+    ) -> None:
+        super().__init__(name, profile)
+        self.host, self.port, self.timeout = host, port, timeout
+        self._checker: threading.Thread | None = None
+
+    def start(self) -> None:
+        # The first status check touches the network: never on the caller's (UI) thread.
+        self._set_state(DeviceState.CONNECTING)
+        self._checker = threading.Thread(target=self._check_quietly, daemon=True)
+        self._checker.start()
+
+    def stop(self) -> None:
+        if self._checker is not None:
+            self._checker.join(timeout=self.timeout + 1)
+            self._checker = None
+
+    def _check_quietly(self) -> None:
+        try:
+            self.check_status()
+        except PrinterError as exc:
+            state = DeviceState.ABSENT if exc.code == "unreachable" else DeviceState.FAULT
+            self._set_state(state, self.fault(exc.code, exc.message_key, exc.detail))
+        else:
+            self._set_state(DeviceState.READY)
+
+    def check_status(self) -> None:
+        """Raise PrinterError if the printer is unreachable, out of paper or open."""
+        from drivers.escpos_status import query_network
+
+        try:
+            status = query_network(self.host, self.port, self.timeout)
+        except OSError as exc:
+            raise PrinterError(
+                "unreachable", "device.printer_unavailable", f"{self.host}:{self.port}: {exc}"
+            ) from exc
+        if status.cover_open:
+            raise PrinterError("cover_open", "device.printer_cover_open", "cover open")
+        if status.paper_out:
+            raise PrinterError("paper_out", "device.printer_paper_out", "paper end sensor")
+
+    def _send(self, data: bytes) -> None:
+        self.check_status()
+        from escpos.printer import Network
+
+        printer = Network(self.host, self.port, timeout=self.timeout)
+        try:
+            printer.open()
+            printer._raw(data)  # python-escpos's transport primitive
+        finally:
+            printer.close()
+
+
 class SimulatedReceiptPrinter(ReceiptPrinter):
     """Keeps every receipt's bytes under *out_dir* and a PNG preview of the last one.
 

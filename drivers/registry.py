@@ -9,7 +9,11 @@ from typing import Any
 from drivers.base import Device, DeviceKind
 from drivers.camera import OpenCvCamera, SimulatedCamera
 from drivers.escpos_layout import PrinterProfile
-from drivers.receipt_printer import EscposFilePrinter, SimulatedReceiptPrinter
+from drivers.receipt_printer import (
+    EscposFilePrinter,
+    EscposNetworkPrinter,
+    SimulatedReceiptPrinter,
+)
 from drivers.sam_reader import SamSerialReader, SimulatedSamReader
 
 Factory = Callable[[str, Mapping[str, Any], Path], Device]
@@ -49,6 +53,13 @@ DRIVERS: dict[tuple[DeviceKind, str], Factory] = {
     ),
     (DeviceKind.RECEIPT_PRINTER, "escpos-file"): lambda name, opts, data: EscposFilePrinter(
         name, Path(_require(opts, "path", "escpos-file")), _profile(opts)
+    ),
+    (DeviceKind.RECEIPT_PRINTER, "escpos-network"): lambda name, opts, data: EscposNetworkPrinter(
+        name,
+        str(_require(opts, "host", "escpos-network")),
+        int(opts.get("port", 9100)),
+        timeout=float(opts.get("timeout", 5)),
+        profile=_profile(opts),
     ),
     (DeviceKind.CAMERA, "sim"): lambda name, opts, data: SimulatedCamera(
         name, Path(opts.get("frames_dir", data / "sim-camera")), fps=float(opts.get("fps", 15))
