@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from datetime import datetime
 from pathlib import Path
 
 from drivers.base import Device, DeviceKind, DeviceState
@@ -146,18 +144,22 @@ class EscposNetworkPrinter(ReceiptPrinter):
             printer.close()
 
 
-class SimulatedReceiptPrinter(ReceiptPrinter):
-    """Keeps every receipt's bytes under *out_dir* and a PNG preview of the last one.
+class SimulatedReceiptPrinter(EscposNetworkPrinter):
+    """The real escpos-network driver printing to the ESC/POS sink on a free loopback port:
+    ``kiosk run --simulate``. Receipts land in *out_dir* with a PNG preview of the last one.
 
-    Faults by name: ``paper_out``, ``cover_open``, ``unplugged``; each stays until cleared.
+    Faults (``paper_out``, ``cover_open``, ``unplugged``) are the sink's; the driver learns of them
+    the way it would from a real printer, through DLE EOT.
     """
 
     driver = "sim"
 
     def __init__(self, name: str, out_dir: Path, profile: PrinterProfile | None = None) -> None:
-        super().__init__(name, profile)
+        from drivers.sim_escpos_sink import EscposSink
+
+        super().__init__(name, "127.0.0.1", 0, timeout=2.0, profile=profile)
         self.out_dir = out_dir
-        self._faults: set[str] = set()
+        self.sink = EscposSink(out_dir, port=0)
 
     @property
     def last_receipt_path(self) -> Path:
@@ -167,52 +169,15 @@ class SimulatedReceiptPrinter(ReceiptPrinter):
     def last_preview_path(self) -> Path:
         return self.out_dir / "last-receipt.png"
 
-    def start(self) -> None:
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        self._refresh_state()
-
     def inject(self, fault: str, active: bool = True) -> None:
-        (self._faults.add if active else self._faults.discard)(fault)
-        self._refresh_state()
+        self.sink.inject(fault, active)
+        self.start()  # re-check the status in the background, as a status poll would
 
-    def _refresh_state(self) -> None:
-        fault = self._current_fault()
-        if fault is None:
-            self._set_state(DeviceState.READY)
-        else:
-            code, key = fault
-            state = DeviceState.ABSENT if code == "unplugged" else DeviceState.FAULT
-            self._set_state(state, self.fault(code, key, f"simulated {code}"))
+    def start(self) -> None:
+        if self.port == 0:
+            self.port = self.sink.start()
+        super().start()
 
-    def _current_fault(self) -> tuple[str, str] | None:
-        for code, key in (
-            ("unplugged", "device.printer_unavailable"),
-            ("cover_open", "device.printer_cover_open"),
-            ("paper_out", "device.printer_paper_out"),
-        ):
-            if code in self._faults:
-                return code, key
-        return None
-
-    def _send(self, data: bytes) -> None:
-        fault = self._current_fault()
-        if fault is not None:
-            raise PrinterError(fault[0], fault[1], f"simulated {fault[0]}")
-        from drivers.escpos_preview import render_preview
-
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        _write_atomic(self.out_dir / f"receipt-{stamp}.bin", data)
-        _write_atomic(self.last_receipt_path, data)
-        tmp = self.last_preview_path.with_suffix(".tmp.png")
-        render_preview(data, self.profile.encoding).save(tmp)
-        os.replace(tmp, self.last_preview_path)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    def stop(self) -> None:
+        super().stop()
+        self.sink.stop()

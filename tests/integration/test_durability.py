@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 RIG = Path(__file__).with_name("visit_rig.py")
@@ -28,7 +29,11 @@ def test_sigkill_after_receipt_loses_nothing(tmp_path: Path) -> None:
         line = proc.stdout.readline().strip()
         assert line.startswith("PRINTED "), proc.stderr.read() if proc.stderr else line
         ticket = line.split()[1]
-        assert (tmp_path / "printer" / "last-receipt.bin").exists()
+        # The printer (the sink) has the job once the driver hung up; it writes it a moment later.
+        deadline = time.monotonic() + 5
+        while not (tmp_path / "printer" / "last-receipt.bin").exists():
+            assert time.monotonic() < deadline, "the receipt never reached the printer"
+            time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)  # no shutdown, no flush, no goodbye
         proc.wait(timeout=10)
     finally:

@@ -157,6 +157,7 @@ def test_whole_visit_by_touch(
     shot("result")
 
     printer_dir = Path(str(settings.data_dir)) / "printer"
+    qtbot.waitUntil((printer_dir / "last-receipt.png").exists, timeout=5000)
     receipt = (printer_dir / "last-receipt.bin").read_bytes()
     assert b"A001" in receipt and "社会保险".encode("gb18030") in receipt
     assert "张秀英".encode("gb18030") not in receipt  # no personal data on paper
