@@ -69,6 +69,7 @@ def style_sheet() -> str:
     #TimeoutBanner QLabel {{ font-size: {BODY_PX}px; color: {NOTICE}; }}
     #SimPanel {{ background: {SIM_BG}; }}
     #SimPanel QLabel {{ color: #F0F0F0; font-size: 18px; }}
+    #SimPanel QPushButton:checked {{ background: #9A3412; border-color: #F0F0F0; }}
     #SimPanel QPushButton {{
         font-size: 18px; min-height: 40px; padding: 4px 14px; border-radius: 8px;
         background: #444; color: #F0F0F0; border: 1px solid #777;
