@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 from drivers.base import Device, DeviceKind, DeviceState
 from drivers.escpos_layout import PrinterProfile, render
@@ -55,6 +56,15 @@ class ReceiptPrinter(Device):
         raise PrinterError("no_transport", "device.printer_unavailable", "no transport")
 
 
+def _send_through(printer: Any, data: bytes) -> None:
+    """One job through a python-escpos transport: open, its ``_raw`` primitive, close."""
+    try:
+        printer.open()
+        printer._raw(data)
+    finally:
+        printer.close()
+
+
 class EscposFilePrinter(ReceiptPrinter):
     """ESC/POS into a file or device node (``/dev/usb/lp0``) through python-escpos."""
 
@@ -70,12 +80,7 @@ class EscposFilePrinter(ReceiptPrinter):
     def _send(self, data: bytes) -> None:
         from escpos.printer import File  # optional heavy import, only when printing
 
-        printer = File(devfile=str(self.path), auto_flush=True)
-        try:
-            printer.open()
-            printer._raw(data)  # python-escpos's transport primitive
-        finally:
-            printer.close()
+        _send_through(File(devfile=str(self.path), auto_flush=True), data)
 
 
 class EscposNetworkPrinter(ReceiptPrinter):
@@ -136,12 +141,7 @@ class EscposNetworkPrinter(ReceiptPrinter):
         self.check_status()
         from escpos.printer import Network
 
-        printer = Network(self.host, self.port, timeout=self.timeout)
-        try:
-            printer.open()
-            printer._raw(data)  # python-escpos's transport primitive
-        finally:
-            printer.close()
+        _send_through(Network(self.host, self.port, timeout=self.timeout), data)
 
 
 class SimulatedReceiptPrinter(EscposNetworkPrinter):

@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -253,6 +254,21 @@ def datetime_now() -> str:
     return datetime.now().strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _serve(address: str, stop: Callable[[], None]) -> None:
+    """Print where a simulator listens, then keep it up until SIGTERM or Ctrl-C."""
+    import signal
+
+    click.echo(address)
+    sys.stdout.flush()
+    done = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: done.update(now=True))
+    try:
+        while not done["now"]:
+            time.sleep(0.2)
+    finally:
+        stop()
+
+
 @cli.group()
 def sim() -> None:
     """Device simulators for test rigs (each runs until interrupted)."""
@@ -270,8 +286,6 @@ def sim() -> None:
 @click.option("--fault", "faults", multiple=True, help="Inject a fault (repeatable).")
 def sim_sam_reader(link: Path, baud: int, card: int | None, faults: tuple[str, ...]) -> None:
     """A SAM ID card reader on a pty; prints the port, then serves until interrupted."""
-    import signal
-
     from drivers.sim_cards import SAMPLE_CARDS
     from drivers.sim_sam import SamSimulator
 
@@ -281,15 +295,7 @@ def sim_sam_reader(link: Path, baud: int, card: int | None, faults: tuple[str, .
         raise click.UsageError(str(exc)) from exc
     if card:
         simulator.present(SAMPLE_CARDS[card - 1])
-    click.echo(simulator.start(), nl=True)
-    sys.stdout.flush()
-    stop = {"now": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
-    try:
-        while not stop["now"]:
-            time.sleep(0.2)
-    finally:
-        simulator.stop()
+    _serve(simulator.start(), simulator.stop)
 
 
 @sim.command("printer")
@@ -299,8 +305,6 @@ def sim_sam_reader(link: Path, baud: int, card: int | None, faults: tuple[str, .
 @click.option("--fault", "faults", multiple=True, help="paper_out, cover_open, unplugged.")
 def sim_printer(out_dir: Path, host: str, port: int, faults: tuple[str, ...]) -> None:
     """An ESC/POS network printer that records jobs; prints its port, serves until interrupted."""
-    import signal
-
     from drivers.sim_escpos_sink import EscposSink
 
     sink = EscposSink(out_dir, host=host, port=port)
@@ -312,15 +316,7 @@ def sim_printer(out_dir: Path, host: str, port: int, faults: tuple[str, ...]) ->
         raise click.UsageError(str(exc)) from exc
     except OSError as exc:
         raise KioskError(f"sim printer: cannot listen on {host}:{port}: {exc.strerror}") from exc
-    click.echo(str(actual))
-    sys.stdout.flush()
-    stop = {"now": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
-    try:
-        while not stop["now"]:
-            time.sleep(0.2)
-    finally:
-        sink.stop()
+    _serve(str(actual), sink.stop)
 
 
 @cli.command()

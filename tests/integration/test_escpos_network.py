@@ -15,6 +15,7 @@ from drivers.escpos_status import parse_status
 from drivers.receipt import Align, Qr, Receipt, Text
 from drivers.receipt_printer import EscposNetworkPrinter, PrinterError
 from drivers.sim_escpos_sink import EscposSink
+from tests.waiting import wait_for
 
 RECEIPT = Receipt((Text("号码 A001", scale=2, align=Align.CENTER), Qr("X")))
 
@@ -25,13 +26,6 @@ def sink(tmp_path: Path) -> Iterator[EscposSink]:
     s.start()
     yield s
     s.stop()
-
-
-def wait_for(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 def test_print_lands_in_the_sink(sink: EscposSink) -> None:

@@ -18,6 +18,7 @@ from drivers.sam_protocol import Command
 from drivers.sam_reader import SamError, SamLink, SamSerialReader, read_once
 from drivers.sim_cards import SAMPLE_CARDS
 from drivers.sim_sam import SamSimulator
+from tests.waiting import wait_for
 
 
 @pytest.fixture
@@ -135,13 +136,6 @@ def test_reader_reports_insert_remove_unplug_and_recovers(simulator: SamSimulato
         assert events[-1].card == SAMPLE_CARDS[1]
     finally:
         reader.stop()
-
-
-def wait_for(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 def test_open_failure_is_a_clear_error(tmp_path: Path) -> None:
