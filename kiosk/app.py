@@ -84,7 +84,8 @@ def ensure_display() -> None:
 _QT_LEVELS = {
     QtMsgType.QtDebugMsg: logging.DEBUG,
     QtMsgType.QtInfoMsg: logging.INFO,
-    QtMsgType.QtWarningMsg: logging.WARNING,
+    # Qt warnings are platform chatter (e.g. offscreen's "propagateSizeHints"): log file only.
+    QtMsgType.QtWarningMsg: logging.INFO,
     QtMsgType.QtCriticalMsg: logging.ERROR,
     QtMsgType.QtFatalMsg: logging.CRITICAL,
 }
@@ -163,7 +164,14 @@ class AfterFirstPaint(QObject):
         return False
 
 
-def run(config_file: Path | None, data_dir: Path | None, *, simulate: bool, windowed: bool) -> int:
+def run(
+    config_file: Path | None,
+    data_dir: Path | None,
+    *,
+    simulate: bool,
+    windowed: bool,
+    verbose: bool = False,
+) -> int:
     """Show the terminal until it is closed. Raises StartupError or SettingsError on bad setup."""
     ensure_display()
     app = qt_app()
@@ -191,7 +199,7 @@ def run(config_file: Path | None, data_dir: Path | None, *, simulate: bool, wind
             from kiosk.settings import data_dir_of, load_settings
 
             settings = load_settings(config_file, data_dir)
-            setup_logging(data_dir_of(settings) / "logs")
+            setup_logging(data_dir_of(settings) / "logs", verbose=verbose)
             kiosk = attach_backend(window, settings, simulate=simulate)
         except Exception as exc:  # reported by the CLI as one line, exit code 1
             failure.append(exc)

@@ -70,10 +70,12 @@ def run(
     # Settings are validated inside the app, after the first frame (see kiosk/app.py).
     from kiosk.app import run as run_app
 
-    if verbose:
-        logging.basicConfig(level=logging.DEBUG, force=True)
     code = run_app(
-        config_file, data_dir, simulate=simulate or config_file is None, windowed=windowed
+        config_file,
+        data_dir,
+        simulate=simulate or config_file is None,
+        windowed=windowed,
+        verbose=verbose,
     )
     if code:
         raise SystemExit(code)

@@ -15,6 +15,7 @@ from drivers.escpos_status import parse_status
 from drivers.receipt import Align, Qr, Receipt, Text
 from drivers.receipt_printer import EscposNetworkPrinter, PrinterError
 from drivers.sim_escpos_sink import EscposSink
+from tests.processes import kiosk_simulator
 from tests.waiting import wait_for
 
 RECEIPT = Receipt((Text("号码 A001", scale=2, align=Align.CENTER), Qr("X")))
@@ -88,14 +89,7 @@ def test_status_bits(offline: int, paper: int, expected: tuple[bool, bool, bool]
 
 def test_diag_print_test_to_a_sink_in_another_process(tmp_path: Path) -> None:
     out = tmp_path / "printed"
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "sim", "printer", "--out", str(out), "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert sim.stdout is not None
-        port = sim.stdout.readline().strip()
+    with kiosk_simulator("printer", "--out", str(out), "--port", "0") as port:
         res = subprocess.run(
             [sys.executable, "-m", "kiosk", "diag", "print-test", "--driver", "escpos-network",
              "--host", "127.0.0.1", "--port", port],
@@ -103,11 +97,6 @@ def test_diag_print_test_to_a_sink_in_another_process(tmp_path: Path) -> None:
         )  # fmt: skip
         assert res.returncode == 0, res.stderr
         wait_for((out / "last-receipt.png").exists)
-    finally:
-        sim.terminate()
-        sim.wait(timeout=10)
-        if sim.stdout is not None:
-            sim.stdout.close()
     data = (out / "last-receipt.bin").read_bytes()
     assert "打印测试".encode("gb18030") in data and b"English" in data
     assert b"\x1d(k" in data and data.endswith(b"\x1dV\x42\x03")

@@ -18,6 +18,7 @@ from drivers.sam_protocol import Command
 from drivers.sam_reader import SamError, SamLink, SamSerialReader, read_once
 from drivers.sim_cards import SAMPLE_CARDS
 from drivers.sim_sam import SamSimulator
+from tests.processes import kiosk_simulator
 from tests.waiting import wait_for
 
 
@@ -146,29 +147,18 @@ def test_open_failure_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_diag_read_card_from_a_simulator_in_another_process(tmp_path: Path) -> None:
     link = tmp_path / "sam-link"
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "sim", "sam-reader", "--link", str(link), "--card", "1"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert sim.stdout is not None
-        assert sim.stdout.readline().strip() == str(link)
+    with kiosk_simulator("sam-reader", "--link", str(link), "--card", "1") as port:
+        assert port == str(link)
         out = subprocess.run(
             [sys.executable, "-m", "kiosk", "diag", "read-card", "--driver", "sam-serial",
-             "--port", str(link), "--timeout", "5", "--json"],
+             "--port", port, "--timeout", "5", "--json"],
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
-        assert out.returncode == 0, out.stderr
-        fields = json.loads(out.stdout)
-        assert fields == SAMPLE_CARDS[0].as_json()
-        assert fields["name"] == "张秀英" and fields["valid_to"] == "长期"
-    finally:
-        sim.terminate()
-        sim.wait(timeout=10)
-        if sim.stdout is not None:
-            sim.stdout.close()
-    assert not link.exists()
+    assert out.returncode == 0, out.stderr
+    fields = json.loads(out.stdout)
+    assert fields == SAMPLE_CARDS[0].as_json()
+    assert fields["name"] == "张秀英" and fields["valid_to"] == "长期"
+    assert not link.exists()  # the simulator cleans up after itself
 
 
 def test_diag_read_card_without_a_card_is_one_line(tmp_path: Path) -> None:
