@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  python3 python3-venv python3-dev gcc swig pkg-config libpcsclite-dev pcscd
+  python3 python3-venv python3-dev gcc swig pkg-config libpcsclite-dev pcscd vsmartcard-vpcd socat
   libglib2.0-0 libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 xvfb fonts-wqy-microhei fontconfig

@@ -29,6 +29,7 @@ class DeviceKind(enum.Enum):
     ID_CARD_READER = "id_card_reader"
     RECEIPT_PRINTER = "receipt_printer"
     CAMERA = "camera"
+    SMART_CARD_READER = "smart_card_reader"
 
 
 @dataclass(frozen=True)

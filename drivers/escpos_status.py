@@ -50,3 +50,26 @@ def query_network(host: str, port: int, timeout: float) -> PaperStatus:
                 raise OSError("printer closed the connection during a status query")
             answers.append(byte[0])
     return parse_status(*answers)
+
+
+def query_serial(port: str, baud: int, timeout: float) -> PaperStatus:
+    """Ask a serial printer for its status over the line; raises OSError (unplugged, silent)."""
+    import serial
+
+    from drivers.serial_errors import serial_errors
+
+    try:
+        with serial.serial_for_url(port, baudrate=baud, timeout=timeout) as line:
+            line.reset_input_buffer()
+            answers = []
+            for query in (DLE_EOT_OFFLINE, DLE_EOT_PAPER):
+                line.write(query)
+                byte = line.read(1)
+                if len(byte) != 1:
+                    raise OSError(f"no answer to a status query in {timeout:.1f} s")
+                answers.append(byte[0])
+    except OSError:
+        raise
+    except serial_errors() as exc:
+        raise OSError(str(exc)) from exc
+    return parse_status(*answers)

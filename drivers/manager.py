@@ -9,6 +9,7 @@ from typing import Any
 
 from drivers.base import Device, DeviceKind, DeviceStatus, StatusListener
 from drivers.idcard_reader import IdCardReader
+from drivers.pcsc_reader import SmartCardReader
 from drivers.receipt_printer import ReceiptPrinter
 from drivers.registry import build
 
@@ -34,6 +35,11 @@ class DeviceManager:
     def receipt_printer(self) -> ReceiptPrinter | None:
         dev = self.devices.get(DeviceKind.RECEIPT_PRINTER)
         return dev if isinstance(dev, ReceiptPrinter) else None
+
+    @property
+    def smart_card_reader(self) -> SmartCardReader | None:
+        dev = self.devices.get(DeviceKind.SMART_CARD_READER)
+        return dev if isinstance(dev, SmartCardReader) else None
 
     def add_status_listener(self, listener: StatusListener) -> None:
         for dev in self.devices.values():

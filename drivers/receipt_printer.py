@@ -1,4 +1,5 @@
-"""Receipt printers: the interface, the ESC/POS file transport and the simulated printer."""
+"""Receipt printers: the interface, the ESC/POS transports (file, network, serial, USB) and the
+simulated printer."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from drivers.base import Device, DeviceKind, DeviceState
 from drivers.escpos_layout import PrinterProfile, render
+from drivers.escpos_status import PaperStatus
 from drivers.receipt import Receipt
 
 log = logging.getLogger(__name__)
@@ -83,35 +85,56 @@ class EscposFilePrinter(ReceiptPrinter):
         _send_through(File(devfile=str(self.path), auto_flush=True), data)
 
 
-class EscposNetworkPrinter(ReceiptPrinter):
-    """ESC/POS over TCP (port 9100) through python-escpos; paper and cover are checked with
-    DLE EOT before each job, so "paper out" is known before a resident waits for a receipt."""
+STATUS_POLL_SECONDS = 15.0  # while ready: a paper-out printer is known before a resident waits
+FAULT_POLL_SECONDS = 2.0  # while faulty or absent: a fixed printer comes back quickly
 
-    driver = "escpos-network"
+
+class StatusCheckedPrinter(ReceiptPrinter):
+    """A printer that reads back (DLE EOT): paper and cover are checked before each job and
+    polled in the background, so a fault is shown early and a fix is noticed without a restart."""
+
+    timeout = 5.0
 
     def __init__(
         self,
         name: str,
-        host: str,
-        port: int = 9100,
-        *,
-        timeout: float = 5.0,
         profile: PrinterProfile | None = None,
+        *,
+        poll_seconds: float = STATUS_POLL_SECONDS,
     ) -> None:
         super().__init__(name, profile)
-        self.host, self.port, self.timeout = host, port, timeout
-        self._checker: threading.Thread | None = None
+        self.poll_seconds = poll_seconds
+        self._poller: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
 
     def start(self) -> None:
-        # The first status check touches the network: never on the caller's (UI) thread.
+        # Status checks touch the transport: never on the caller's (UI) thread.
+        if self._poller is not None:
+            self._wake.set()  # check again now, e.g. after a fault was cleared
+            return
         self._set_state(DeviceState.CONNECTING)
-        self._checker = threading.Thread(target=self._check_quietly, daemon=True)
-        self._checker.start()
+        self._stop.clear()
+        self._poller = threading.Thread(target=self._poll, name=f"{self.name}-status", daemon=True)
+        self._poller.start()
 
     def stop(self) -> None:
-        if self._checker is not None:
-            self._checker.join(timeout=self.timeout + 1)
-            self._checker = None
+        self._stop.set()
+        self._wake.set()
+        if self._poller is not None:
+            self._poller.join(timeout=self.timeout + 1)
+            self._poller = None
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            if self._job_lock.acquire(blocking=False):  # a job checks for itself
+                try:
+                    self._check_quietly()
+                finally:
+                    self._job_lock.release()
+            ok = self.status.state is DeviceState.READY
+            self._wake.wait(self.poll_seconds if ok else min(self.poll_seconds, FAULT_POLL_SECONDS))
+            self._wake.clear()
 
     def _check_quietly(self) -> None:
         try:
@@ -124,24 +147,170 @@ class EscposNetworkPrinter(ReceiptPrinter):
 
     def check_status(self) -> None:
         """Raise PrinterError if the printer is unreachable, out of paper or open."""
-        from drivers.escpos_status import query_network
-
         try:
-            status = query_network(self.host, self.port, self.timeout)
+            status = self._read_status()
         except OSError as exc:
             raise PrinterError(
-                "unreachable", "device.printer_unavailable", f"{self.host}:{self.port}: {exc}"
+                "unreachable", "device.printer_unavailable", f"{self.where}: {exc}"
             ) from exc
         if status.cover_open:
             raise PrinterError("cover_open", "device.printer_cover_open", "cover open")
         if status.paper_out:
             raise PrinterError("paper_out", "device.printer_paper_out", "paper end sensor")
 
+    @property
+    def where(self) -> str:
+        return self.name
+
+    def _read_status(self) -> PaperStatus:
+        raise OSError("this transport cannot read status")
+
+
+class EscposNetworkPrinter(StatusCheckedPrinter):
+    """ESC/POS over TCP (port 9100) through python-escpos."""
+
+    driver = "escpos-network"
+
+    def __init__(
+        self,
+        name: str,
+        host: str,
+        port: int = 9100,
+        *,
+        timeout: float = 5.0,
+        profile: PrinterProfile | None = None,
+        poll_seconds: float = STATUS_POLL_SECONDS,
+    ) -> None:
+        super().__init__(name, profile, poll_seconds=poll_seconds)
+        self.host, self.port, self.timeout = host, port, timeout
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def _read_status(self) -> PaperStatus:
+        from drivers.escpos_status import query_network
+
+        return query_network(self.host, self.port, self.timeout)
+
     def _send(self, data: bytes) -> None:
         self.check_status()
         from escpos.printer import Network
 
         _send_through(Network(self.host, self.port, timeout=self.timeout), data)
+
+
+class EscposSerialPrinter(StatusCheckedPrinter):
+    """ESC/POS over a serial port (RS-232 or a USB serial adapter) through python-escpos; status
+    is read back over the same line."""
+
+    driver = "escpos-serial"
+
+    def __init__(
+        self,
+        name: str,
+        port: str,
+        baud: int = 19200,
+        *,
+        timeout: float = 2.0,
+        profile: PrinterProfile | None = None,
+        poll_seconds: float = STATUS_POLL_SECONDS,
+    ) -> None:
+        super().__init__(name, profile, poll_seconds=poll_seconds)
+        self.port, self.baud, self.timeout = port, baud, timeout
+
+    @property
+    def where(self) -> str:
+        return self.port
+
+    def _read_status(self) -> PaperStatus:
+        from drivers.escpos_status import query_serial
+
+        return query_serial(self.port, self.baud, self.timeout)
+
+    def _send(self, data: bytes) -> None:
+        self.check_status()
+        from escpos.exceptions import DeviceNotFoundError
+        from escpos.printer import Serial
+
+        from drivers.serial_errors import serial_errors
+
+        # DTR/DSR flow control is off: many adapters (and ptys) do not wire it.
+        printer = Serial(devfile=self.port, baudrate=self.baud, timeout=self.timeout, dsrdtr=False)
+        try:
+            _send_through(printer, data)
+        except DeviceNotFoundError as exc:
+            detail = str(exc).splitlines()[-1]
+            raise PrinterError("unreachable", "device.printer_unavailable", detail) from exc
+        except OSError:
+            raise
+        except serial_errors() as exc:  # the line vanished mid-job
+            raise PrinterError("io_error", "device.printer_unavailable", str(exc)) from exc
+
+
+class EscposUsbPrinter(StatusCheckedPrinter):
+    """ESC/POS over USB (vendor and product id) through python-escpos and pyusb. Printers whose
+    USB interface reads back answer DLE EOT; for the others set ``status = false``."""
+
+    driver = "escpos-usb"
+
+    def __init__(
+        self,
+        name: str,
+        vendor_id: int,
+        product_id: int,
+        *,
+        read_status: bool = True,
+        timeout: float = 2.0,
+        profile: PrinterProfile | None = None,
+        poll_seconds: float = STATUS_POLL_SECONDS,
+    ) -> None:
+        super().__init__(name, profile, poll_seconds=poll_seconds)
+        self.vendor_id, self.product_id = vendor_id, product_id
+        self.read_status, self.timeout = read_status, timeout
+
+    @property
+    def where(self) -> str:
+        return f"usb {self.vendor_id:04x}:{self.product_id:04x}"
+
+    def _open(self) -> Any:
+        try:
+            from escpos.printer import Usb
+
+            printer = Usb(self.vendor_id, self.product_id, timeout=int(self.timeout * 1000))
+            printer.open()
+        except Exception as exc:  # pyusb missing, no libusb backend, device absent, no access
+            raise OSError(f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
+        return printer
+
+    def _read_status(self) -> PaperStatus:
+        from drivers.escpos_status import DLE_EOT_OFFLINE, DLE_EOT_PAPER, parse_status
+
+        printer = self._open()
+        try:
+            if not self.read_status:
+                return PaperStatus(paper_out=False, paper_low=False, cover_open=False)
+            answers = []
+            for query in (DLE_EOT_OFFLINE, DLE_EOT_PAPER):
+                printer._raw(query)
+                answer = printer._read()
+                if not answer:
+                    raise OSError("no answer to a status query")
+                answers.append(answer[0])
+            return parse_status(*answers)
+        finally:
+            printer.close()
+
+    def _send(self, data: bytes) -> None:
+        self.check_status()
+        try:
+            printer = self._open()
+        except OSError as exc:
+            raise PrinterError("unreachable", "device.printer_unavailable", str(exc)) from exc
+        try:
+            printer._raw(data)
+        finally:
+            printer.close()
 
 
 class SimulatedReceiptPrinter(EscposNetworkPrinter):
@@ -171,7 +340,7 @@ class SimulatedReceiptPrinter(EscposNetworkPrinter):
 
     def inject(self, fault: str, active: bool = True) -> None:
         self.sink.inject(fault, active)
-        self.start()  # re-check the status in the background, as a status poll would
+        self._wake.set()  # the poll would notice within seconds; the simulator bar wants it now
 
     def start(self) -> None:
         if self.port == 0:

@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from drivers.base import Device, DeviceKind
-from drivers.camera import OpenCvCamera, SimulatedCamera
+from drivers.camera import STALL_SECONDS, OpenCvCamera, SimulatedCamera
 from drivers.escpos_layout import PrinterProfile
+from drivers.pcsc_reader import PcscReader, SimulatedPcscReader
 from drivers.receipt_printer import (
     EscposFilePrinter,
     EscposNetworkPrinter,
+    EscposSerialPrinter,
+    EscposUsbPrinter,
     SimulatedReceiptPrinter,
 )
 from drivers.sam_reader import SamSerialReader, SimulatedSamReader
@@ -37,6 +40,16 @@ def _require(options: Mapping[str, Any], key: str, driver: str) -> Any:
     return options[key]
 
 
+def _usb_id(value: Any) -> int:
+    """USB ids as configuration writes them: 0x0416, "0416" (hex, as lsusb prints) or 1046."""
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value), 16)
+    except ValueError:
+        raise ConfigError(f"{value!r} is not a USB id (hex, as lsusb prints it)") from None
+
+
 DRIVERS: dict[tuple[DeviceKind, str], Factory] = {
     # The simulated reader is the real SAM driver on a pty served by the SAM simulator.
     (DeviceKind.ID_CARD_READER, "sim"): lambda name, opts, data: SimulatedSamReader(
@@ -60,12 +73,47 @@ DRIVERS: dict[tuple[DeviceKind, str], Factory] = {
         int(opts.get("port", 9100)),
         timeout=float(opts.get("timeout", 5)),
         profile=_profile(opts),
+        poll_seconds=float(opts.get("status_poll_seconds", 15)),
     ),
+    (DeviceKind.RECEIPT_PRINTER, "escpos-serial"): lambda name, opts, data: EscposSerialPrinter(
+        name,
+        str(_require(opts, "port", "escpos-serial")),
+        int(opts.get("baud", 19200)),
+        profile=_profile(opts),
+        poll_seconds=float(opts.get("status_poll_seconds", 15)),
+    ),
+    (DeviceKind.RECEIPT_PRINTER, "escpos-usb"): lambda name, opts, data: EscposUsbPrinter(
+        name,
+        _usb_id(_require(opts, "vendor_id", "escpos-usb")),
+        _usb_id(_require(opts, "product_id", "escpos-usb")),
+        read_status=bool(opts.get("status", True)),
+        profile=_profile(opts),
+        poll_seconds=float(opts.get("status_poll_seconds", 15)),
+    ),
+    # The simulated camera plays its own face pictures, or any file or image sequence as source.
     (DeviceKind.CAMERA, "sim"): lambda name, opts, data: SimulatedCamera(
-        name, Path(opts.get("frames_dir", data / "sim-camera")), fps=float(opts.get("fps", 15))
+        name,
+        Path(opts.get("frames_dir", data / "sim-camera")),
+        source=str(opts["source"]) if "source" in opts else None,
+        fps=float(opts.get("fps", 15)),
+        stall_seconds=float(opts.get("stall_seconds", STALL_SECONDS)),
     ),
     (DeviceKind.CAMERA, "opencv"): lambda name, opts, data: OpenCvCamera(
-        name, _require(opts, "source", "opencv"), fps=float(opts.get("fps", 15))
+        name,
+        _require(opts, "source", "opencv"),
+        fps=float(opts.get("fps", 15)),
+        stall_seconds=float(opts.get("stall_seconds", STALL_SECONDS)),
+    ),
+    # The simulated smart card reader is the real PC/SC driver on pcscd's virtual reader (vpcd),
+    # with a virtual card to put in it.
+    (DeviceKind.SMART_CARD_READER, "sim"): lambda name, opts, data: SimulatedPcscReader(
+        name,
+        str(opts.get("reader", "Virtual PCD 00 00")),
+        host=str(opts.get("host", "127.0.0.1")),
+        port=int(opts.get("port", 35963)),
+    ),
+    (DeviceKind.SMART_CARD_READER, "pcsc"): lambda name, opts, data: PcscReader(
+        name, str(opts["reader"]) if opts.get("reader") else None
     ),
 }
 

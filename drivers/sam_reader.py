@@ -28,15 +28,9 @@ from drivers.sam_protocol import (
     status_of,
 )
 from drivers.sam_record import RecordError, decode_card, split_read_answer
+from drivers.serial_errors import serial_errors
 
 log = logging.getLogger(__name__)
-
-try:
-    import termios
-
-    _TERMIOS_ERRORS: tuple[type[BaseException], ...] = (termios.error,)
-except ImportError:  # not a POSIX system
-    _TERMIOS_ERRORS = ()
 
 REOPEN_BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
 READ_ATTEMPTS = 3  # per card placement, a second apart
@@ -61,12 +55,7 @@ class SamLink:
     def __init__(self, port: str, baud: int, *, open_timeout: float = 2.0) -> None:
         import serial  # optional at import time: only needed when a SAM reader is configured
 
-        # A pty or USB adapter that vanishes can also surface as termios.error from a flush.
-        self._serial_errors: tuple[type[BaseException], ...] = (
-            serial.SerialException,
-            OSError,
-            *_TERMIOS_ERRORS,
-        )
+        self._serial_errors = serial_errors()
         self.port, self.baud = port, baud
         try:
             self._ser: Any = serial.serial_for_url(
@@ -79,6 +68,11 @@ class SamLink:
         self._decoder = FrameDecoder()
 
     def close(self) -> None:
+        # pyserial's socket:// close() skips closing the socket when shutdown() fails, which it
+        # does once the peer has gone; close it ourselves so no descriptor leaks per reconnect.
+        sock = getattr(self._ser, "_socket", None)
+        if sock is not None:
+            sock.close()
         with contextlib.suppress(*self._serial_errors):
             self._ser.close()
 
@@ -90,8 +84,10 @@ class SamLink:
             self._ser.write(encode_command(command))
             deadline = time.monotonic() + timeout
             errors = []
+            received = 0
             while time.monotonic() < deadline:
                 chunk = self._ser.read(max(1, self._ser.in_waiting))
+                received += len(chunk)
                 for item in self._decoder.feed(chunk):
                     if isinstance(item, Frame):
                         return item
@@ -102,6 +98,8 @@ class SamLink:
             ) from exc
         if "checksum" in errors or "length" in errors:
             raise SamError("bad_frame", "card.read_failed", f"corrupt answer ({errors[0]})")
+        if received:  # an answer began and stopped: the card was taken away mid-read
+            raise SamError("incomplete", "card.read_failed", f"answer cut off after {received} B")
         raise SamError("timeout", "device.reader_unavailable", f"no answer in {timeout:.1f} s")
 
     def check(self, command: Command, timeout: float = 1.0, ok: int = 0x90) -> Frame:

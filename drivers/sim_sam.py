@@ -15,12 +15,13 @@ from __future__ import annotations
 import logging
 import os
 import select
+import socket
 import threading
 import time
-import tty
 from pathlib import Path
 
 from drivers.idcard import IdCard
+from drivers.pty_link import close_linked_pty, open_linked_pty
 from drivers.sam_protocol import (
     BAUD_PARAMS,
     SET_BAUD,
@@ -48,14 +49,131 @@ FAULTS = frozenset(
 _BAUD_BY_PARAM = {v: k for k, v in BAUD_PARAMS.items()}
 
 
-class SamSimulator:
-    """Serves one SAM reader on a pty whose slave is reachable at *link* (a stable symlink)."""
+class _PtyEndpoint:
+    """A pty whose slave is reachable at a stable symlink; unplugging removes both."""
 
-    def __init__(self, link: Path, *, baud: int = 115200, faults: frozenset[str] = frozenset()):
+    def __init__(self, link: Path) -> None:
+        self.link = link
+        self._master = -1
+        self._slave = -1
+
+    @property
+    def address(self) -> str:
+        return str(self.link)
+
+    @property
+    def is_open(self) -> bool:
+        return self._master >= 0
+
+    def open(self) -> None:
+        self._master, self._slave = open_linked_pty(self.link)
+
+    def close(self) -> None:
+        close_linked_pty(self.link, self._master, self._slave)
+        self._master = self._slave = -1
+
+    def poll(self, timeout: float) -> bytes:
+        ready, _, _ = select.select([self._master], [], [], timeout)
+        if not ready:
+            return b""
+        try:
+            return os.read(self._master, 4096)
+        except OSError:
+            return b""
+
+    def write(self, data: bytes) -> bool:
+        if self._master < 0:
+            return False
+        try:
+            os.write(self._master, data)
+        except OSError:
+            return False
+        return True
+
+
+class _TcpEndpoint:
+    """A TCP port (pyserial's ``socket://host:port``) serving one client at a time, like a
+    serial-to-Ethernet adapter; unplugging closes the port, plugging back reopens the same one."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self._listener: socket.socket | None = None
+        self._client: socket.socket | None = None
+
+    @property
+    def address(self) -> str:
+        return f"socket://{self.host}:{self.port}"
+
+    @property
+    def is_open(self) -> bool:
+        return self._listener is not None
+
+    def open(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((self.host, self.port))
+        listener.listen(1)
+        self.port = listener.getsockname()[1]  # port 0 picks one; keep it across replugs
+        self._listener = listener
+
+    def close(self) -> None:
+        for sock in (self._client, self._listener):
+            if sock is not None:
+                sock.close()
+        self._client = self._listener = None
+
+    def poll(self, timeout: float) -> bytes:
+        assert self._listener is not None
+        watch = [self._listener] + ([self._client] if self._client else [])
+        ready, _, _ = select.select(watch, [], [], timeout)
+        if self._listener in ready:
+            client, _ = self._listener.accept()
+            if self._client is not None:  # a new connection replaces a stale one
+                self._client.close()
+            self._client = client
+        if self._client is None or self._client not in ready:
+            return b""
+        try:
+            data = self._client.recv(4096)
+        except OSError:
+            data = b""
+        if not data:  # the driver hung up
+            self._client.close()
+            self._client = None
+        return data
+
+    def write(self, data: bytes) -> bool:
+        if self._client is None:
+            return False
+        try:
+            self._client.sendall(data)
+        except OSError:
+            return False
+        return True
+
+
+class SamSimulator:
+    """Serves one SAM reader on a pty whose slave is reachable at *link* (a stable symlink), or,
+    with *tcp* = (host, port), on a TCP port for pyserial's ``socket://`` URLs."""
+
+    def __init__(
+        self,
+        link: Path | None = None,
+        *,
+        tcp: tuple[str, int] | None = None,
+        baud: int = 115200,
+        faults: frozenset[str] = frozenset(),
+    ):
         unknown = set(faults) - FAULTS
         if unknown:
             raise ValueError(f"unknown SAM simulator fault(s): {sorted(unknown)}")
-        self.link = link
+        self._endpoint: _PtyEndpoint | _TcpEndpoint
+        if link is not None and tcp is None:
+            self._endpoint = _PtyEndpoint(link)
+        elif tcp is not None and link is None:
+            self._endpoint = _TcpEndpoint(*tcp)
+        else:
+            raise ValueError("give the SAM simulator either a pty link or a TCP address")
         self.baud = baud
         self._faults = set(faults)
         self._card: IdCard | None = None
@@ -63,8 +181,6 @@ class SamSimulator:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._master = -1
-        self._slave = -1
 
     # -- controls (any thread) ----------------------------------------------------------------
     def present(self, card: IdCard | None = None) -> None:
@@ -91,12 +207,13 @@ class SamSimulator:
     # -- lifecycle ----------------------------------------------------------------------------
     @property
     def port(self) -> str:
-        return str(self.link)
+        """What a driver opens: the pty link path or ``socket://host:port``."""
+        return self._endpoint.address
 
     def start(self) -> str:
         self._stop.clear()
+        self._endpoint.open()
         self._thread = threading.Thread(target=self._run, name="sam-simulator", daemon=True)
-        self._open_pty()
         self._thread.start()
         return self.port
 
@@ -105,44 +222,20 @@ class SamSimulator:
         if self._thread is not None:
             self._thread.join(timeout=3)
             self._thread = None
-        self._close_pty()
-        self.link.unlink(missing_ok=True)
-
-    def _open_pty(self) -> None:
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)  # no echo, no line editing: bytes pass untouched
-        tmp = self.link.with_name(self.link.name + ".new")
-        tmp.unlink(missing_ok=True)
-        self.link.parent.mkdir(parents=True, exist_ok=True)
-        tmp.symlink_to(os.ttyname(self._slave))
-        os.replace(tmp, self.link)
-
-    def _close_pty(self) -> None:
-        for fd in (self._master, self._slave):
-            if fd >= 0:
-                os.close(fd)
-        self._master = self._slave = -1
+        self._endpoint.close()
 
     def _run(self) -> None:
         decoder = FrameDecoder()
         while not self._stop.is_set():
             if self._has("unplugged"):
-                if self._master >= 0:
-                    self._close_pty()
-                    self.link.unlink(missing_ok=True)
+                if self._endpoint.is_open:
+                    self._endpoint.close()
                     decoder.reset()
                 self._stop.wait(0.05)
                 continue
-            if self._master < 0:
-                self._open_pty()
-            ready, _, _ = select.select([self._master], [], [], 0.05)
-            if not ready:
-                continue
-            try:
-                data = os.read(self._master, 4096)
-            except OSError:
-                continue
-            for item in decoder.feed(data):
+            if not self._endpoint.is_open:
+                self._endpoint.open()
+            for item in decoder.feed(self._endpoint.poll(0.05)):
                 if isinstance(item, Frame):
                     self._answer(item)
                 else:
@@ -203,11 +296,7 @@ class SamSimulator:
         seconds_per_byte = 10.0 / self.baud
         started = time.monotonic()
         for offset in range(0, len(frame), 64):
-            if self._master < 0:
-                return
-            try:
-                os.write(self._master, frame[offset : offset + 64])
-            except OSError:
+            if not self._endpoint.write(frame[offset : offset + 64]):
                 return
             due = started + (offset + 64) * seconds_per_byte
             delay = due - time.monotonic()

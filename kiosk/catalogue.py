@@ -56,6 +56,7 @@ _ABSENT_KEYS = {
     DeviceKind.ID_CARD_READER: "device.reader_unavailable",
     DeviceKind.RECEIPT_PRINTER: "device.printer_unavailable",
     DeviceKind.CAMERA: "device.camera_unavailable",
+    DeviceKind.SMART_CARD_READER: "device.smartcard_unavailable",
 }
 
 

@@ -179,13 +179,22 @@ def diag() -> None:
 
 
 @diag.command("read-card")
-@click.option("--driver", type=click.Choice(["sam-serial"]), required=True)
-@click.option("--port", required=True, help="Serial port, pty path or socket://host:port.")
+@click.option("--driver", type=click.Choice(["sam-serial", "pcsc"]), required=True)
+@click.option("--port", help="sam-serial: serial port, pty path or socket://host:port.")
+@click.option("--reader", help="pcsc: part of the reader's name (default: the first reader).")
 @click.option("--baud", default=115200, show_default=True)
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait for a card.")
 @click.option("--json", "as_json", is_flag=True, help="Print the card as one JSON object.")
-def diag_read_card(driver: str, port: str, baud: int, timeout: float, as_json: bool) -> None:
-    """Read one ID card and print its fields (personal data: for the technician's eyes only)."""
+def diag_read_card(
+    driver: str, port: str | None, reader: str | None, baud: int, timeout: float, as_json: bool
+) -> None:
+    """Read one card: an ID card's fields (personal data: for the technician's eyes only), or a
+    smart card's reader, ATR and UID."""
+    if driver == "pcsc":
+        _read_smart_card(reader, timeout, as_json)
+        return
+    if port is None:
+        raise click.UsageError("--driver sam-serial needs --port")
     from drivers.sam_reader import SamError, read_once
 
     try:
@@ -200,17 +209,47 @@ def diag_read_card(driver: str, port: str, baud: int, timeout: float, as_json: b
             click.echo(f"{key:<13} {value}")
 
 
+def _read_smart_card(reader: str | None, timeout: float, as_json: bool) -> None:
+    from drivers.pcsc_reader import PcscError, read_once
+
+    try:
+        card = read_once(reader, timeout)
+    except PcscError as exc:
+        raise KioskError(f"read-card: {exc.code}: {exc.detail}") from exc
+    fields = card.as_json()
+    if as_json:
+        click.echo(json.dumps(fields))
+    else:
+        for key, value in fields.items():
+            click.echo(f"{key:<7} {value if value is not None else '(none)'}")
+
+
 @diag.command("print-test")
-@click.option("--driver", type=click.Choice(["escpos-file", "escpos-network"]), required=True)
+@click.option(
+    "--driver",
+    type=click.Choice(["escpos-file", "escpos-network", "escpos-serial", "escpos-usb"]),
+    required=True,
+)
 @click.option(
     "--path", type=click.Path(dir_okay=False, path_type=Path), help="escpos-file: target."
 )
 @click.option("--host", help="escpos-network: printer address.")
-@click.option("--port", default=9100, show_default=True, help="escpos-network: TCP port.")
+@click.option(
+    "--port", help="escpos-network: TCP port (default 9100); escpos-serial: the serial port."
+)
+@click.option("--baud", default=19200, show_default=True, help="escpos-serial: line speed.")
+@click.option("--usb", "usb_id", metavar="VID:PID", help="escpos-usb: ids as lsusb prints them.")
 @click.option("--columns", default=48, show_default=True, help="48 on 80 mm paper, 32 on 58 mm.")
 @click.option("--encoding", type=click.Choice(["gb18030", "gbk"]), default="gb18030")
 def diag_print_test(
-    driver: str, path: Path | None, host: str | None, port: int, columns: int, encoding: str
+    driver: str,
+    path: Path | None,
+    host: str | None,
+    port: str | None,
+    baud: int,
+    usb_id: str | None,
+    columns: int,
+    encoding: str,
 ) -> None:
     """Print a test receipt: Chinese and English text, a QR code and a cut."""
     from drivers.escpos_layout import PrinterProfile
@@ -218,20 +257,39 @@ def diag_print_test(
     from drivers.receipt_printer import (
         EscposFilePrinter,
         EscposNetworkPrinter,
+        EscposSerialPrinter,
+        EscposUsbPrinter,
         PrinterError,
         ReceiptPrinter,
     )
 
+    def need(value: object, option: str) -> None:
+        if not value:
+            raise click.UsageError(f"--driver {driver} needs {option}")
+
     profile = PrinterProfile(columns=columns, encoding=encoding)
     printer: ReceiptPrinter
     if driver == "escpos-file":
-        if path is None:
-            raise click.UsageError("--driver escpos-file needs --path")
+        need(path, "--path")
+        assert path is not None
         printer = EscposFilePrinter("printer", path, profile)
+    elif driver == "escpos-network":
+        need(host, "--host")
+        if port is not None and not port.isdigit():
+            raise click.BadParameter(f"{port!r} is not a TCP port", param_hint="--port")
+        printer = EscposNetworkPrinter("printer", str(host), int(port or 9100), profile=profile)
+    elif driver == "escpos-serial":
+        need(port, "--port")
+        printer = EscposSerialPrinter("printer", str(port), baud, profile=profile)
     else:
-        if not host:
-            raise click.UsageError("--driver escpos-network needs --host")
-        printer = EscposNetworkPrinter("printer", host, port, profile=profile)
+        need(usb_id, "--usb VID:PID")
+        vid, _, pid = str(usb_id).partition(":")
+        try:
+            printer = EscposUsbPrinter("printer", int(vid, 16), int(pid, 16), profile=profile)
+        except ValueError:
+            raise click.BadParameter(
+                f"{usb_id!r} is not VID:PID in hex", param_hint="--usb"
+            ) from None
     receipt = Receipt(
         (
             Text("打印测试 Print test", scale=2, bold=True, align=Align.CENTER),
@@ -248,6 +306,47 @@ def diag_print_test(
     except PrinterError as exc:
         raise KioskError(f"print-test: {exc.code}: {exc.detail}") from exc
     click.echo("test receipt sent")
+
+
+@diag.command("camera")
+@click.option("--source", required=True, help="Device index (0), video file or img_%03d.png.")
+@click.option(
+    "--snapshot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the last frame to this PNG.",
+)
+@click.option("--decode-qr", is_flag=True, help="Decode the QR codes seen while capturing.")
+@click.option(
+    "--seconds",
+    type=click.FloatRange(0.5, 600),
+    default=3.0,
+    show_default=True,
+    help="How long to capture.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+def diag_camera(
+    source: str, snapshot: Path | None, decode_qr: bool, seconds: float, as_json: bool
+) -> None:
+    """Capture from a camera: frame rate, frame size, faces, QR codes, and a snapshot."""
+    from drivers.camera import CameraError
+    from drivers.vision import probe_camera
+
+    try:
+        found = probe_camera(source, seconds=seconds, decode=decode_qr, snapshot=snapshot)
+    except CameraError as exc:
+        raise KioskError(f"camera: {exc.code}: {exc.detail}") from exc
+    if as_json:
+        click.echo(json.dumps(found.as_json(), ensure_ascii=False))
+        return
+    click.echo(f"source      {found.source}")
+    click.echo(f"frames      {found.frames} in {found.seconds:.1f} s ({found.fps:.1f} fps)")
+    click.echo(f"frame size  {found.width}x{found.height}")
+    boxes = ", ".join(f"{w}x{h} at {x},{y}" for x, y, w, h in found.faces)
+    click.echo(f"faces       {len(found.faces)}{f' ({boxes})' if boxes else ''}")
+    if found.qr is not None:
+        click.echo(f"qr          {', '.join(found.qr) if found.qr else 'none'}")
+    if found.snapshot:
+        click.echo(f"snapshot    {found.snapshot}")
 
 
 def datetime_now() -> str:
@@ -279,37 +378,104 @@ def sim() -> None:
 @sim.command("sam-reader")
 @click.option(
     "--link",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to put the symlink to the simulator's pty.",
+    help="Serve on a pty and put a symlink to it here.",
+)
+@click.option(
+    "--tcp", metavar="HOST:PORT", help="Serve on TCP instead (socket://HOST:PORT; port 0 = any)."
 )
 @click.option("--baud", default=115200, show_default=True)
 @click.option("--card", type=click.IntRange(1, 3), help="Present sample resident N at start.")
 @click.option("--fault", "faults", multiple=True, help="Inject a fault (repeatable).")
-def sim_sam_reader(link: Path, baud: int, card: int | None, faults: tuple[str, ...]) -> None:
-    """A SAM ID card reader on a pty; prints the port, then serves until interrupted."""
+def sim_sam_reader(
+    link: Path | None, tcp: str | None, baud: int, card: int | None, faults: tuple[str, ...]
+) -> None:
+    """A SAM ID card reader on a pty or TCP port; prints the port, then serves until interrupted."""
     from drivers.sim_cards import SAMPLE_CARDS
     from drivers.sim_sam import SamSimulator
 
+    if (link is None) == (tcp is None):
+        raise click.UsageError("give exactly one of --link PATH or --tcp HOST:PORT")
+    address = None
+    if tcp is not None:
+        host, _, port = tcp.rpartition(":")
+        if not host or not port.isdigit():
+            raise click.BadParameter(f"{tcp!r} is not HOST:PORT", param_hint="--tcp")
+        address = (host, int(port))
     try:
-        simulator = SamSimulator(link, baud=baud, faults=frozenset(faults))
+        simulator = SamSimulator(link, tcp=address, baud=baud, faults=frozenset(faults))
+        started = simulator.start()
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise KioskError(f"sim sam-reader: cannot serve: {exc}") from exc
     if card:
         simulator.present(SAMPLE_CARDS[card - 1])
-    _serve(simulator.start(), simulator.stop)
+    _serve(started, simulator.stop)
+
+
+def _hex_bytes(ctx: click.Context, param: click.Parameter, value: str | None) -> bytes | None:
+    if value is None:
+        return None
+    try:
+        return bytes.fromhex(value.replace(":", ""))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not hex", ctx, param) from None
+
+
+@sim.command("smartcard")
+@click.option("--uid", callback=_hex_bytes, help="The card's UID in hex (default 04A1B2C3D4E5F6).")
+@click.option("--atr", callback=_hex_bytes, help="The card's ATR in hex (default 3B80800101).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Where vpcd listens.")
+@click.option(
+    "--port", default=35963, show_default=True, help="vpcd's port: 35963 for its first reader."
+)
+@click.option(
+    "--fault", "faults", multiple=True,
+    help="no_card, removed_mid_read, garbage, silence, unplugged (repeatable).",
+)  # fmt: skip
+def sim_smartcard(
+    uid: bytes | None, atr: bytes | None, host: str, port: int, faults: tuple[str, ...]
+) -> None:
+    """A contactless card in pcscd's virtual reader (vsmartcard's vpcd); prints vpcd's address,
+    then stays inserted until interrupted."""
+    from drivers.sim_vpcd import DEFAULT_ATR, DEFAULT_UID, VirtualCard
+
+    try:
+        card = VirtualCard(
+            host=host,
+            port=port,
+            uid=uid or DEFAULT_UID,
+            atr=atr or DEFAULT_ATR,
+            faults=frozenset(faults),
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    card.insert()
+    _serve(card.start(), card.stop)
 
 
 @sim.command("printer")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=9100, show_default=True, help="0 picks a free port.")
+@click.option(
+    "--serial-link",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Be a serial printer on a pty linked here instead of a network one.",
+)
 @click.option("--fault", "faults", multiple=True, help="paper_out, cover_open, unplugged.")
-def sim_printer(out_dir: Path, host: str, port: int, faults: tuple[str, ...]) -> None:
-    """An ESC/POS network printer that records jobs; prints its port, serves until interrupted."""
-    from drivers.sim_escpos_sink import EscposSink
+def sim_printer(
+    out_dir: Path, host: str, port: int, serial_link: Path | None, faults: tuple[str, ...]
+) -> None:
+    """An ESC/POS printer that records jobs; prints its port, serves until interrupted."""
+    from drivers.sim_escpos_sink import EscposSerialSink, EscposSink
 
-    sink = EscposSink(out_dir, host=host, port=port)
+    sink = (
+        EscposSerialSink(out_dir, serial_link)
+        if serial_link
+        else EscposSink(out_dir, host=host, port=port)
+    )
     try:
         for fault in faults:
             sink.inject(fault)
@@ -317,7 +483,8 @@ def sim_printer(out_dir: Path, host: str, port: int, faults: tuple[str, ...]) ->
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     except OSError as exc:
-        raise KioskError(f"sim printer: cannot listen on {host}:{port}: {exc.strerror}") from exc
+        where = serial_link or f"{host}:{port}"
+        raise KioskError(f"sim printer: cannot serve on {where}: {exc.strerror}") from exc
     _serve(str(actual), sink.stop)
 
 

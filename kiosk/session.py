@@ -127,9 +127,11 @@ class Rate:
 
 @dataclass(frozen=True)
 class ServicesUnavailable:
-    """Device states changed: these services cannot run now (code -> reason key)."""
+    """Device states changed: these services cannot run now (code -> reason key), and these
+    devices are down (device kind -> reason key)."""
 
     reasons: dict[str, str]
+    devices_down: dict[str, str] = field(default_factory=dict)
 
 
 Event = (
@@ -218,6 +220,7 @@ class VisitView:
     end_reason: str | None = None
     warning_seconds: int | None = None  # set while the timeout warning is showing
     unavailable: dict[str, str] = field(default_factory=dict)
+    device_notice_key: str | None = None  # a device this step needs is down; it will come back
 
 
 @dataclass
@@ -258,6 +261,7 @@ class VisitSession:
         self._visit = _Visit(number=1)
         self._deadline: float | None = None
         self._unavailable: dict[str, str] = {}
+        self._devices_down: dict[str, str] = {}
 
     # -- reading ------------------------------------------------------------------------------
     @property
@@ -286,7 +290,15 @@ class VisitSession:
             end_reason=v.end_reason,
             warning_seconds=self._warning_seconds(),
             unavailable=dict(self._unavailable),
+            device_notice_key=self._device_notice_key(),
         )
+
+    def _device_notice_key(self) -> str | None:
+        """While the reader is away, the resident waiting for it is told calmly that it is coming
+        back (and that staff can help); the notice goes when the reader does."""
+        if self.state is State.IDENTIFY and "id_card_reader" in self._devices_down:
+            return "device.reader_paused"
+        return None
 
     def _warning_seconds(self) -> int | None:
         if self.state not in _WARNED or self._deadline is None:
@@ -313,6 +325,7 @@ class VisitSession:
     def handle(self, event: Event) -> list[Effect]:
         if isinstance(event, ServicesUnavailable):
             self._unavailable = dict(event.reasons)
+            self._devices_down = dict(event.devices_down)
             return []
         if isinstance(event, SetLanguage):
             self.language = event.language

@@ -97,8 +97,14 @@ class VisitController:
         self._post(self._refresh_availability)
 
     def _refresh_availability(self) -> None:
-        reasons = self.session.catalogue.unavailable(self.devices.statuses())
-        self.dispatch(s.ServicesUnavailable(reasons))
+        statuses = self.devices.statuses()
+        reasons = self.session.catalogue.unavailable(statuses)
+        down = {
+            st.kind.value: st.fault.message_key if st.fault else "device.unavailable"
+            for st in statuses
+            if not st.usable
+        }
+        self.dispatch(s.ServicesUnavailable(reasons, down))
 
     # -- effects out --------------------------------------------------------------------------
     def _execute(self, effect: s.Effect) -> None:

@@ -33,7 +33,11 @@ class IdentifyScreen(Screen):
     def show_view(self, view: VisitView, t: Texts) -> None:
         self.title.setText(t("identify.title"))
         self.hint.setText(t("identify.hint"))
-        self.spinner.setVisible(view.reading_card)
-        self.status.setText(t("identify.reading") if view.reading_card else "")
-        self.notice.setVisible(bool(view.notice_key))
-        self.notice.setText(t(view.notice_key) if view.notice_key else "")
+        reading = view.reading_card and view.device_notice_key is None
+        self.spinner.setVisible(reading)
+        self.status.setText(t("identify.reading") if reading else "")
+        # A reader that is away matters more than an earlier card problem: say that it is coming
+        # back, and stop saying "reading" on its behalf.
+        notice = view.device_notice_key or view.notice_key
+        self.notice.setVisible(bool(notice))
+        self.notice.setText(t(notice) if notice else "")

@@ -1,4 +1,5 @@
-"""The SAM driver against the SAM simulator over a real pty, faults included."""
+"""The SAM driver against the SAM simulator over a real pty and over TCP (``socket://``), faults
+included."""
 
 from __future__ import annotations
 
@@ -22,9 +23,12 @@ from tests.processes import kiosk_simulator
 from tests.waiting import wait_for
 
 
-@pytest.fixture
-def simulator(tmp_path: Path) -> Iterator[SamSimulator]:
-    sim = SamSimulator(tmp_path / "sam")
+@pytest.fixture(params=["pty", "socket"])
+def simulator(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SamSimulator]:
+    if request.param == "pty":
+        sim = SamSimulator(tmp_path / "sam")
+    else:
+        sim = SamSimulator(tcp=("127.0.0.1", 0))
     sim.start()
     yield sim
     sim.stop()
@@ -50,7 +54,7 @@ def test_find_select_read(simulator: SamSimulator, link: SamLink) -> None:
         ("read_failed", "read_failed", "card.read_failed"),
         ("bad_checksum", "bad_frame", "card.read_failed"),
         ("silence", "timeout", "device.reader_unavailable"),
-        ("removed_mid_read", "timeout", "device.reader_unavailable"),
+        ("removed_mid_read", "incomplete", "card.read_failed"),
     ],
 )
 def test_faults_end_in_a_clear_error(
@@ -159,6 +163,26 @@ def test_diag_read_card_from_a_simulator_in_another_process(tmp_path: Path) -> N
     assert fields == SAMPLE_CARDS[0].as_json()
     assert fields["name"] == "张秀英" and fields["valid_to"] == "长期"
     assert not link.exists()  # the simulator cleans up after itself
+
+
+def test_diag_read_card_over_tcp_from_another_process() -> None:
+    with kiosk_simulator("sam-reader", "--tcp", "127.0.0.1:0", "--card", "2") as port:
+        assert port.startswith("socket://127.0.0.1:")
+        out = subprocess.run(
+            [sys.executable, "-m", "kiosk", "diag", "read-card", "--driver", "sam-serial",
+             "--port", port, "--timeout", "5", "--json"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == SAMPLE_CARDS[1].as_json()
+
+
+def test_sim_sam_reader_needs_one_place_to_serve() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "kiosk", "sim", "sam-reader"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert out.returncode == 2 and "--link PATH or --tcp HOST:PORT" in out.stderr
 
 
 def test_diag_read_card_without_a_card_is_one_line(tmp_path: Path) -> None:

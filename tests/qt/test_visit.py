@@ -220,3 +220,48 @@ def test_english_visit_and_printer_out_of_paper(
     tap(qtbot, window, "exitButton")
     assert controller.session.state is State.GOODBYE
     assert not any("张秀英" in text for text in visible_texts(window))
+
+
+def test_devices_pulled_mid_visit_get_a_calm_word_and_come_back_by_themselves(
+    qtbot: QtBot, kiosk: KioskApp, artifacts: Path
+) -> None:
+    window, controller = kiosk.window, kiosk.controller
+    shot = Shots(artifacts / "visit-devices-pulled", window)
+    reader = kiosk.devices.id_card_reader
+    printer = kiosk.devices.receipt_printer
+    assert reader is not None and printer is not None
+
+    tap(qtbot, window, "startButton")
+    # The card is snatched away mid-read, then the reader is pulled and stays out a while.
+    reader.inject("removed_mid_read")  # type: ignore[attr-defined]
+    reader.present()  # type: ignore[attr-defined]
+    view = controller.session.view
+    qtbot.waitUntil(lambda: view().notice_key == "card.read_failed", timeout=5000)
+    assert text_of(window, "identifyNotice") == "没有读取成功，请将证件平放，稍等片刻"
+    reader.inject("unplugged")  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: controller.session.view().device_notice_key is not None, timeout=5000)
+    assert controller.session.state is State.IDENTIFY  # not thrown out, not an error screen
+    notice = find(window, QLabel, "identifyNotice")
+    assert notice.isVisible() and notice.text() == "读卡器正在恢复，请稍候；也可请工作人员帮忙"
+    assert not find(window, QWidget, "identifyStatus").text()  # no "reading..." left behind
+    shot("identify-reader-pulled")
+
+    reader.inject("unplugged", False)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: controller.session.view().device_notice_key is None, timeout=10000)
+    assert reader.status.state is DeviceState.READY
+    reader.present()  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: controller.session.state is State.CATALOGUE, timeout=5000)
+
+    # The printer is pulled just before the receipt: the number is still on screen, and the
+    # printer is found again by its status poll without anyone restarting anything.
+    printer.inject("unplugged")  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: printer.status.state is DeviceState.ABSENT, timeout=5000)
+    tap(qtbot, window, "service_queue_ticket")
+    tap(qtbot, window, "option_general")
+    tap(qtbot, window, "confirmButton")
+    qtbot.waitUntil(lambda: controller.session.view().receipt == "failed", timeout=10000)
+    assert text_of(window, "ticketNumber") == "D001"
+    shot("result-printer-pulled")
+    printer.inject("unplugged", False)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: printer.status.state is DeviceState.READY, timeout=10000)
+    assert "queue_ticket" not in controller.session.view().unavailable

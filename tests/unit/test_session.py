@@ -314,3 +314,16 @@ def test_card_repr_never_shows_personal_data() -> None:
     event = s.CardRead(card())
     assert "张" not in repr(event) and "110101" not in repr(event)
     assert "张" not in repr(card())
+
+
+def test_reader_away_while_identifying_gets_a_calm_notice_that_clears(
+    visit: s.VisitSession,
+) -> None:
+    down = s.ServicesUnavailable({}, {"id_card_reader": "device.reader_unavailable"})
+    visit.handle(down)
+    assert visit.view().device_notice_key is None  # nobody is waiting for it on attract
+    visit.handle(s.Start())
+    assert visit.view().device_notice_key == "device.reader_paused"
+    assert visit.state is s.State.IDENTIFY  # the visit goes on; the reader comes back
+    visit.handle(s.ServicesUnavailable({}, {}))
+    assert visit.view().device_notice_key is None

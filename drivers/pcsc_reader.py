@@ -1,0 +1,700 @@
+"""Smart card readers over PC/SC (pyscard's low-level ``smartcard.scard`` API).
+
+A monitor thread holds one PC/SC context and waits on ``SCardGetStatusChange`` with a short
+timeout, so ``stop()`` is prompt. A card that arrives is connected to, its ATR and UID
+(``FF CA 00 00 00``) read, and the result goes to listeners as a SmartCardEvent. pcscd not
+running and no reader are states (ABSENT with a fault), never exceptions: a lost service is
+recovered by releasing the context and establishing a fresh one with backoff, since a context
+does not survive a pcscd restart.
+
+The APDU layer (``transmit``) is written against one primitive, ``exchange(bytes) -> bytes``,
+so it runs over a PC/SC card handle, a simulator's ``respond`` or a test's fake alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from types import ModuleType, TracebackType
+from typing import Any
+
+from drivers.base import Device, DeviceFault, DeviceKind, DeviceState
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.2  # the longest a GetStatusChange blocks: bounds how long stop() takes
+READER_POLL_SECONDS = 0.5  # how often to look again for a missing reader
+REOPEN_BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
+MAX_RESPONSE_CHAIN = 64  # GET RESPONSE rounds before a card is deemed to be babbling
+
+UNAVAILABLE_KEY = "device.smartcard_unavailable"
+READ_FAILED_KEY = "card.read_failed"
+
+
+# -- errors ---------------------------------------------------------------------------------------
+class PcscError(Exception):
+    """A PC/SC operation did not succeed. ``transport`` means the context itself is unusable
+    (pcscd gone): the caller must release it and establish a fresh one."""
+
+    def __init__(
+        self, code: str, message_key: str, detail: str, *, transport: bool = False
+    ) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code, self.message_key, self.detail = code, message_key, detail
+        self.transport = transport
+
+
+class StatusWordError(PcscError):
+    """The card answered with an ISO 7816 error status word."""
+
+    def __init__(self, sw: int, command: str = "") -> None:
+        code, meaning = sw_meaning(sw)
+        where = f"{command}: " if command else ""
+        super().__init__(code, READ_FAILED_KEY, f"{where}SW {sw:04X} ({meaning})")
+        self.sw, self.meaning = sw, meaning
+
+
+# -- APDUs and status words (pure: no pyscard) ----------------------------------------------------
+@dataclass(frozen=True)
+class CommandApdu:
+    """A short command APDU (ISO 7816-3 cases 1 to 4). ``le`` is 1..256, None when absent."""
+
+    cla: int
+    ins: int
+    p1: int
+    p2: int
+    data: bytes = b""
+    le: int | None = None
+
+    def __post_init__(self) -> None:
+        if not all(0 <= b <= 0xFF for b in (self.cla, self.ins, self.p1, self.p2)):
+            raise ValueError("APDU header bytes must be 0..255")
+        if len(self.data) > 255:
+            raise ValueError("extended APDUs are not supported (data longer than 255 bytes)")
+        if self.le is not None and not 1 <= self.le <= 256:
+            raise ValueError(f"Le must be 1..256, not {self.le}")
+
+    @classmethod
+    def parse(cls, raw: bytes) -> CommandApdu:
+        if len(raw) < 4:
+            raise ValueError(f"an APDU has at least 4 bytes, got {len(raw)}")
+        header = (raw[0], raw[1], raw[2], raw[3])
+        body = raw[4:]
+        if not body:
+            return cls(*header)
+        if len(body) == 1:
+            return cls(*header, le=body[0] or 256)
+        lc = body[0]
+        if lc == 0:
+            raise ValueError("extended APDUs are not supported (Lc = 00)")
+        if len(body) == 1 + lc:
+            return cls(*header, data=bytes(body[1:]))
+        if len(body) == 2 + lc:
+            return cls(*header, data=bytes(body[1:-1]), le=body[-1] or 256)
+        raise ValueError(f"APDU length {len(raw)} does not match Lc {lc}")
+
+    def encode(self) -> bytes:
+        out = bytearray((self.cla, self.ins, self.p1, self.p2))
+        if self.data:
+            out += bytes((len(self.data),)) + self.data
+        if self.le is not None:
+            out.append(self.le & 0xFF)  # 256 is sent as 00
+        return bytes(out)
+
+    def with_le(self, le: int) -> CommandApdu:
+        return CommandApdu(self.cla, self.ins, self.p1, self.p2, self.data, le)
+
+
+@dataclass(frozen=True)
+class ResponseApdu:
+    data: bytes
+    sw: int
+
+    @classmethod
+    def parse(cls, raw: bytes) -> ResponseApdu:
+        if not raw:  # vpcd passes a card that left mid-command as an empty "success"
+            raise PcscError(
+                "no_answer", READ_FAILED_KEY, "empty answer: card taken out mid-command?"
+            )
+        if len(raw) < 2:
+            raise PcscError(
+                "bad_response", READ_FAILED_KEY, f"answer of {len(raw)} byte(s) has no status word"
+            )
+        return cls(bytes(raw[:-2]), (raw[-2] << 8) | raw[-1])
+
+    @property
+    def sw1(self) -> int:
+        return self.sw >> 8
+
+    @property
+    def sw2(self) -> int:
+        return self.sw & 0xFF
+
+    @property
+    def ok(self) -> bool:
+        return self.sw == 0x9000
+
+    def encode(self) -> bytes:
+        return self.data + self.sw.to_bytes(2, "big")
+
+
+# Stable codes and plain meanings of the ISO 7816-4 status words a terminal meets.
+SW_MEANINGS: dict[int, tuple[str, str]] = {
+    0x9000: ("ok", "success"),
+    0x6281: ("data_corrupted", "part of the returned data may be corrupted"),
+    0x6282: ("end_of_data", "end of data reached before Le bytes"),
+    0x6283: ("file_invalidated", "selected file invalidated"),
+    0x6400: ("execution_error", "execution error, memory unchanged"),
+    0x6581: ("memory_failure", "memory failure"),
+    0x6700: ("wrong_length", "wrong length"),
+    0x6881: ("channel_not_supported", "logical channel not supported"),
+    0x6882: ("secure_messaging_not_supported", "secure messaging not supported"),
+    0x6982: ("security_not_satisfied", "security status not satisfied"),
+    0x6983: ("auth_blocked", "authentication method blocked"),
+    0x6984: ("reference_data_unusable", "reference data not usable"),
+    0x6985: ("conditions_not_satisfied", "conditions of use not satisfied"),
+    0x6986: ("command_not_allowed", "command not allowed (no current EF)"),
+    0x6A80: ("wrong_data", "incorrect parameters in the data field"),
+    0x6A81: ("function_not_supported", "function not supported"),
+    0x6A82: ("not_found", "file or application not found"),
+    0x6A83: ("record_not_found", "record not found"),
+    0x6A84: ("no_space", "not enough memory space in the file"),
+    0x6A86: ("wrong_p1p2", "incorrect parameters P1-P2"),
+    0x6A88: ("data_not_found", "referenced data not found"),
+    0x6B00: ("wrong_p1p2", "wrong parameters P1-P2"),
+    0x6D00: ("ins_not_supported", "instruction not supported"),
+    0x6E00: ("cla_not_supported", "class not supported"),
+    0x6F00: ("no_diagnosis", "no precise diagnosis"),
+}
+_SW1_MEANINGS: dict[int, tuple[str, str]] = {
+    0x62: ("warning", "warning, memory unchanged"),
+    0x63: ("warning", "warning, memory changed"),
+    0x64: ("execution_error", "execution error, memory unchanged"),
+    0x65: ("execution_error", "execution error, memory changed"),
+    0x67: ("wrong_length", "wrong length"),
+    0x68: ("function_not_supported", "functions in CLA not supported"),
+    0x69: ("command_not_allowed", "command not allowed"),
+    0x6A: ("wrong_parameters", "wrong parameters"),
+}
+
+
+def sw_meaning(sw: int) -> tuple[str, str]:
+    """(stable code, plain meaning) of a status word."""
+    if sw in SW_MEANINGS:
+        return SW_MEANINGS[sw]
+    sw1, sw2 = sw >> 8, sw & 0xFF
+    if sw1 == 0x63 and sw2 & 0xF0 == 0xC0:
+        return "verification_failed", f"verification failed, {sw2 & 0x0F} tries left"
+    if sw1 == 0x61:
+        return "more_data", f"{sw2 or 256} more bytes available"
+    if sw1 == 0x6C:
+        return "wrong_le", f"wrong Le, the card has {sw2 or 256} bytes"
+    return _SW1_MEANINGS.get(sw1, ("unknown_status", "unknown status word"))
+
+
+Exchange = Callable[[bytes], bytes]
+
+
+def _get_response_cla(cla: int) -> int:
+    # GET RESPONSE is an interindustry command on the same logical channel as the command.
+    if cla & 0x80:
+        return 0x00
+    if cla & 0x40:
+        return 0x40 | (cla & 0x0F)
+    return cla & 0x03
+
+
+def _exchange_fixing_le(exchange: Exchange, command: CommandApdu) -> ResponseApdu:
+    response = ResponseApdu.parse(exchange(command.encode()))
+    if response.sw1 == 0x6C:  # wrong Le: send the same command again with the Le the card named
+        response = ResponseApdu.parse(exchange(command.with_le(response.sw2 or 256).encode()))
+    return response
+
+
+def transmit(exchange: Exchange, apdu: bytes, *, check: bool = True) -> ResponseApdu:
+    """Send *apdu* through *exchange* with ISO 7816 status-word handling: 6Cxx resends with the
+    right Le, 61xx collects the rest with GET RESPONSE. With *check*, any final status but 9000
+    raises StatusWordError."""
+    try:
+        command = CommandApdu.parse(apdu)
+    except ValueError as exc:
+        raise PcscError("bad_apdu", READ_FAILED_KEY, str(exc)) from exc
+    response = _exchange_fixing_le(exchange, command)
+    data = bytearray(response.data)
+    rounds = 0
+    while response.sw1 == 0x61:
+        rounds += 1
+        if rounds > MAX_RESPONSE_CHAIN:
+            raise PcscError(
+                "bad_response", READ_FAILED_KEY, f"more than {MAX_RESPONSE_CHAIN} GET RESPONSEs"
+            )
+        get = CommandApdu(_get_response_cla(command.cla), 0xC0, 0, 0, le=response.sw2 or 256)
+        response = _exchange_fixing_le(exchange, get)
+        data += response.data
+    result = ResponseApdu(bytes(data), response.sw)
+    if check and not result.ok:
+        raise StatusWordError(result.sw, f"{command.cla:02X} {command.ins:02X}")
+    return result
+
+
+GET_UID = bytes.fromhex("FFCA000000")  # PC/SC part 3 GET DATA: the card's UID
+
+
+def read_uid(exchange: Exchange) -> bytes | None:
+    """The card's UID, or None when the card (or reader) has none to give."""
+    response = transmit(exchange, GET_UID, check=False)
+    if response.ok and response.data:
+        return response.data
+    log.info("card gave no UID: %s", sw_meaning(response.sw)[1])
+    return None
+
+
+# -- PC/SC -------------------------------------------------------------------------------------
+def _scard() -> ModuleType:
+    try:
+        from smartcard import scard
+    except ImportError as exc:  # an optional hardware library: say what to install
+        raise PcscError(
+            "pyscard_missing",
+            UNAVAILABLE_KEY,
+            "pyscard is not installed (pip install pyscard; it builds with gcc and "
+            "libpcsclite-dev)",
+        ) from exc
+    module: ModuleType = scard
+    return module
+
+
+def _hresult_error(scard: Any, hr: int, during: str) -> PcscError:
+    """Map a PC/SC return code to a PcscError with a stable code."""
+    hr &= 0xFFFFFFFF
+    s = scard
+    table: dict[int, tuple[str, str, bool]] = {
+        s.SCARD_E_NO_SERVICE & 0xFFFFFFFF: ("service_not_running", UNAVAILABLE_KEY, True),
+        s.SCARD_E_SERVICE_STOPPED & 0xFFFFFFFF: ("service_not_running", UNAVAILABLE_KEY, True),
+        s.SCARD_F_COMM_ERROR & 0xFFFFFFFF: ("service_not_running", UNAVAILABLE_KEY, True),
+        s.SCARD_E_NO_READERS_AVAILABLE & 0xFFFFFFFF: ("reader_missing", UNAVAILABLE_KEY, False),
+        s.SCARD_E_UNKNOWN_READER & 0xFFFFFFFF: ("reader_missing", UNAVAILABLE_KEY, False),
+        s.SCARD_E_READER_UNAVAILABLE & 0xFFFFFFFF: ("reader_missing", UNAVAILABLE_KEY, False),
+        s.SCARD_E_NO_SMARTCARD & 0xFFFFFFFF: ("no_card", READ_FAILED_KEY, False),
+        s.SCARD_W_REMOVED_CARD & 0xFFFFFFFF: ("card_removed", READ_FAILED_KEY, False),
+        s.SCARD_W_UNRESPONSIVE_CARD & 0xFFFFFFFF: ("card_unresponsive", READ_FAILED_KEY, False),
+        s.SCARD_W_UNPOWERED_CARD & 0xFFFFFFFF: ("card_unresponsive", READ_FAILED_KEY, False),
+        s.SCARD_E_SHARING_VIOLATION & 0xFFFFFFFF: ("card_in_use", READ_FAILED_KEY, False),
+        s.SCARD_E_NOT_TRANSACTED & 0xFFFFFFFF: ("transmit_failed", READ_FAILED_KEY, False),
+        s.SCARD_E_PROTO_MISMATCH & 0xFFFFFFFF: ("transmit_failed", READ_FAILED_KEY, False),
+        s.SCARD_W_RESET_CARD & 0xFFFFFFFF: ("transmit_failed", READ_FAILED_KEY, False),
+    }
+    code, key, transport = table.get(hr, ("pcsc_error", READ_FAILED_KEY, False))
+    message = str(scard.SCardGetErrorMessage(hr)).rstrip(".")
+    return PcscError(code, key, f"{during}: {message} (0x{hr:08X})", transport=transport)
+
+
+@dataclass(frozen=True)
+class ReaderState:
+    reader: str
+    event: int  # SCARD_STATE_* flags; pcsc-lite keeps an insert/remove count in the high word
+    atr: bytes
+
+
+class CardLink:
+    """A shared connection to the card in one reader: the ``exchange`` primitive and helpers."""
+
+    def __init__(self, scard: Any, context: Any, reader: str) -> None:
+        self._s, self.reader = scard, reader
+        hr, self._card, self._protocol = scard.SCardConnect(
+            context,
+            reader,
+            scard.SCARD_SHARE_SHARED,
+            scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1,
+        )
+        if hr != scard.SCARD_S_SUCCESS:
+            raise _hresult_error(scard, hr, f"connect to the card in {reader!r}")
+
+    def __enter__(self) -> CardLink:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._card is not None:
+            self._s.SCardDisconnect(self._card, self._s.SCARD_LEAVE_CARD)
+            self._card = None
+
+    def exchange(self, apdu: bytes) -> bytes:
+        hr, response = self._s.SCardTransmit(self._card, self._protocol, list(apdu))
+        if hr != self._s.SCARD_S_SUCCESS:
+            raise _hresult_error(self._s, hr, "transmit")
+        return bytes(response)
+
+    def atr(self) -> bytes:
+        hr, _reader, _state, _protocol, atr = self._s.SCardStatus(self._card)
+        if hr != self._s.SCARD_S_SUCCESS:
+            raise _hresult_error(self._s, hr, "card status")
+        return bytes(atr)
+
+    def transmit(self, apdu: bytes, *, check: bool = True) -> ResponseApdu:
+        return transmit(self.exchange, apdu, check=check)
+
+    def uid(self) -> bytes | None:
+        return read_uid(self.exchange)
+
+
+class PcscContext:
+    """One PC/SC context (a session with pcscd), used by one thread only."""
+
+    def __init__(self) -> None:
+        self._s = _scard()
+        hr, self._context = self._s.SCardEstablishContext(self._s.SCARD_SCOPE_USER)
+        if hr != self._s.SCARD_S_SUCCESS:
+            self._context = None
+            raise _hresult_error(self._s, hr, "establish a PC/SC context")
+
+    def __enter__(self) -> PcscContext:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._context is not None:
+            self._s.SCardReleaseContext(self._context)  # fails harmlessly if pcscd is gone
+            self._context = None
+
+    def readers(self) -> list[str]:
+        hr, readers = self._s.SCardListReaders(self._context, [])
+        if hr == self._s.SCARD_E_NO_READERS_AVAILABLE:
+            return []
+        if hr != self._s.SCARD_S_SUCCESS:
+            raise _hresult_error(self._s, hr, "list readers")
+        return [str(r) for r in readers]
+
+    def wait(self, states: Sequence[tuple[str, int]], timeout: float) -> list[ReaderState] | None:
+        """Block until a reader's state differs from the one given, or *timeout* (then None)."""
+        hr, new = self._s.SCardGetStatusChange(
+            self._context, int(timeout * 1000), [(r, st) for r, st in states]
+        )
+        if hr in (self._s.SCARD_E_TIMEOUT, self._s.SCARD_E_CANCELLED):
+            return None
+        if hr != self._s.SCARD_S_SUCCESS:
+            raise _hresult_error(self._s, hr, "wait for a reader change")
+        return [ReaderState(str(r), int(ev), bytes(atr)) for r, ev, atr in new]
+
+    def connect(self, reader: str) -> CardLink:
+        return CardLink(self._s, self._context, reader)
+
+    @property
+    def flags(self) -> Any:
+        """The scard module, for its SCARD_STATE_* constants."""
+        return self._s
+
+
+def pick_reader(readers: Sequence[str], wanted: str | None) -> str | None:
+    """The first reader whose name contains *wanted* (any case), or the first reader."""
+    if not wanted:
+        return readers[0] if readers else None
+    return next((r for r in readers if wanted.casefold() in r.casefold()), None)
+
+
+def _missing_detail(readers: Sequence[str], wanted: str | None) -> str:
+    if not readers:
+        return "no PC/SC reader connected"
+    return f"no reader matching {wanted!r} (found: {', '.join(readers)})"
+
+
+# -- the device ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CardInfo:
+    reader: str
+    atr: bytes
+    uid: bytes | None
+
+    def as_json(self) -> dict[str, str | None]:
+        return {
+            "reader": self.reader,
+            "atr": self.atr.hex().upper(),
+            "uid": self.uid.hex().upper() if self.uid is not None else None,
+        }
+
+
+class SmartCardEventKind(enum.Enum):
+    INSERTED = "inserted"  # a card was connected to; its ATR (and UID, when it has one) read
+    REMOVED = "removed"
+    FAILED = "failed"  # a card is there but could not be read
+
+
+@dataclass(frozen=True)
+class SmartCardEvent:
+    kind: SmartCardEventKind
+    reader: str
+    card: CardInfo | None = None
+    fault: DeviceFault | None = None
+
+
+SmartCardListener = Callable[[SmartCardEvent], None]
+
+
+class SmartCardReader(Device):
+    """Reports card events to listeners from its own thread; callers never block on it."""
+
+    kind = DeviceKind.SMART_CARD_READER
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self._card_listeners: list[SmartCardListener] = []
+
+    def add_card_listener(self, listener: SmartCardListener) -> None:
+        self._card_listeners.append(listener)
+
+    def _emit(self, event: SmartCardEvent) -> None:
+        for listener in list(self._card_listeners):
+            try:
+                listener(event)
+            except Exception:  # a listener's bug must not kill the monitor thread
+                log.exception("card listener failed for %s", self.name)
+
+    def transmit(self, apdu: bytes, *, check: bool = True) -> ResponseApdu:
+        """Send one APDU to the card now in the reader (blocking: call from a worker)."""
+        raise NotImplementedError
+
+
+class PcscReader(SmartCardReader):
+    driver = "pcsc"
+
+    def __init__(self, name: str, reader: str | None = None) -> None:
+        super().__init__(name)
+        self.wanted = reader
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failures = 0
+        self._reader_lock = threading.Lock()
+        self._reader: str | None = None  # the reader being watched
+        self._card_in = False
+
+    @property
+    def reader(self) -> str | None:
+        with self._reader_lock:
+            return self._reader
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._card_in = False
+        self._set_state(DeviceState.CONNECTING)
+        self._thread = threading.Thread(target=self._run, name=f"{self.name}-pcsc", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._set_state(DeviceState.ABSENT)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[CardLink]:
+        """A connection to the card now in the reader, on the caller's own context (PC/SC
+        contexts are per thread): ``with reader.session() as card: card.transmit(...)``."""
+        reader = self.reader
+        if reader is None:
+            raise PcscError("reader_missing", UNAVAILABLE_KEY, "no reader is connected")
+        with PcscContext() as context, context.connect(reader) as link:
+            yield link
+
+    def transmit(self, apdu: bytes, *, check: bool = True) -> ResponseApdu:
+        with self.session() as link:
+            return link.transmit(apdu, check=check)
+
+    # -- the monitor thread ---------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with PcscContext() as context:
+                    self._watch(context)
+            except PcscError as exc:
+                self._lost(exc)
+            except Exception as exc:  # a bug here must not leave the device looking ready
+                log.exception("smart card monitor %s failed", self.name)
+                self._lost(PcscError("pcsc_error", UNAVAILABLE_KEY, repr(exc)))
+
+    def _lost(self, exc: PcscError) -> None:
+        # Whatever was in the reader is out of our sight now: say so before reconnecting.
+        self._card_removed(self.reader or "")
+        self._use_reader(None)
+        if self._stop.is_set():
+            return
+        self._absent(exc.code, exc.detail)
+        self._stop.wait(REOPEN_BACKOFF[min(self._failures, len(REOPEN_BACKOFF) - 1)])
+        self._failures += 1
+
+    def _absent(self, code: str, detail: str) -> None:
+        # The same fault seen again on a retry is not news: no new log line, no listener call.
+        st = self.status
+        seen = (st.fault.code, st.fault.detail) if st.fault else None
+        if st.state is DeviceState.ABSENT and seen == (code, detail):
+            return
+        self._set_state(DeviceState.ABSENT, self.fault(code, UNAVAILABLE_KEY, detail))
+
+    def _use_reader(self, reader: str | None) -> None:
+        with self._reader_lock:
+            self._reader = reader
+
+    def _watch(self, context: PcscContext) -> None:
+        s = context.flags
+        current = s.SCARD_STATE_UNAWARE
+        while not self._stop.is_set():
+            reader = self.reader
+            if reader is None:
+                readers = context.readers()
+                reader = pick_reader(readers, self.wanted)
+                if reader is None:
+                    self._absent("reader_missing", _missing_detail(readers, self.wanted))
+                    self._stop.wait(READER_POLL_SECONDS)
+                    continue
+                self._use_reader(reader)
+                self._failures = 0
+                current = s.SCARD_STATE_UNAWARE
+                self._set_state(DeviceState.READY)
+            try:
+                changes = context.wait([(reader, current)], POLL_SECONDS)
+            except PcscError as exc:
+                if exc.code != "reader_missing":
+                    raise  # anything else: start over on a fresh context, with backoff
+                changes = [ReaderState(reader, s.SCARD_STATE_UNKNOWN, b"")]
+            if not changes:
+                continue
+            event = changes[0].event
+            if event & (s.SCARD_STATE_UNKNOWN | s.SCARD_STATE_IGNORE | s.SCARD_STATE_UNAVAILABLE):
+                log.info("reader %s went away", reader)
+                self._use_reader(None)
+                self._card_removed(reader)
+                continue
+            swapped = (event >> 16) != (current >> 16) and current != s.SCARD_STATE_UNAWARE
+            current = event & ~s.SCARD_STATE_CHANGED
+            present = bool(event & s.SCARD_STATE_PRESENT)
+            if self._card_in and (not present or swapped):
+                self._card_removed(reader)
+            if present and not self._card_in:
+                self._card_in = True
+                if event & s.SCARD_STATE_MUTE:
+                    self._failed(reader, PcscError("card_unresponsive", READ_FAILED_KEY, "no ATR"))
+                else:
+                    self._read_card(context, reader, changes[0].atr)
+
+    def _card_removed(self, reader: str) -> None:
+        if self._card_in:
+            self._card_in = False
+            self._emit(SmartCardEvent(SmartCardEventKind.REMOVED, reader))
+
+    def _failed(self, reader: str, exc: PcscError) -> None:
+        log.info("card read failed: %s (%s)", exc.code, exc.detail)
+        fault = self.fault(exc.code, exc.message_key, exc.detail)
+        self._emit(SmartCardEvent(SmartCardEventKind.FAILED, reader, fault=fault))
+
+    def _read_card(self, context: PcscContext, reader: str, atr: bytes) -> None:
+        self._set_state(DeviceState.BUSY)
+        try:
+            with context.connect(reader) as link:
+                card = CardInfo(reader, link.atr() or atr, link.uid())
+        except PcscError as exc:
+            self._set_state(DeviceState.READY)
+            if exc.transport:
+                raise
+            self._failed(reader, exc)
+            return
+        self._set_state(DeviceState.READY)
+        self._emit(SmartCardEvent(SmartCardEventKind.INSERTED, reader, card=card))
+
+
+def read_once(reader: str | None = None, timeout: float = 10.0) -> CardInfo:
+    """Wait up to *timeout* for a card in the reader named like *reader* and read its ATR and UID
+    (technician CLI). Raises PcscError with a clear code when that cannot be done: the last
+    card's error if a card was there but could not be read, else ``no_card``."""
+    deadline = time.monotonic() + timeout
+    last_error: PcscError | None = None
+    with PcscContext() as context:
+        s = context.flags
+        known: dict[str, int] = {}
+        while True:
+            readers = context.readers()
+            chosen = [r for r in readers if not reader or reader.casefold() in r.casefold()]
+            remaining = deadline - time.monotonic()
+            if not chosen:
+                if remaining <= 0:
+                    raise PcscError(
+                        "reader_missing", UNAVAILABLE_KEY, _missing_detail(readers, reader)
+                    )
+                time.sleep(min(0.2, remaining))
+                continue
+            states = [(r, known.get(r, s.SCARD_STATE_UNAWARE)) for r in chosen]
+            for state in context.wait(states, max(0.0, min(POLL_SECONDS, remaining))) or []:
+                known[state.reader] = state.event & ~s.SCARD_STATE_CHANGED
+                if not state.event & s.SCARD_STATE_PRESENT:
+                    continue
+                if state.event & s.SCARD_STATE_MUTE:
+                    last_error = PcscError("card_unresponsive", READ_FAILED_KEY, "no ATR")
+                    continue
+                try:
+                    with context.connect(state.reader) as link:
+                        return CardInfo(state.reader, link.atr() or state.atr, link.uid())
+                except PcscError as exc:
+                    if exc.transport:
+                        raise
+                    # Perhaps a card on its way out: wait for the next change of that reader.
+                    last_error = exc
+            if time.monotonic() >= deadline:
+                if last_error is not None:
+                    raise last_error
+                what = f"reader {reader!r}" if reader else "any reader"
+                raise PcscError(
+                    "no_card", READ_FAILED_KEY, f"no card in {what} within {timeout:g} s"
+                )
+
+
+class SimulatedPcscReader(PcscReader):
+    """The real PC/SC driver watching pcscd's virtual reader, with the virtual card of
+    ``drivers.sim_vpcd`` to put in it: ``kiosk run --simulate``. Without pcscd or vpcd it shows
+    ABSENT with the fault that says which is missing."""
+
+    driver = "sim"
+
+    def __init__(
+        self,
+        name: str,
+        reader: str = "Virtual PCD 00 00",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 35963,
+        uid: bytes | None = None,
+    ) -> None:
+        from drivers.sim_vpcd import DEFAULT_UID, VirtualCard
+
+        super().__init__(name, reader)
+        self.card = VirtualCard(host=host, port=port, uid=uid or DEFAULT_UID)
+
+    def insert(self) -> None:
+        self.card.insert()
+
+    def remove(self) -> None:
+        self.card.remove()
+
+    def inject(self, fault: str, active: bool = True) -> None:
+        self.card.inject(fault, active)
+
+    def start(self) -> None:
+        self.card.start()
+        super().start()
+
+    def stop(self) -> None:
+        super().stop()
+        self.card.stop()
