@@ -33,6 +33,23 @@ MIGRATIONS: Sequence[str] = (
         PRIMARY KEY (name, day)
     );
     """,
+    # 2: personal data sealed beside the payload; delivery times; dead letters; small facts.
+    """
+    ALTER TABLE transactions ADD COLUMN personal BLOB;   -- AES-GCM sealed, NULL once purged
+    ALTER TABLE transactions ADD COLUMN personal_purged_at TEXT;
+    ALTER TABLE outbox ADD COLUMN sent_at TEXT;
+    ALTER TABLE outbox ADD COLUMN acknowledged_at TEXT;
+    CREATE TABLE dead_letters (
+        seq     INTEGER PRIMARY KEY REFERENCES transactions(seq),
+        status  TEXT NOT NULL,                             -- the platform's verdict
+        reason  TEXT NOT NULL,
+        died_at TEXT NOT NULL
+    );
+    CREATE TABLE facts (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -86,4 +103,6 @@ def migrate(conn: sqlite3.Connection) -> int:
 
 def _split(script: str) -> list[str]:
     # executescript() would COMMIT implicitly; splitting keeps each migration in one transaction.
-    return [s.strip() for s in script.split(";") if s.strip() and not s.strip().startswith("--")]
+    # Comments go first, so one after a statement's semicolon cannot swallow the next statement.
+    code = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
+    return [s.strip() for s in code.split(";") if s.strip()]

@@ -1,0 +1,73 @@
+"""A small JSON-over-HTTP client on the standard library: explicit timeouts, no retries of its
+own (the sync worker owns retrying), and every failure as one HttpError."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import ssl
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+
+
+class HttpError(Exception):
+    """The request did not produce an HTTP answer (refused, reset, timed out, garbled)."""
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: Any
+
+    def error_detail(self) -> str:
+        if isinstance(self.body, dict):
+            return str(self.body.get("detail") or self.body.get("error") or self.body)[:300]
+        return str(self.body)[:300]
+
+
+def post_json(url: str, body: Any, *, token: str | None, timeout: float) -> Response:
+    return request_json("POST", url, body, token=token, timeout=timeout)
+
+
+def request_json(
+    method: str, url: str, body: Any = None, *, token: str | None, timeout: float
+) -> Response:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise HttpError(f"not an http(s) URL: {url!r}")
+    conn: http.client.HTTPConnection
+    if parts.scheme == "https":
+        conn = http.client.HTTPSConnection(
+            parts.hostname, parts.port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
+    headers = {"Accept": "application/json"}
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    try:
+        conn.request(method, path, body=data, headers=headers)
+        reply = conn.getresponse()
+        raw = reply.read(MAX_RESPONSE_BYTES + 1)
+    except (OSError, http.client.HTTPException) as exc:  # TimeoutError is an OSError
+        raise HttpError(f"{parts.hostname}:{parts.port}: {type(exc).__name__}: {exc}") from exc
+    finally:
+        conn.close()
+    if len(raw) > MAX_RESPONSE_BYTES:
+        raise HttpError("the platform's answer is too large")
+    try:
+        parsed: Any = json.loads(raw) if raw else None
+    except ValueError:
+        parsed = raw[:300].decode("utf-8", "replace")
+        if 200 <= reply.status < 300:
+            raise HttpError(f"HTTP {reply.status} with a body that is not JSON") from None
+    return Response(reply.status, parsed)

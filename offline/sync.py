@@ -1,0 +1,349 @@
+"""Delivering the outbox to the central platform, exactly once, without ever blocking a visit.
+
+``SyncClient.push`` sends batches in sequence order and applies the platform's verdict per item:
+accepted or duplicate -> acknowledged; conflict or rejected -> dead letter with the reason (it never
+blocks the ones behind). A whole-batch refusal (400/422) is split down to single items so one bad
+transaction cannot hold up the rest; 413 halves the batch. Network trouble, 5xx and 429 are
+transient: nothing changes but the backoff.
+
+``SyncWorker`` runs the client on its own thread: immediately when woken (a transaction was just
+recorded), otherwise after a full-jitter exponential backoff while the platform is unreachable,
+or at a relaxed interval while idle. It sends heartbeats and purges settled personal data.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from offline.http import HttpError, Response, post_json
+from offline.outbox import Outbound, OutboxError, OutboxStore, verdicts_by_seq
+
+log = logging.getLogger(__name__)
+
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 300.0
+IDLE_SECONDS = 30.0  # with nothing waiting, look again this often (heartbeats ride along)
+HEARTBEAT_SECONDS = 60.0
+PURGE_SECONDS = 600.0
+
+
+class Link(enum.Enum):
+    UNKNOWN = "unknown"  # not tried yet
+    ONLINE = "online"
+    OFFLINE = "offline"  # the platform could not be reached or answered 5xx
+    REFUSED = "refused"  # the platform refuses this terminal's credentials
+    UNCONFIGURED = "unconfigured"  # no platform URL or token
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    link: Link = Link.UNKNOWN
+    waiting: int = 0
+    dead: int = 0
+    last_attempt_at: str | None = None
+    last_success_at: str | None = None
+    last_error: str | None = None
+    retry_in: float | None = None  # seconds until the next try while offline
+
+
+@dataclass
+class PushResult:
+    sent: int = 0
+    acknowledged: int = 0
+    dead: int = 0
+    requests: int = 0
+    error: str | None = None
+    link: Link = Link.ONLINE
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class TransientError(Exception):
+    """Try again later: the network or the platform is having trouble."""
+
+
+class RefusedError(Exception):
+    """The platform will not take anything from this terminal until its credentials change."""
+
+
+def full_jitter(failures: int, rng: random.Random, base: float, cap: float) -> float:
+    """AWS's "full jitter": uniform in [0, min(cap, base * 2**failures)], so a fleet that lost the
+    platform together does not come back in lockstep."""
+    return rng.uniform(0.0, min(cap, base * 2.0 ** min(failures, 30)))
+
+
+class SyncClient:
+    def __init__(
+        self,
+        store: OutboxStore,
+        url: str,
+        kiosk_id: str,
+        token: str,
+        *,
+        batch_size: int = 500,
+        timeout: float = 10.0,
+    ) -> None:
+        self.store = store
+        self.url = url.rstrip("/")
+        self.kiosk_id, self.token = kiosk_id, token
+        self.batch_size = batch_size
+        self.timeout = timeout
+
+    @property
+    def _batches_url(self) -> str:
+        return f"{self.url}/v1/kiosks/{self.kiosk_id}/batches"
+
+    def push(self, *, max_batches: int | None = None) -> PushResult:
+        """Send everything waiting (or *max_batches* batches); raise TransientError or
+        RefusedError when the platform cannot take it now. Acknowledgements already applied
+        stay applied whatever happens next."""
+        result = PushResult()
+        size = self.batch_size
+        while max_batches is None or result.requests < max_batches:
+            batch = self.store.take_batch(size)
+            if not batch:
+                break
+            try:
+                answered = self._send(batch, result)
+            except BaseException:
+                self.store.release(item.seq for item in batch)
+                raise
+            if answered == "too_large" and size > 1:
+                size = max(1, size // 2)
+                self.store.release(item.seq for item in batch)
+                continue
+            if answered == "split":
+                self._send_one_by_one(batch, result)
+        return result
+
+    def _send(self, batch: list[Outbound], result: PushResult) -> str:
+        response = self._post(self._batches_url, {"items": [i.as_json() for i in batch]})
+        result.requests += 1
+        result.sent += len(batch)
+        if response.status == 200:
+            self._apply(batch, response, result)
+            return "ok"
+        if response.status == 413:
+            return "too_large" if len(batch) > 1 else self._bury_single(batch, response, result)
+        if response.status in (400, 422):
+            if len(batch) == 1:
+                return self._bury_single(batch, response, result)
+            self.store.release(item.seq for item in batch)
+            return "split"
+        raise self._unexpected(response)
+
+    def _send_one_by_one(self, batch: list[Outbound], result: PushResult) -> None:
+        # The batch was refused as a whole: send its items singly (they are the oldest waiting,
+        # so they come back first) to find the bad one(s) and let the good ones through.
+        for _ in batch:
+            single = self.store.take_batch(1)
+            if not single:
+                return
+            try:
+                self._send(single, result)
+            except BaseException:
+                self.store.release(i.seq for i in single)
+                raise
+
+    def _bury_single(self, batch: list[Outbound], response: Response, result: PushResult) -> str:
+        reason = f"HTTP {response.status}: {response.error_detail()}"
+        self.store.bury([(batch[0].seq, "rejected", reason)])
+        result.dead += 1
+        return "ok"
+
+    def _apply(self, batch: list[Outbound], response: Response, result: PushResult) -> None:
+        results: dict[str, tuple[str, str | None]] = {}
+        body = response.body if isinstance(response.body, dict) else {}
+        for entry in body.get("results", []):
+            if isinstance(entry, dict) and isinstance(entry.get("uuid"), str):
+                status = str(entry.get("status"))
+                results[entry["uuid"]] = (status, entry.get("reason"))
+                result.counts[status] = result.counts.get(status, 0) + 1
+        ok, dead, missing = verdicts_by_seq(batch, results)
+        result.acknowledged += self.store.acknowledge(ok)
+        if dead:
+            self.store.bury(dead)
+            result.dead += len(dead)
+        if missing:  # an answer without them: send them again rather than guess
+            self.store.release(missing)
+            raise TransientError(f"the platform did not answer for {len(missing)} item(s)")
+
+    def heartbeat(self, info: dict[str, Any]) -> dict[str, Any]:
+        response = self._post(f"{self.url}/v1/kiosks/{self.kiosk_id}/heartbeat", info)
+        if response.status != 200:
+            raise self._unexpected(response)
+        return response.body if isinstance(response.body, dict) else {}
+
+    def _post(self, url: str, body: dict[str, Any]) -> Response:
+        try:
+            return post_json(url, body, token=self.token, timeout=self.timeout)
+        except HttpError as exc:
+            raise TransientError(str(exc)) from exc
+
+    @staticmethod
+    def _unexpected(response: Response) -> Exception:
+        detail = f"HTTP {response.status}: {response.error_detail()}"
+        if response.status in (401, 403):
+            return RefusedError(detail)
+        return TransientError(detail)
+
+
+class SyncWorker:
+    """The client on a background thread; ``wake()`` from any thread, ``status`` from any thread,
+    listeners are called on the worker's thread."""
+
+    def __init__(
+        self,
+        client: SyncClient | None,
+        store: OutboxStore,
+        *,
+        heartbeat_info: Callable[[], dict[str, Any]] | None = None,
+        base: float = BACKOFF_BASE,
+        cap: float = BACKOFF_CAP,
+        idle: float = IDLE_SECONDS,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.client, self.store = client, store
+        self.heartbeat_info = heartbeat_info
+        self.base, self.cap, self.idle = base, cap, idle
+        self._rng = rng or random.Random()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._listeners: list[Callable[[SyncStatus], None]] = []
+        self._status = SyncStatus(link=Link.UNKNOWN if client else Link.UNCONFIGURED)
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._last_heartbeat = 0.0
+        self._last_purge = 0.0
+
+    # -- any thread ---------------------------------------------------------------------------
+    @property
+    def status(self) -> SyncStatus:
+        with self._lock:
+            return self._status
+
+    def add_listener(self, listener: Callable[[SyncStatus], None]) -> None:
+        self._listeners.append(listener)
+
+    def wake(self) -> None:
+        """Something was recorded: send now (when online; offline, the backoff still holds)."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+            self._thread = None
+
+    # -- worker thread ------------------------------------------------------------------------
+    def _run(self) -> None:
+        self._publish()
+        while not self._stop.is_set():
+            deadline = time.monotonic() + self.run_once()
+            while not self._stop.is_set():
+                woken = self._wake.wait(max(0.0, deadline - time.monotonic()))
+                self._wake.clear()
+                if not woken or self.status.link in (Link.ONLINE, Link.UNKNOWN):
+                    break
+                # Offline, a new transaction waits with the others: the backoff decides when
+                # to try again, not the pace at which residents arrive.
+
+    def run_once(self) -> float:
+        """One round: push, heartbeat, purge. Returns the seconds to wait before the next."""
+        now = datetime.now().astimezone().isoformat(timespec="seconds")
+        if self.client is None:
+            self._purge()
+            self._update(link=Link.UNCONFIGURED, last_error="no platform configured")
+            return self.idle
+        self._update(last_attempt_at=now)
+        try:
+            result = self.client.push()
+            self._heartbeat()
+        except (TransientError, RefusedError) as exc:
+            link = Link.REFUSED if isinstance(exc, RefusedError) else Link.OFFLINE
+            delay = full_jitter(self._failures, self._rng, self.base, self.cap)
+            self._failures += 1
+            if self.status.link is not link:
+                log.warning("platform %s: %s", link.value, exc)
+            self._update(link=link, last_error=str(exc), retry_in=delay)
+            return delay
+        except OutboxError as exc:  # the local database is in trouble: say so, keep trying
+            log.error("sync: outbox: %s", exc)
+            self._update(last_error=f"outbox: {exc}")
+            return self.idle
+        if self.status.link is not Link.ONLINE:
+            log.info("platform online")
+        self._failures = 0
+        self._purge()
+        self._update(link=Link.ONLINE, last_success_at=now, last_error=None, retry_in=None)
+        if result.sent:
+            log.info(
+                "sync: sent %d, acknowledged %d, dead %d in %d request(s)",
+                result.sent, result.acknowledged, result.dead, result.requests,
+            )  # fmt: skip
+        return self.idle
+
+    def _heartbeat(self) -> None:
+        if self.client is None or self.heartbeat_info is None:
+            return
+        if time.monotonic() - self._last_heartbeat < HEARTBEAT_SECONDS:
+            return
+        info = dict(self.heartbeat_info())
+        info.setdefault("queue_depth", self.store.status().waiting)
+        info.setdefault("sent_at", datetime.now().astimezone().isoformat())
+        self.client.heartbeat(info)
+        self._last_heartbeat = time.monotonic()
+
+    def _purge(self) -> None:
+        if time.monotonic() - self._last_purge < PURGE_SECONDS and self._last_purge:
+            return
+        self._last_purge = time.monotonic()
+        purged = self.store.purge_personal()
+        if purged:
+            log.info("purged personal data of %d settled transaction(s)", purged)
+
+    def _update(self, **changes: Any) -> None:
+        counts = self.store.status()
+        with self._lock:
+            self._status = replace(
+                self._status, waiting=counts.waiting, dead=counts.by_state["dead"], **changes
+            )
+        self._publish()
+
+    def _publish(self) -> None:
+        status = self.status
+        for listener in list(self._listeners):
+            try:
+                listener(status)
+            except Exception:
+                log.exception("sync status listener failed")
+
+
+def describe(status: SyncStatus) -> str:
+    """One line for technicians and the CLI."""
+    parts = [status.link.value, f"{status.waiting} waiting"]
+    if status.dead:
+        parts.append(f"{status.dead} dead")
+    if status.last_error:
+        parts.append(status.last_error)
+    return ", ".join(parts)
+
+
+def dumps_status(status: SyncStatus) -> str:
+    return json.dumps({**status.__dict__, "link": status.link.value})
