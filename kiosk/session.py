@@ -126,6 +126,14 @@ class Rate:
 
 
 @dataclass(frozen=True)
+class SyncChanged:
+    """How the terminal stands with the platform: shown small in the header, never in the way."""
+
+    link: str  # online, offline, refused, unknown, unconfigured
+    waiting: int
+
+
+@dataclass(frozen=True)
 class ServicesUnavailable:
     """Device states changed: these services cannot run now (code -> reason key), and these
     devices are down (device kind -> reason key)."""
@@ -151,6 +159,7 @@ Event = (
     | ReceiptDone
     | Rate
     | ServicesUnavailable
+    | SyncChanged
 )
 
 # States in which a card on the reader starts (or continues) identification.
@@ -221,6 +230,8 @@ class VisitView:
     warning_seconds: int | None = None  # set while the timeout warning is showing
     unavailable: dict[str, str] = field(default_factory=dict)
     device_notice_key: str | None = None  # a device this step needs is down; it will come back
+    sync_link: str = "unknown"
+    sync_waiting: int = 0
 
 
 @dataclass
@@ -262,6 +273,7 @@ class VisitSession:
         self._deadline: float | None = None
         self._unavailable: dict[str, str] = {}
         self._devices_down: dict[str, str] = {}
+        self._sync = SyncChanged("unknown", 0)
 
     # -- reading ------------------------------------------------------------------------------
     @property
@@ -291,6 +303,8 @@ class VisitSession:
             warning_seconds=self._warning_seconds(),
             unavailable=dict(self._unavailable),
             device_notice_key=self._device_notice_key(),
+            sync_link=self._sync.link,
+            sync_waiting=self._sync.waiting,
         )
 
     def _device_notice_key(self) -> str | None:
@@ -323,6 +337,9 @@ class VisitSession:
         return self._end("timeout")
 
     def handle(self, event: Event) -> list[Effect]:
+        if isinstance(event, SyncChanged):
+            self._sync = event
+            return []
         if isinstance(event, ServicesUnavailable):
             self._unavailable = dict(event.reasons)
             self._devices_down = dict(event.devices_down)

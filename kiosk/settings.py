@@ -53,10 +53,16 @@ class Timeouts(BaseModel):
 
 
 class CentralSettings(BaseModel):
+    """Where the platform is. Without a url, ``kiosk run`` starts the embedded one on loopback."""
+
     model_config = ConfigDict(extra="forbid")
     url: str | None = None
-    kiosk_id: str = "kiosk-dev-001"
+    kiosk_id: str = Field("kiosk-dev-001", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     token: str | None = None
+    batch_size: int = Field(500, ge=1, le=1000)
+    timeout: float = Field(10, gt=0, le=120)
+    backoff_base: float = Field(1, gt=0, le=60)
+    backoff_cap: float = Field(300, gt=0, le=3600)
 
 
 class CentreSettings(BaseModel):

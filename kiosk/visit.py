@@ -20,6 +20,7 @@ from kiosk.receipts import queue_ticket_receipt
 from kiosk.settings import Settings
 from kiosk.workers import Post, Worker
 from offline.outbox import OutboxStore, Recorded
+from offline.sync import SyncStatus, SyncWorker
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class VisitController:
         self._listeners: list[ViewListener] = []
         self._last_view: s.VisitView | None = None
         self._store: OutboxStore | None = None
+        self.sync: SyncWorker | None = None
         self.db = Worker("outbox", post)
         self.printer_worker = Worker("printer", post)
         # Opening the database is disk work: it runs first on the outbox worker, so every later
@@ -58,7 +60,17 @@ class VisitController:
         listener(self.session.view())
 
     def _open_store(self, path: Path) -> None:
+        from kiosk.syncing import make_sync_worker
+
         self._store = OutboxStore(path)
+        # Delivery has its own thread: the visit never waits on the network, only on the disk.
+        self.sync = make_sync_worker(self._store, self.settings, self.devices)
+        self.sync.add_listener(self._on_sync_status)
+        self.sync.start()
+
+    def _on_sync_status(self, status: SyncStatus) -> None:
+        event = s.SyncChanged(status.link.value, status.waiting)
+        self._post(lambda: self.dispatch(event))
 
     def _store_failed(self, exc: BaseException) -> None:
         log.error("outbox cannot be opened: %s", exc)
@@ -127,6 +139,8 @@ class VisitController:
 
         def done(rec: Recorded) -> None:
             log.info("recorded %s seq=%d uuid=%s", rec.service, rec.seq, rec.uuid)
+            if self.sync is not None:
+                self.sync.wake()  # online, it goes now; still through the outbox
             if job.counter is not None:
                 ticket = str(rec.payload.get("ticket", ""))
                 self.dispatch(s.Recorded(job.visit, rec.uuid, ticket, rec.created_at))
@@ -172,5 +186,7 @@ class VisitController:
         self.devices.stop()
         self.printer_worker.shutdown()
         self.db.shutdown()  # waits for queued commits: nothing recorded is abandoned
+        if self.sync is not None:
+            self.sync.stop()
         if self._store is not None:
             self._store.close()

@@ -281,14 +281,20 @@ class SyncWorker:
             self._failures += 1
             if self.status.link is not link:
                 log.warning("platform %s: %s", link.value, exc)
+                self._remember(f"{now} failed: {exc}")
             self._update(link=link, last_error=str(exc), retry_in=delay)
             return delay
         except OutboxError as exc:  # the local database is in trouble: say so, keep trying
             log.error("sync: outbox: %s", exc)
             self._update(last_error=f"outbox: {exc}")
             return self.idle
-        if self.status.link is not Link.ONLINE:
-            log.info("platform online")
+        if self.status.link is not Link.ONLINE or result.sent:
+            if self.status.link is not Link.ONLINE:
+                log.info("platform online")
+            self._remember(
+                f"{now} ok: sent {result.sent}, acknowledged {result.acknowledged}, "
+                f"dead {result.dead}"
+            )
         self._failures = 0
         self._purge()
         self._update(link=Link.ONLINE, last_success_at=now, last_error=None, retry_in=None)
@@ -298,6 +304,13 @@ class SyncWorker:
                 result.sent, result.acknowledged, result.dead, result.requests,
             )  # fmt: skip
         return self.idle
+
+    def _remember(self, line: str) -> None:
+        """The last sync result survives restarts, for technicians (``kiosk queue status``)."""
+        try:
+            self.store.set_fact("last_sync", line)
+        except Exception as exc:  # a note for technicians must never stop delivery
+            log.warning("cannot note the last sync result: %s", exc)
 
     def _heartbeat(self) -> None:
         if self.client is None or self.heartbeat_info is None:

@@ -40,11 +40,16 @@ class Header(QFrame):
         )
         self.clock = QLabel()
         self.clock.setObjectName("Clock")
+        # Small and to the side: staff glance at it; a resident's visit never depends on it.
+        self.sync = QLabel()
+        self.sync.setObjectName("SyncStatus")
         self.language = button("languageButton", self._toggle_language, "quiet")
         self._dispatch = dispatch
         layout = QHBoxLayout(self)
         layout.setContentsMargins(48, 8, 32, 8)
         layout.addWidget(self.title, 1)
+        layout.addWidget(self.sync)
+        layout.addSpacing(32)
         layout.addWidget(self.clock)
         layout.addSpacing(40)
         layout.addWidget(self.language)
@@ -65,6 +70,21 @@ class Header(QFrame):
             self.centre.centre_zh if view.language == "zh_CN" else self.centre.centre_en
         )
         self.language.setText(t("language.switch"))
+        self._show_sync(view, t)
+
+    def _show_sync(self, view: VisitView, t: Texts) -> None:
+        link = {"online": "online", "offline": "offline", "refused": "offline"}.get(view.sync_link)
+        self.sync.setVisible(link is not None)
+        if link is None:
+            return
+        text = t(f"sync.{link}")
+        if view.sync_waiting:
+            text += " · " + t("sync.waiting", n=view.sync_waiting)
+        self.sync.setText("● " + text)
+        if self.sync.property("link") != link:
+            self.sync.setProperty("link", link)
+            self.sync.style().unpolish(self.sync)
+            self.sync.style().polish(self.sync)
 
 
 class Footer(QWidget):

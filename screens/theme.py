@@ -41,6 +41,8 @@ def style_sheet() -> str:
     #Header {{ background: {SURFACE}; border-bottom: 2px solid #D9D2C3; }}
     #HeaderTitle {{ font-size: {BODY_PX}px; font-weight: bold; }}
     #Clock {{ font-size: {BODY_PX}px; color: {MUTED}; }}
+    #SyncStatus {{ font-size: {SMALL_PX}px; color: {MUTED}; }}
+    #SyncStatus[link="offline"] {{ color: {NOTICE}; }}
     QLabel[role="title"] {{ font-size: {TITLE_PX}px; font-weight: bold; }}
     QLabel[role="main"] {{ font-size: {MAIN_PX}px; }}
     QLabel[role="body"] {{ font-size: {BODY_PX}px; color: {MUTED}; }}

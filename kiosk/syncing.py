@@ -1,0 +1,53 @@
+"""Building the sync worker from settings: the one place that knows where the platform is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drivers.manager import DeviceManager
+from kiosk import __version__
+from kiosk.settings import Settings
+from offline.outbox import OutboxStore
+from offline.sync import SyncClient, SyncWorker
+
+
+def make_client(store: OutboxStore, settings: Settings) -> SyncClient | None:
+    central = settings.central
+    if not central.url or not central.token:
+        return None
+    return SyncClient(
+        store,
+        central.url,
+        central.kiosk_id,
+        central.token,
+        batch_size=central.batch_size,
+        timeout=central.timeout,
+    )
+
+
+def make_sync_worker(
+    store: OutboxStore, settings: Settings, devices: DeviceManager | None = None
+) -> SyncWorker:
+    def heartbeat() -> dict[str, Any]:
+        statuses = devices.statuses() if devices is not None else []
+        return {
+            "app_version": __version__,
+            "devices": [
+                {
+                    "name": st.name,
+                    "kind": st.kind.value,
+                    "driver": st.driver,
+                    "state": st.state.value,
+                    "fault_code": st.fault.code if st.fault else None,
+                }
+                for st in statuses
+            ],
+        }
+
+    return SyncWorker(
+        make_client(store, settings),
+        store,
+        heartbeat_info=heartbeat,
+        base=settings.central.backoff_base,
+        cap=settings.central.backoff_cap,
+    )
