@@ -29,7 +29,7 @@ import socket
 import threading
 import time
 
-from drivers.pcsc_reader import CommandApdu
+from drivers.apdu import CommandApdu
 
 log = logging.getLogger(__name__)
 

@@ -316,7 +316,8 @@ def diag_read_card(
 
 
 def _read_smart_card(reader: str | None, timeout: float, as_json: bool) -> None:
-    from drivers.pcsc_reader import PcscError, read_once
+    from drivers.apdu import PcscError
+    from drivers.pcsc_reader import read_once
 
     try:
         card = read_once(reader, timeout)

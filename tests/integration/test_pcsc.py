@@ -16,16 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from drivers.apdu import GET_UID, PcscError, StatusWordError
 from drivers.base import DeviceState
 from drivers.pcsc_reader import (
-    GET_UID,
     PcscContext,
-    PcscError,
     PcscReader,
     SimulatedPcscReader,
     SmartCardEvent,
     SmartCardEventKind,
-    StatusWordError,
     read_once,
 )
 from drivers.sim_vpcd import APPLET_AID, APPLET_LABEL, APPLET_RECORD, DEFAULT_ATR, VirtualCard

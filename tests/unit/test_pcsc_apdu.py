@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.pcsc_reader import (
+from drivers.apdu import (
     GET_UID,
     CommandApdu,
     PcscError,
