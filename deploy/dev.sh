@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libglib2.0-0 libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 xvfb fonts-wqy-microhei fontconfig
+  postgresql
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -13,7 +13,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,10 +63,13 @@ class KioskApp:
     devices: DeviceManager
     poster: MainThreadPoster
     ticker: QTimer
+    stoppers: list[Callable[[], None]] = field(default_factory=list)
 
     def shutdown(self) -> None:
         self.ticker.stop()
         self.controller.shutdown()
+        for stop in self.stoppers:
+            stop()
 
 
 def ensure_display() -> None:
@@ -207,6 +210,14 @@ def run(
             return
         started.append(kiosk)
         kiosk.controller.start()
+        if settings.central.url is None and settings.central.embedded and not bench:
+            from kiosk.embedded_central import EmbeddedCentral
+
+            embedded = EmbeddedCentral(
+                data_dir_of(settings), settings.central.kiosk_id, kiosk.controller.use_platform
+            )
+            embedded.start()
+            kiosk.stoppers.append(embedded.stop)
         log.info("kiosk running (data dir %s)", data_dir_of(settings))
         if bench:
             print(f"READY {time.time():.6f}", flush=True)

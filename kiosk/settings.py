@@ -63,6 +63,7 @@ class CentralSettings(BaseModel):
     timeout: float = Field(10, gt=0, le=120)
     backoff_base: float = Field(1, gt=0, le=60)
     backoff_cap: float = Field(300, gt=0, le=3600)
+    embedded: bool = True  # without a url, kiosk run starts the reference platform on loopback
 
 
 class CentreSettings(BaseModel):

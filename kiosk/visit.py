@@ -68,6 +68,22 @@ class VisitController:
         self.sync.add_listener(self._on_sync_status)
         self.sync.start()
 
+    def use_platform(self, url: str, token: str) -> None:
+        """Sync to this platform from now on (any thread). Queued behind the outbox's opening
+        on the same worker, so the sync worker exists when it runs."""
+
+        def attach() -> None:
+            from kiosk.syncing import make_client
+
+            central = self.settings.central.model_copy(update={"url": url, "token": token})
+            self.settings = self.settings.model_copy(update={"central": central})
+            if self.sync is not None and self._store is not None:
+                client = make_client(self._store, self.settings)
+                if client is not None:
+                    self.sync.set_client(client)
+
+        self.db.run(attach)
+
     def _on_sync_status(self, status: SyncStatus) -> None:
         event = s.SyncChanged(status.link.value, status.waiting)
         self._post(lambda: self.dispatch(event))

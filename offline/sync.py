@@ -234,6 +234,13 @@ class SyncWorker:
     def add_listener(self, listener: Callable[[SyncStatus], None]) -> None:
         self._listeners.append(listener)
 
+    def set_client(self, client: SyncClient) -> None:
+        """Point the worker at a platform that became known after it started (the embedded
+        one comes up in the background)."""
+        self.client = client
+        self._update(link=Link.UNKNOWN, last_error=None)
+        self._wake.set()
+
     def wake(self) -> None:
         """Something was recorded: send now (when online; offline, the backoff still holds)."""
         self._wake.set()

@@ -1,0 +1,343 @@
+"""The platform's HTTP API: terminals deliver batches and heartbeats here (FastAPI app factory).
+
+Every error is a JSON body ``{"error": code, "detail": text}``: a hostile or broken request gets a
+4xx that says what is wrong, a database outage a 503 a terminal retries, and never a traceback.
+"""
+
+from __future__ import annotations
+
+import email.message
+import logging
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from central import __version__
+from central.store import (
+    Access,
+    CentralStore,
+    DatabaseUnavailableError,
+    IncomingItem,
+    StoreError,
+)
+from central.wire import (
+    KIOSK_ID_PATTERN,
+    MAX_INT64,
+    MAX_ITEMS_CEILING,
+    BatchRequest,
+    BatchResponse,
+    ErrorBody,
+    Health,
+    Heartbeat,
+    HeartbeatReply,
+    ItemResult,
+    StoredTransaction,
+    TransactionPage,
+)
+
+log = logging.getLogger("central.api")
+
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+DEFAULT_MAX_ITEMS = 1000
+
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def error_response(
+    status: int,
+    detail: str,
+    *,
+    code: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = {"error": code or ERROR_CODES.get(status, f"http_{status}"), "detail": detail}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+class BodyTooLargeError(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body larger than {limit} bytes")
+
+
+class BodyLimit:
+    """ASGI middleware: refuse a body over *max_bytes* before anything parses it.
+
+    A declared Content-Length over the limit is answered at once; a body that streams past the
+    limit (chunked, or a lying Content-Length) stops the read with the same 413.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                await error_response(400, "Content-Length is not a number")(scope, receive, send)
+                return
+            if int(declared) > self.max_bytes:
+                await error_response(413, f"request body larger than {self.max_bytes} bytes")(
+                    scope, receive, send
+                )
+                return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise BodyTooLargeError(self.max_bytes)
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, watched_send)
+        except BodyTooLargeError as exc:
+            # Normally the framework turns this into the 413 itself; this covers a body read
+            # outside a route (a middleware, a mounted app).
+            if started:
+                raise
+            await error_response(413, str(exc.detail))(scope, receive, send)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1").strip()
+    return None
+
+
+def _summarise(exc: RequestValidationError) -> str:
+    # Location and message only: the offending input may be large, or personal data.
+    parts = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        parts.append(f"{where or 'body'}: {error.get('msg', 'invalid')}")
+    more = len(exc.errors()) - 5
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def require_json(request: Request) -> None:
+    """415 for a body that does not claim to be JSON (checked before the body is validated)."""
+    raw = request.headers.get("content-type")
+    if raw is None:
+        raise HTTPException(415, "send the body as application/json")
+    message = email.message.Message()
+    message["content-type"] = raw
+    subtype = message.get_content_subtype()
+    if message.get_content_maintype() != "application" or not (
+        subtype == "json" or subtype.endswith("+json")
+    ):
+        raise HTTPException(415, "send the body as application/json")
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    """What the routes need, kept on ``app.state.central`` by create_app."""
+
+    store: CentralStore
+    max_items: int
+
+
+def context_of(request: Request) -> ApiContext:
+    context: ApiContext = request.app.state.central
+    return context
+
+
+Context = Annotated[ApiContext, Depends(context_of)]
+bearer = HTTPBearer(auto_error=False, description="the token printed by kiosk-central kiosk add")
+
+
+def authenticated_kiosk(
+    context: Context,
+    kiosk_id: Annotated[str, Path(pattern=KIOSK_ID_PATTERN)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> str:
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None:
+        raise HTTPException(401, "send Authorization: Bearer <token>", headers=challenge)
+    access = context.store.authenticate(kiosk_id, credentials.credentials)
+    if access is Access.FORBIDDEN:
+        raise HTTPException(403, "this token belongs to another kiosk")
+    if access is not Access.GRANTED:
+        raise HTTPException(401, "unknown kiosk or wrong token", headers=challenge)
+    return kiosk_id
+
+
+Kiosk = Annotated[str, Depends(authenticated_kiosk)]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": ERROR_CODES[status]}
+    for status in (401, 403, 413, 415, 422, 503)
+}
+
+router = APIRouter()
+
+
+@router.post(
+    "/v1/kiosks/{kiosk_id}/batches",
+    response_model=BatchResponse,
+    responses=ERRORS,
+    dependencies=[Depends(require_json)],
+    summary="Deliver a batch of transactions; one result per item, in request order",
+)
+def post_batch(body: BatchRequest, kiosk_id: Kiosk, context: Context) -> BatchResponse:
+    if len(body.items) > context.max_items:
+        raise HTTPException(
+            422, f"at most {context.max_items} items per batch, got {len(body.items)}"
+        )
+    incoming = [
+        IncomingItem(item.uuid, item.seq, item.service, item.payload, item.created_at)
+        for item in body.items
+    ]
+    outcomes = context.store.ingest(kiosk_id, incoming)
+    return BatchResponse(
+        results=[ItemResult(uuid=o.uuid, status=o.status, reason=o.reason) for o in outcomes]
+    )
+
+
+@router.post(
+    "/v1/kiosks/{kiosk_id}/heartbeat",
+    response_model=HeartbeatReply,
+    responses=ERRORS,
+    dependencies=[Depends(require_json)],
+    summary="Report the terminal's health; the reply carries the platform's clock",
+)
+def post_heartbeat(body: Heartbeat, kiosk_id: Kiosk, context: Context) -> HeartbeatReply:
+    recorded = context.store.record_heartbeat(
+        kiosk_id,
+        app_version=body.app_version,
+        devices=[device.model_dump() for device in body.devices],
+        queue_depth=body.queue_depth,
+    )
+    return HeartbeatReply(server_time=recorded)
+
+
+@router.get(
+    "/v1/kiosks/{kiosk_id}/transactions",
+    response_model=TransactionPage,
+    responses={status: ERRORS[status] for status in (401, 403, 422, 503)},
+    summary="What the platform holds for this kiosk, in seq order",
+)
+def get_transactions(
+    kiosk_id: Kiosk,
+    context: Context,
+    after_seq: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> TransactionPage:
+    found = context.store.transactions(kiosk_id, after_seq=after_seq, limit=limit)
+    return TransactionPage(
+        transactions=[
+            StoredTransaction(
+                uuid=t.uuid,
+                seq=t.seq,
+                service=t.service,
+                payload=t.payload,
+                created_at=t.created_at,
+                received_at=t.received_at,
+            )
+            for t in found
+        ]
+    )
+
+
+@router.get(
+    "/healthz",
+    response_model=Health,
+    responses={503: {"model": ErrorBody, "description": "the database is unreachable"}},
+    summary="Liveness with a database round trip",
+)
+def healthz(context: Context) -> Any:
+    if context.store.ping():
+        return Health(status="ok", db="ok")
+    return error_response(503, "the database is unreachable", code="db_unavailable")
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's answer to a body json.loads cannot take (not UTF-8, nested past the
+        # interpreter's limit, an integer too long): a malformed body, like any other.
+        return error_response(422, "the body is not parseable JSON")
+    return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
+
+
+async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(422, _summarise(exc))
+
+
+async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning("%s", exc)
+    return error_response(
+        503, "the database is unavailable; retry later", headers={"Retry-After": "5"}
+    )
+
+
+async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.error("%s", exc)
+    return error_response(500, "the database refused the request")
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    # Starlette re-raises after answering, so the server's log keeps the traceback.
+    return error_response(500, "unexpected error; the platform's log has the details")
+
+
+def create_app(
+    store: CentralStore,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_items: int = DEFAULT_MAX_ITEMS,
+) -> FastAPI:
+    """The API over *store*. The caller owns *store* and closes it after the app stops."""
+    if not 1 <= max_items <= MAX_ITEMS_CEILING:
+        raise ValueError(f"max_items must be between 1 and {MAX_ITEMS_CEILING}")
+    app = FastAPI(
+        title="kiosk-central",
+        version=__version__,
+        summary="Reference central platform for kiosk terminals",
+    )
+    app.state.central = ApiContext(store=store, max_items=max_items)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(DatabaseUnavailableError, _database_down)
+    app.add_exception_handler(StoreError, _database_error)
+    app.add_exception_handler(Exception, _unexpected)
+    app.include_router(router)
+    return app

@@ -1,0 +1,196 @@
+"""The ``kiosk-central`` command line: serve the API, register kiosks, export what was received.
+
+Exit codes: 0 ok, 1 failure, 2 usage. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import socket
+import sys
+from collections.abc import Generator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from central import __version__
+from central.store import CentralStore, StoreError
+from central.wire import KIOSK_ID_PATTERN
+
+log = logging.getLogger("central")
+
+
+class CentralCliError(Exception):
+    """A command failed for a reason the message states; exit code 1."""
+
+
+def default_db_url() -> str:
+    import platformdirs
+
+    path = Path(platformdirs.user_data_dir("kiosk-central")) / "central.db"
+    return f"sqlite:///{path}"
+
+
+DB = click.option(
+    "--db",
+    "db_url",
+    envvar="KIOSK_CENTRAL_DB",
+    show_envvar=True,
+    metavar="URL",
+    help="sqlite:///PATH (default: central.db in the user data directory) or "
+    "postgresql+psycopg://USER:PASSWORD@HOST/DB.",
+)
+
+
+@contextmanager
+def opened_store(db_url: str | None) -> Generator[CentralStore, None, None]:
+    store = CentralStore.open(db_url or default_db_url())
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kiosk-central")
+def cli() -> None:
+    """Reference central platform: terminals deliver their transactions here exactly once."""
+
+
+@cli.command()
+@DB
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8700,
+    show_default=True,
+    help="TCP port; 0 picks a free one (the 'listening on' line shows it).",
+)
+def serve(db_url: str | None, host: str, port: int) -> None:
+    """Run the HTTP API until SIGTERM or Ctrl-C.
+
+    Prints one line 'listening on http://HOST:PORT' on stdout once connections are accepted.
+    """
+    from central.api import create_app
+    from central.server import serve_on
+
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,  # main() installed a NullHandler for the other commands
+    )
+    with opened_store(db_url) as store:
+        listener = _listen(host, port)
+        try:
+            log.info("database %s", store.describe())
+            serve_on(listener, create_app(store), host)
+        finally:
+            listener.close()
+
+
+@cli.group()
+def kiosk() -> None:
+    """Register terminals."""
+
+
+@kiosk.command("add")
+@click.argument("kiosk_id", metavar="ID")
+@click.option("--group", "group", metavar="G", help="Fleet group, for configuration rollout.")
+@click.option("--rotate", is_flag=True, help="The kiosk exists: replace its token.")
+@DB
+def kiosk_add(kiosk_id: str, group: str | None, rotate: bool, db_url: str | None) -> None:
+    """Register kiosk ID and print its token (shown once; only a hash is stored)."""
+    if not re.fullmatch(KIOSK_ID_PATTERN, kiosk_id):
+        raise click.BadParameter(
+            "1 to 64 of A-Z a-z 0-9 _ . -, starting with a letter or digit", param_hint="ID"
+        )
+    with opened_store(db_url) as store:
+        token = store.add_kiosk(kiosk_id, group, rotate=rotate)
+    click.echo(token)
+
+
+@cli.command()
+@click.option("--kiosk", "kiosk_id", required=True, metavar="ID", help="The kiosk to export.")
+@DB
+def export(kiosk_id: str, db_url: str | None) -> None:
+    """Print every transaction received from a kiosk as JSON lines, in seq order."""
+    with opened_store(db_url) as store:
+        if not store.kiosk_exists(kiosk_id):
+            raise CentralCliError(f"no kiosk {kiosk_id!r}")
+        out = sys.stdout.buffer
+        for txn in store.iter_transactions(kiosk_id):
+            line = {
+                "uuid": txn.uuid,
+                "seq": txn.seq,
+                "service": txn.service,
+                "payload": txn.payload,
+                "created_at": txn.created_at,
+                "received_at": txn.received_at,
+            }
+            out.write(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n")
+        out.flush()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind and listen before the server starts, so a busy port is a one-line error."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise CentralCliError(f"cannot listen on {host}: {exc.strerror}") from exc
+    listener = socket.socket(family, kind, proto)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+        listener.listen(512)
+    except OSError as exc:
+        listener.close()
+        raise CentralCliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    return listener
+
+
+def main(argv: list[str] | None = None) -> int:
+    if not logging.getLogger().handlers:
+        logging.getLogger().addHandler(logging.NullHandler())
+    try:
+        cli.main(args=argv, prog_name="kiosk-central", standalone_mode=False)
+    except click.UsageError as exc:
+        path = exc.ctx.command_path.partition(" ")[2] if exc.ctx else ""
+        hint = f" (see 'kiosk-central {path} --help')".replace("  ", " ") if exc.ctx else ""
+        click.echo(f"kiosk-central: {exc.format_message()}{hint}", err=True)
+        return 2
+    except click.ClickException as exc:
+        click.echo(f"kiosk-central: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except click.Abort:
+        click.echo("kiosk-central: aborted", err=True)
+        return 1
+    except (CentralCliError, StoreError) as exc:
+        click.echo(f"kiosk-central: {exc}", err=True)
+        return 1
+    except BrokenPipeError:
+        # `kiosk-central export ... | head`: the reader left; stop quietly, and keep the
+        # interpreter's final flush from complaining about the closed pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the promise: never a traceback on an operator's terminal
+        logging.getLogger("central").exception("unexpected error")
+        click.echo(f"kiosk-central: unexpected error: {type(exc).__name__}: {exc}", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

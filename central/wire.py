@@ -1,0 +1,127 @@
+"""The wire format between terminals and the central platform: request and response bodies.
+
+Only pydantic and the standard library, so a terminal can import the same models (DESIGN.md:
+central shares wire models with the terminal, never internals).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+# Limits that keep one request's cost bounded; the API enforces them with 4xx, never a 5xx.
+MAX_INT64 = 2**63 - 1
+MAX_PAYLOAD_BYTES = 64 * 1024  # canonical JSON of one item's payload, UTF-8
+MAX_PAYLOAD_DEPTH = 64  # nesting of objects and arrays inside one payload
+MAX_ITEMS_CEILING = 10_000  # the API's max_items can be lowered from this, never raised past it
+
+KIOSK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+SERVICE_PATTERN = r"^[a-z0-9_.-]{1,64}$"
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# Printable text only: these strings are stored as they are, and PostgreSQL refuses NUL.
+PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+
+ItemStatus = Literal["accepted", "duplicate", "conflict", "rejected"]
+
+Printable = Annotated[StrictStr, Field(max_length=128, pattern=PRINTABLE_PATTERN)]
+
+
+class WireModel(BaseModel):
+    # Unknown fields are ignored, not refused: terminals and the platform are upgraded at different
+    # times, and a field added by a newer terminal must not turn its whole queue into dead letters.
+    model_config = ConfigDict(extra="ignore")
+
+
+class BatchItem(WireModel):
+    """One transaction as a terminal's outbox sends it."""
+
+    uuid: Annotated[StrictStr, Field(pattern=UUID_PATTERN, description="UUID, any version")]
+    seq: Annotated[StrictInt, Field(ge=1, le=MAX_INT64, description="per-terminal sequence")]
+    service: Annotated[StrictStr, Field(pattern=SERVICE_PATTERN)]
+    payload: dict[str, Any]
+    created_at: Annotated[StrictStr, Field(description="ISO 8601, as the terminal recorded it")]
+
+
+class BatchRequest(WireModel):
+    items: Annotated[
+        list[BatchItem],
+        Field(
+            min_length=1,
+            max_length=MAX_ITEMS_CEILING,
+            description="at most the platform's max_items (1000 unless configured), else 422",
+        ),
+    ]
+
+
+class ItemResult(WireModel):
+    uuid: str
+    status: ItemStatus
+    reason: str | None = None
+
+
+class BatchResponse(WireModel):
+    results: list[ItemResult] = Field(description="one per request item, in request order")
+
+
+class DeviceReport(WireModel):
+    name: Printable
+    kind: Printable
+    driver: Printable
+    state: Printable
+    fault_code: Printable | None = None
+
+
+class Heartbeat(WireModel):
+    app_version: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=PRINTABLE_PATTERN)]
+    devices: Annotated[list[DeviceReport], Field(max_length=64)]
+    queue_depth: Annotated[StrictInt, Field(ge=0, le=MAX_INT64)]
+    sent_at: Annotated[
+        StrictStr, Field(max_length=64, description="the terminal's clock, ISO 8601")
+    ]
+
+
+class HeartbeatReply(WireModel):
+    server_time: str = Field(description="the platform's clock (UTC, ISO 8601), for skew checks")
+
+
+class StoredTransaction(WireModel):
+    uuid: str
+    seq: int
+    service: str
+    payload: dict[str, Any]
+    created_at: str
+    received_at: str
+
+
+class TransactionPage(WireModel):
+    transactions: list[StoredTransaction]
+
+
+class Health(WireModel):
+    status: str
+    db: str
+
+
+class ErrorBody(WireModel):
+    error: str = Field(description="stable machine-readable code, e.g. unauthorized")
+    detail: str
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, UTF-8, no insignificant whitespace; NaN/Infinity raise ValueError."""
+    return json.dumps(
+        value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    )
+
+
+def item_fingerprint(service: str, seq: int, payload: Any, created_at: str) -> str:
+    """sha256 hex of what makes a transaction the same one when it is sent again.
+
+    It covers the canonical JSON of ``{created_at, payload, seq, service}``: a resend carries the
+    same four and matches; anything else with the same uuid is a conflict.
+    """
+    body = {"created_at": created_at, "payload": payload, "seq": seq, "service": service}
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
