@@ -122,6 +122,10 @@ class OpenCvCamera(Device):
 
     # --- for the rest of the terminal -----------------------------------------------------
 
+    @property
+    def where(self) -> str:
+        return str(self.source)
+
     def latest_frame(self) -> tuple[int, Frame | None]:
         """(frame number, BGR ndarray or None). The array is not copied and is read-only."""
         with self._lock:
@@ -293,6 +297,7 @@ class OpenCvCamera(Device):
             self._frame_no += 1
             frame_no, self._frame = self._frame_no, frame
             subscribers = self._subscribers
+        self.count_operation()  # a camera's operations are the frames it delivered
         for subscriber in subscribers:
             try:
                 subscriber(frame_no, frame)

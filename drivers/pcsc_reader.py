@@ -265,6 +265,10 @@ class PcscReader(SmartCardReader):
         with self._reader_lock:
             return self._reader
 
+    @property
+    def where(self) -> str | None:
+        return self.reader or self.wanted
+
     def start(self) -> None:
         if self._thread is not None:
             return
@@ -393,6 +397,8 @@ class PcscReader(SmartCardReader):
             self._failed(reader, exc)
             return
         self._set_state(DeviceState.READY)
+        self.count_operation()
+        self._note("last_atr", card.atr.hex().upper())  # the card type, not the holder
         self._emit(SmartCardEvent(SmartCardEventKind.INSERTED, reader, card=card))
 
 

@@ -53,6 +53,7 @@ class ReceiptPrinter(Device):
                 )
                 raise PrinterError("io_error", "device.printer_unavailable", str(exc)) from exc
             self._set_state(DeviceState.READY)
+            self.count_operation()
 
     def _send(self, data: bytes) -> None:
         raise PrinterError("no_transport", "device.printer_unavailable", "no transport")
@@ -75,6 +76,10 @@ class EscposFilePrinter(ReceiptPrinter):
     def __init__(self, name: str, path: Path, profile: PrinterProfile | None = None) -> None:
         super().__init__(name, profile)
         self.path = path
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
 
     def start(self) -> None:
         self._set_state(DeviceState.READY)
@@ -135,6 +140,12 @@ class StatusCheckedPrinter(ReceiptPrinter):
             ok = self.status.state is DeviceState.READY
             self._wake.wait(self.poll_seconds if ok else min(self.poll_seconds, FAULT_POLL_SECONDS))
             self._wake.clear()
+
+    def recheck(self) -> None:
+        """Ask the printer for its status now and update the state; blocking (a worker's call),
+        for a technician who has just fixed the paper."""
+        with self._job_lock:
+            self._check_quietly()
 
     def _check_quietly(self) -> None:
         try:
@@ -323,12 +334,21 @@ class SimulatedReceiptPrinter(EscposNetworkPrinter):
 
     driver = "sim"
 
-    def __init__(self, name: str, out_dir: Path, profile: PrinterProfile | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        out_dir: Path,
+        profile: PrinterProfile | None = None,
+        *,
+        faults: frozenset[str] = frozenset(),
+    ) -> None:
         from drivers.sim_escpos_sink import EscposSink
 
         super().__init__(name, "127.0.0.1", 0, timeout=2.0, profile=profile)
         self.out_dir = out_dir
         self.sink = EscposSink(out_dir, port=0)
+        for fault in sorted(faults):  # from settings: a rig starts with the paper already out
+            self.sink.inject(fault)
 
     @property
     def last_receipt_path(self) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from drivers.base import Device, DeviceKind
-from drivers.camera import STALL_SECONDS, OpenCvCamera, SimulatedCamera
+from drivers.camera import CAMERA_FAULTS, STALL_SECONDS, OpenCvCamera, SimulatedCamera
 from drivers.escpos_layout import PrinterProfile
 from drivers.pcsc_reader import PcscReader, SimulatedPcscReader
 from drivers.receipt_printer import (
@@ -18,6 +18,8 @@ from drivers.receipt_printer import (
     SimulatedReceiptPrinter,
 )
 from drivers.sam_reader import SamSerialReader, SimulatedSamReader
+from drivers.sim_escpos_sink import FAULTS as PRINTER_FAULTS
+from drivers.sim_sam import FAULTS as SAM_FAULTS
 
 Factory = Callable[[str, Mapping[str, Any], Path], Device]
 
@@ -40,6 +42,19 @@ def _require(options: Mapping[str, Any], key: str, driver: str) -> Any:
     return options[key]
 
 
+def _faults(options: Mapping[str, Any], known: frozenset[str], driver: str) -> frozenset[str]:
+    """A simulator's faults from settings (``faults = ["paper_out"]``), active from the start."""
+    raw = options.get("faults", ())
+    if not isinstance(raw, list | tuple) or not all(isinstance(f, str) for f in raw):
+        raise ConfigError(f"driver {driver!r}: faults must be a list of names")
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(
+            f"driver {driver!r}: unknown fault(s) {sorted(unknown)}; known: {sorted(known)}"
+        )
+    return frozenset(raw)
+
+
 def _usb_id(value: Any) -> int:
     """USB ids as configuration writes them: 0x0416, "0416" (hex, as lsusb prints) or 1046."""
     if isinstance(value, int):
@@ -53,7 +68,10 @@ def _usb_id(value: Any) -> int:
 DRIVERS: dict[tuple[DeviceKind, str], Factory] = {
     # The simulated reader is the real SAM driver on a pty served by the SAM simulator.
     (DeviceKind.ID_CARD_READER, "sim"): lambda name, opts, data: SimulatedSamReader(
-        name, Path(opts.get("link", data / "sim-sam-reader")), baud=int(opts.get("baud", 115200))
+        name,
+        Path(opts.get("link", data / "sim-sam-reader")),
+        baud=int(opts.get("baud", 115200)),
+        faults=_faults(opts, SAM_FAULTS, "sim"),
     ),
     (DeviceKind.ID_CARD_READER, "sam-serial"): lambda name, opts, data: SamSerialReader(
         name,
@@ -62,7 +80,10 @@ DRIVERS: dict[tuple[DeviceKind, str], Factory] = {
         poll_seconds=float(opts.get("poll_seconds", 0.25)),
     ),
     (DeviceKind.RECEIPT_PRINTER, "sim"): lambda name, opts, data: SimulatedReceiptPrinter(
-        name, Path(opts.get("out_dir", data / "printer")), _profile(opts)
+        name,
+        Path(opts.get("out_dir", data / "printer")),
+        _profile(opts),
+        faults=_faults(opts, PRINTER_FAULTS, "sim"),
     ),
     (DeviceKind.RECEIPT_PRINTER, "escpos-file"): lambda name, opts, data: EscposFilePrinter(
         name, Path(_require(opts, "path", "escpos-file")), _profile(opts)
@@ -97,6 +118,7 @@ DRIVERS: dict[tuple[DeviceKind, str], Factory] = {
         source=str(opts["source"]) if "source" in opts else None,
         fps=float(opts.get("fps", 15)),
         stall_seconds=float(opts.get("stall_seconds", STALL_SECONDS)),
+        faults=_faults(opts, CAMERA_FAULTS, "sim"),
     ),
     (DeviceKind.CAMERA, "opencv"): lambda name, opts, data: OpenCvCamera(
         name,

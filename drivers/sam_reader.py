@@ -165,6 +165,10 @@ class SamSerialReader(IdCardReader):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @property
+    def where(self) -> str:
+        return self.port
+
     def start(self) -> None:
         if self._thread is not None:
             return
@@ -191,6 +195,7 @@ class SamSerialReader(IdCardReader):
                 continue
             try:
                 link.check(Command.SAM_STATUS)
+                self._note_sam_id(link)
                 failures = 0
                 self._set_state(DeviceState.READY)
                 self._poll(link)
@@ -199,6 +204,17 @@ class SamSerialReader(IdCardReader):
                 failures += 1
             finally:
                 link.close()
+
+    def _note_sam_id(self, link: SamLink) -> None:
+        """The SAM module's id, for the technician's device page; not every reader answers."""
+        try:
+            frame = link.transact(Command.SAM_ID, timeout=0.5)
+        except SamError as exc:
+            if exc.transport:
+                raise
+            return
+        if frame.sw3 == 0x90 and frame.data:
+            self._note("sam_id", frame.data.hex())
 
     def _backoff(self, exc: SamError, failures: int) -> None:
         state = DeviceState.ABSENT if exc.code == "open_failed" else DeviceState.FAULT
@@ -236,6 +252,7 @@ class SamSerialReader(IdCardReader):
             self._emit(CardEvent(CardEventKind.FAILED, fault=fault))
             return False
         self._set_state(DeviceState.READY)
+        self.count_operation()
         self._emit(CardEvent(CardEventKind.READ, card=card))
         return True
 
@@ -245,11 +262,13 @@ class SimulatedSamReader(SamSerialReader):
 
     driver = "sim"
 
-    def __init__(self, name: str, link: Path, *, baud: int = 115200) -> None:
+    def __init__(
+        self, name: str, link: Path, *, baud: int = 115200, faults: frozenset[str] = frozenset()
+    ) -> None:
         from drivers.sim_sam import SamSimulator
 
         super().__init__(name, str(link), baud=baud)
-        self.simulator = SamSimulator(link, baud=baud)
+        self.simulator = SamSimulator(link, baud=baud, faults=faults)
 
     def present(self, card: IdCard | None = None) -> None:
         self.simulator.present(card)

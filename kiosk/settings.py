@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from drivers.base import DeviceKind
 from kiosk.errors import KioskError
 from kiosk.first_look import DEFAULT_CENTRE_EN, DEFAULT_CENTRE_ZH
+
+if TYPE_CHECKING:
+    from offline.outbox import OutboxStore
 
 
 class SettingsError(KioskError):
@@ -66,6 +70,14 @@ class CentralSettings(BaseModel):
     embedded: bool = True  # without a url, kiosk run starts the reference platform on loopback
 
 
+class OutboxSettings(BaseModel):
+    """How long settled personal data is kept, and how large the outbox may grow."""
+
+    model_config = ConfigDict(extra="forbid")
+    retention_days: float = Field(7, ge=0, le=3650)
+    max_mb: int = Field(2048, ge=16)
+
+
 class CentreSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name_zh: str = DEFAULT_CENTRE_ZH
@@ -82,6 +94,7 @@ class Settings(BaseModel):
     data_dir: Path | None = None
     centre: CentreSettings = CentreSettings()
     central: CentralSettings = CentralSettings()
+    outbox: OutboxSettings = OutboxSettings()
     timeouts: Timeouts = Timeouts()
     devices: dict[str, DeviceSettings] = Field(default_factory=_default_devices)
     receipt_qr: str = "KIOSK-TICKET:{uuid}"  # what the receipt's QR code carries
@@ -95,6 +108,16 @@ class Settings(BaseModel):
         for kind in known:
             self.devices.setdefault(kind, DeviceSettings())
         return self
+
+    def open_outbox(self, path: Path) -> OutboxStore:
+        """The outbox at *path* with this terminal's retention and size limit."""
+        from offline.outbox import OutboxStore
+
+        return OutboxStore(
+            path,
+            max_bytes=self.outbox.max_mb * 1024 * 1024,
+            retention=timedelta(days=self.outbox.retention_days),
+        )
 
     def device_config(self) -> dict[DeviceKind, dict[str, Any]]:
         return {DeviceKind(name): dev.options() for name, dev in self.devices.items()}

@@ -62,7 +62,7 @@ class VisitController:
     def _open_store(self, path: Path) -> None:
         from kiosk.syncing import make_sync_worker
 
-        self._store = OutboxStore(path)
+        self._store = self.settings.open_outbox(path)
         # Delivery has its own thread: the visit never waits on the network, only on the disk.
         self.sync = make_sync_worker(self._store, self.settings, self.devices)
         self.sync.add_listener(self._on_sync_status)

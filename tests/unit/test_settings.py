@@ -65,3 +65,15 @@ def test_bad_configuration_is_one_clear_line(tmp_path: Path, content: str, messa
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="cannot read"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_outbox_settings_reach_the_store(tmp_path: Path) -> None:
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text("[outbox]\nretention_days = 30\nmax_mb = 64\n")
+    settings = load_settings(cfg, tmp_path / "data")
+    store = settings.open_outbox(tmp_path / "data" / "kiosk.db")
+    assert store.max_bytes == 64 * 1024 * 1024 and store.retention.days == 30
+    store.close()
+    cfg.write_text("[outbox]\nmax_mb = 1\n")
+    with pytest.raises(SettingsError, match="max_mb"):
+        load_settings(cfg, tmp_path / "data")
