@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from central import __version__
+from central.config_cli import ConfigCliError
 from central.store import CentralStore, StoreError
 from central.wire import KIOSK_ID_PATTERN
 
@@ -156,6 +157,15 @@ def _listen(host: str, port: int) -> socket.socket:
     return listener
 
 
+def _register_config_commands() -> None:
+    from central.config_cli import register
+
+    register(cli)
+
+
+_register_config_commands()
+
+
 def main(argv: list[str] | None = None) -> int:
     if not logging.getLogger().handlers:
         logging.getLogger().addHandler(logging.NullHandler())
@@ -172,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         click.echo("kiosk-central: aborted", err=True)
         return 1
-    except (CentralCliError, StoreError) as exc:
+    except (CentralCliError, StoreError, ConfigCliError) as exc:
         click.echo(f"kiosk-central: {exc}", err=True)
         return 1
     except BrokenPipeError:

@@ -852,6 +852,15 @@ def gallery(out_dir: Path, config_file: Path | None) -> None:
     click.echo(f"{len(written)} screens written to {out_dir}")
 
 
+def _register_config_commands() -> None:
+    from kiosk.config_cli import register
+
+    register(cli, CONFIG, DATA_DIR)
+
+
+_register_config_commands()
+
+
 def main(argv: list[str] | None = None) -> int:
     # Drivers log their faults; on the command line the one-line error says it, so log records
     # go nowhere unless a command sets up logging (run writes them to the data directory).

@@ -68,6 +68,7 @@ class CentralSettings(BaseModel):
     backoff_base: float = Field(1, gt=0, le=60)
     backoff_cap: float = Field(300, gt=0, le=3600)
     embedded: bool = True  # without a url, kiosk run starts the reference platform on loopback
+    groups: list[str] = Field(default_factory=list)  # fleet groups configuration bundles target
 
 
 class OutboxSettings(BaseModel):

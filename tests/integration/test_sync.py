@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +19,7 @@ from offline.outbox import OutboxStore
 from offline.sync import Link, RefusedError, SyncClient, SyncWorker, TransientError
 from tests.fault_proxy import FaultProxy
 from tests.platform_process import Platform, platform_process, start_server, stop_server
+from tests.processes import run_then_kill
 from tests.waiting import wait_for
 
 RIG = Path(__file__).with_name("sync_rig.py")
@@ -180,10 +179,11 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(
     rng = random.Random(2026)
     returned: list[str] = []
     for _ in range(kills):
-        returned += _run_and_kill(
+        lines = run_then_kill(
             [sys.executable, str(RIG), str(db), platform.url, platform.kiosk_id, platform.token],
             after=rng.uniform(0.0, 0.12),
         )
+        returned += [line.split()[1] for line in lines if line.startswith("recorded ")]
     assert len(returned) > kills  # the kills landed in the middle of real work
 
     store = OutboxStore(db)
@@ -193,27 +193,6 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(
     in_db = _uuids_in(db)
     assert set(returned) <= set(in_db)  # nothing whose record returned was lost
     _assert_exactly_once_in_order(platform, in_db)
-
-
-def _run_and_kill(command: list[str], after: float) -> list[str]:
-    """Start the rig, let it work for *after* seconds once ready, SIGKILL it; return the uuids
-    it reported as recorded."""
-    rig = subprocess.Popen(
-        command, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
-    )
-    assert rig.stdout is not None
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(rig.stdout or ()), daemon=True)
-    reader.start()
-    wait_for(lambda: "ready\n" in lines or rig.poll() is not None, timeout=20)
-    assert rig.poll() is None, "the rig died on its own"
-    time.sleep(after)
-    rig.send_signal(signal.SIGKILL)
-    rig.wait()
-    reader.join(timeout=5)
-    rig.stdout.close()
-    # A line cut by the kill has no newline: its record() may not have returned. Ignore it.
-    return [ln.split()[1] for ln in lines if ln.startswith("recorded ") and ln.endswith("\n")]
 
 
 def test_kiosk_run_syncs_to_its_embedded_platform(tmp_path: Path) -> None:

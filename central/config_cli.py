@@ -1,0 +1,99 @@
+"""``kiosk-central config keygen | draft | sign``: an operator's side of signed configuration.
+
+Each key holder keeps their private key to themselves and signs separately; a bundle is valid
+on a terminal once a threshold of trusted holders have signed the same content.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import click
+
+
+class ConfigCliError(Exception):
+    """One line for the operator; exit code 1."""
+
+
+def register(cli: click.Group) -> None:
+    @cli.group()
+    def config() -> None:
+        """Signed configuration bundles for the fleet."""
+
+    @config.command("keygen")
+    @click.option(
+        "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path)
+    )
+    @click.option("--name", required=True, help="The key holder, e.g. alice.")
+    def keygen(out_dir: Path, name: str) -> None:
+        """Make an Ed25519 key pair: NAME.key (private, 0600, keep it) and NAME.pub (install it
+        on terminals, in <data dir>/keys/config-trust/ with a threshold file)."""
+        from kiosk.bundles.signing import generate, key_id, load_public
+
+        try:
+            key_path, pub_path = generate(out_dir, name)
+        except FileExistsError as exc:
+            raise ConfigCliError(str(exc)) from exc
+        click.echo(f"{key_path}\n{pub_path}\nkey id {key_id(load_public(pub_path))}")
+
+    @config.command("draft")
+    @click.option("--version", "version", required=True, type=click.IntRange(1))
+    @click.option("--payload", "payload_file", required=True,
+                  type=click.Path(dir_okay=False, exists=True, path_type=Path))  # fmt: skip
+    @click.option("--group", "groups", multiple=True, help="Target group (repeatable).")
+    @click.option("--kiosk", "kiosks", multiple=True, help="Target terminal (repeatable).")
+    @click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3650),
+                  help="Valid for this many days (terminals refuse it afterwards).")  # fmt: skip
+    @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+    def draft(version: int, payload_file: Path, groups: tuple[str, ...],
+              kiosks: tuple[str, ...], days: int, out: Path) -> None:  # fmt: skip
+        """Write an unsigned bundle around a payload (JSON) for the key holders to sign."""
+        from kiosk.bundles.canonical import CanonicalError, strict_loads
+        from kiosk.bundles.schema import SchemaError, validate_payload
+        from kiosk.bundles.store import write_atomically
+
+        if not groups and not kiosks:
+            raise click.UsageError("give at least one --group or --kiosk")
+        try:
+            payload = strict_loads(payload_file.read_bytes())
+            validate_payload(payload)  # an operator learns of a mistake now, not from the fleet
+        except (CanonicalError, SchemaError, ValueError) as exc:
+            raise ConfigCliError(f"{payload_file}: {exc}") from exc
+        now = datetime.now().astimezone().replace(microsecond=0)
+        signed = {
+            "version": version,
+            "issued_at": now.isoformat(),
+            "expires_at": (now + timedelta(days=days)).isoformat(),
+            "targets": {"kiosks": sorted(kiosks), "groups": sorted(groups)},
+            "payload": payload,
+        }
+        body = json.dumps({"signed": signed, "signatures": []}, ensure_ascii=False, indent=1)
+        write_atomically(out, body.encode())
+        click.echo(f"{out}: version {version}, unsigned")
+
+    @config.command("sign")
+    @click.argument("bundle", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+    @click.option("--key", "key_file", required=True,
+                  type=click.Path(dir_okay=False, exists=True, path_type=Path))  # fmt: skip
+    def sign_bundle(bundle: Path, key_file: Path) -> None:
+        """Add this key holder's signature to BUNDLE (in place)."""
+        from kiosk.bundles.canonical import CanonicalError, strict_loads
+        from kiosk.bundles.signing import TrustError, load_private, sign
+        from kiosk.bundles.store import write_atomically
+
+        try:
+            document = strict_loads(bundle.read_bytes())
+            private = load_private(key_file)
+        except (CanonicalError, TrustError) as exc:
+            raise ConfigCliError(str(exc)) from exc
+        if not isinstance(document, dict) or not isinstance(document.get("signed"), dict):
+            raise ConfigCliError(f"{bundle}: not a bundle (no signed object)")
+        entry = sign(document["signed"], private)
+        others = [s for s in document.get("signatures", []) if s.get("keyid") != entry["keyid"]]
+        document["signatures"] = [*others, entry]
+        write_atomically(bundle, json.dumps(document, ensure_ascii=False, indent=1).encode())
+        click.echo(
+            f"{bundle}: signed by {entry['keyid']} ({len(document['signatures'])} signature(s))"
+        )

@@ -1,0 +1,215 @@
+"""Signed configuration bundles: a table of hostile bundles, each refused with its reason; the
+parser fuzzed; schema migration; atomic apply and rollback."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kiosk.bundles.canonical import canonical
+from kiosk.bundles.schema import SCHEMA_VERSION, validate_payload
+from kiosk.bundles.signing import Trust, TrustError, generate, load_private, sign
+from kiosk.bundles.store import ConfigStore, ConfigStoreError
+from kiosk.bundles.verify import BundleRejected, verify_bundle
+
+NOW = datetime.fromisoformat("2026-11-23T10:00:00+08:00")
+CATALOGUE = json.loads((Path(__file__).parents[2] / "kiosk" / "catalogue.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("keys")
+    for name in ("alice", "bob", "carol", "mallory"):
+        generate(folder, name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trust(keys: Path, tmp_path_factory: pytest.TempPathFactory) -> Trust:
+    trusted = tmp_path_factory.mktemp("trusted")
+    for name in ("alice", "bob", "carol"):
+        (trusted / f"{name}.pub").write_text((keys / f"{name}.pub").read_text())
+    (trusted / "threshold").write_text("2\n")
+    return Trust.load(trusted)
+
+
+def signed_part(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "version": 5,
+        "issued_at": NOW.isoformat(),
+        "expires_at": (NOW + timedelta(days=30)).isoformat(),
+        "targets": {"kiosks": [], "groups": ["hepingli"]},
+        "payload": {"schema_version": SCHEMA_VERSION, "catalogue": CATALOGUE,
+                    "timeouts": {"identify": 120}},
+    }  # fmt: skip
+    body.update(changes)
+    return body
+
+
+def bundle(keys: Path, signers: tuple[str, ...] = ("alice", "bob"), **changes: Any) -> bytes:
+    signed = signed_part(**changes)
+    sigs = [sign(signed, load_private(keys / f"{n}.key")) for n in signers]
+    return json.dumps({"signed": signed, "signatures": sigs}).encode()
+
+
+def check(data: bytes, trust: Trust, **kw: Any) -> Any:
+    args: dict[str, Any] = {"kiosk_id": "kiosk-7", "groups": frozenset({"hepingli"}),
+                            "last_version": 4, "now": NOW}  # fmt: skip
+    args.update(kw)
+    return verify_bundle(data, trust, **args)
+
+
+def test_a_good_bundle_verifies(keys: Path, trust: Trust) -> None:
+    verified = check(bundle(keys), trust)
+    assert verified.version == 5
+    assert verified.payload.timeouts is not None and verified.payload.timeouts.identify == 120
+    catalogue = verified.payload.parsed_catalogue()
+    assert catalogue is not None and catalogue.get("queue_ticket") is not None
+
+
+def _forged(keys: Path) -> bytes:
+    doc = json.loads(bundle(keys))
+    doc["signed"]["payload"]["timeouts"]["identify"] = 600  # signatures copied from the original
+    return json.dumps(doc).encode()
+
+
+def _other_payload_sigs(keys: Path) -> bytes:
+    doc = json.loads(bundle(keys))
+    other = json.loads(bundle(keys, version=6))
+    doc["signatures"] = other["signatures"]  # valid signatures, but over different content
+    return json.dumps(doc).encode()
+
+
+def _garbled_sig(keys: Path) -> bytes:
+    doc = json.loads(bundle(keys))
+    doc["signatures"][0]["sig"] = base64.b64encode(b"x" * 64).decode()
+    doc["signatures"][1]["sig"] = "not base64!"
+    return json.dumps(doc).encode()
+
+
+HOSTILE = {
+    "truncated": (lambda k: bundle(k)[:-20], "malformed"),
+    "empty": (lambda k: b"", "malformed"),
+    "not utf-8": (lambda k: b"\xff\xfe{}", "malformed"),
+    "duplicate keys": (
+        lambda k: bundle(k).replace(b'"signed":', b'"signatures": [], "signed":', 1),
+        "malformed",
+    ),
+    "NaN": (lambda k: bundle(k).replace(b'"version": 5', b'"version": NaN'), "malformed"),
+    "extra top-level field": (
+        lambda k: json.dumps({**json.loads(bundle(k)), "x": 1}).encode(),
+        "malformed",
+    ),
+    "unsigned": (lambda k: bundle(k, ()), "too_few_signatures"),
+    "one signature of two": (lambda k: bundle(k, ("alice",)), "too_few_signatures"),
+    "same key twice": (lambda k: bundle(k, ("alice", "alice")), "too_few_signatures"),
+    "untrusted key": (lambda k: bundle(k, ("alice", "mallory")), "too_few_signatures"),
+    "forged content": (_forged, "bad_signature"),
+    "signatures over another payload": (_other_payload_sigs, "bad_signature"),
+    "garbled signatures": (_garbled_sig, "bad_signature"),
+    "expired": (
+        lambda k: bundle(k, expires_at=(NOW - timedelta(seconds=1)).isoformat()),
+        "expired",
+    ),
+    "old version": (lambda k: bundle(k, version=3), "old_version"),
+    "replayed current version": (lambda k: bundle(k, version=4), "old_version"),
+    "wrong target": (
+        lambda k: bundle(k, targets={"kiosks": ["kiosk-8"], "groups": ["x"]}),
+        "wrong_target",
+    ),
+    "no offset in time": (lambda k: bundle(k, expires_at="2027-01-01T00:00:00"), "schema_error"),
+    "bad timeout": (
+        lambda k: bundle(
+            k, payload={"schema_version": SCHEMA_VERSION, "timeouts": {"identify": "soon"}}
+        ),
+        "schema_error",
+    ),
+    "unknown field": (
+        lambda k: bundle(k, payload={"schema_version": SCHEMA_VERSION, "frobnicate": 1}),
+        "schema_error",
+    ),
+    "future schema": (lambda k: bundle(k, payload={"schema_version": 99}), "schema_error"),
+    "catalogue without services": (
+        lambda k: bundle(k, payload={"schema_version": SCHEMA_VERSION, "catalogue": {}}),
+        "schema_error",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_bundles_are_refused_with_their_reason(keys: Path, trust: Trust, case: str) -> None:
+    make, reason = HOSTILE[case]
+    with pytest.raises(BundleRejected) as info:
+        check(make(keys), trust)
+    assert info.value.reason == reason, str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_schema_errors_name_the_field(keys: Path, trust: Trust) -> None:
+    data = bundle(keys, payload={"schema_version": SCHEMA_VERSION, "timeouts": {"identify": 5}})
+    with pytest.raises(BundleRejected, match=r"payload\.timeouts\.identify"):
+        check(data, trust)
+
+
+def test_an_older_schema_is_migrated_forward() -> None:
+    payload = validate_payload({"schema_version": 1, "default_language": "en"})
+    assert payload.language == "en" and payload.schema_version == SCHEMA_VERSION
+
+
+def test_trust_needs_a_reachable_threshold(keys: Path, tmp_path: Path) -> None:
+    (tmp_path / "alice.pub").write_text((keys / "alice.pub").read_text())
+    (tmp_path / "threshold").write_text("2")
+    with pytest.raises(TrustError, match="cannot be met"):
+        Trust.load(tmp_path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_are_refused_cleanly(data: bytes) -> None:
+    trust = Trust({}, 1)
+    with pytest.raises(BundleRejected):
+        verify_bundle(data, trust, kiosk_id="k", now=NOW)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
+                                                                   max_size=4),
+    max_leaves=20,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(signed=json_values, signatures=json_values)
+def test_arbitrary_documents_are_refused_cleanly(signed: Any, signatures: Any) -> None:
+    trust = Trust({}, 1)
+    data = json.dumps({"signed": signed, "signatures": signatures}).encode()
+    with pytest.raises(BundleRejected):
+        verify_bundle(data, trust, kiosk_id="k", now=NOW)
+
+
+def test_canonical_form_is_stable() -> None:
+    assert canonical({"b": 1, "a": "中"}) == '{"a":"中","b":1}'.encode()
+
+
+def test_apply_keeps_the_previous_and_rollback_never_reopens_a_version(tmp_path: Path) -> None:
+    store = ConfigStore(tmp_path / "config")
+    assert store.state().current is None
+    store.apply(5, b"five", now=NOW)
+    store.apply(6, b"six", now=NOW)
+    assert (store.state().current, store.state().previous) == (6, 5)
+    assert store.current_bundle() == b"six"
+    back = store.rollback(now=NOW)
+    assert (back.current, back.previous, back.highest) == (5, None, 6)
+    assert store.current_bundle() == b"five"
+    with pytest.raises(ConfigStoreError, match="not newer"):
+        store.apply(6, b"six again")
+    with pytest.raises(ConfigStoreError, match="no previous"):
+        store.rollback()
