@@ -14,11 +14,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from central import __version__
+from central.rollout import Rollouts
 from central.store import (
     Access,
     CentralStore,
@@ -32,6 +33,8 @@ from central.wire import (
     MAX_ITEMS_CEILING,
     BatchRequest,
     BatchResponse,
+    ConfigReport,
+    ConfigReportReply,
     ErrorBody,
     Health,
     Heartbeat,
@@ -171,6 +174,7 @@ class ApiContext:
 
     store: CentralStore
     max_items: int
+    rollouts: Rollouts
 
 
 def context_of(request: Request) -> ApiContext:
@@ -276,6 +280,40 @@ def get_transactions(
 
 
 @router.get(
+    "/v1/kiosks/{kiosk_id}/config",
+    responses={
+        200: {"content": {"application/json": {}}, "description": "the signed bundle, as signed"},
+        204: {"description": "nothing published for this kiosk (yet)"},
+        304: {"description": "the bundle named by If-None-Match is still the newest"},
+        **{status: ERRORS[status] for status in (401, 403, 503)},
+    },
+    summary="The newest configuration bundle this kiosk's group and rollout stage offer it",
+)
+def get_config(kiosk_id: Kiosk, context: Context, request: Request) -> Response:
+    offer = context.rollouts.offer_for(kiosk_id)
+    if offer is None:
+        return Response(status_code=204)
+    if request.headers.get("if-none-match") == offer.etag:
+        return Response(status_code=304, headers={"ETag": offer.etag})
+    return Response(offer.raw, media_type="application/json", headers={"ETag": offer.etag})
+
+
+@router.post(
+    "/v1/kiosks/{kiosk_id}/config-report",
+    response_model=ConfigReportReply,
+    responses=ERRORS,
+    dependencies=[Depends(require_json)],
+    summary="What the kiosk did with a bundle: applied, rejected (with the reason), rolled back",
+)
+def post_config_report(body: ConfigReport, kiosk_id: Kiosk, context: Context) -> ConfigReportReply:
+    context.rollouts.report(
+        kiosk_id, running=body.running, about=body.version, status=body.status,
+        reason=body.reason,
+    )  # fmt: skip
+    return ConfigReportReply(recorded=True)
+
+
+@router.get(
     "/healthz",
     response_model=Health,
     responses={503: {"model": ErrorBody, "description": "the database is unreachable"}},
@@ -332,7 +370,7 @@ def create_app(
         version=__version__,
         summary="Reference central platform for kiosk terminals",
     )
-    app.state.central = ApiContext(store=store, max_items=max_items)
+    app.state.central = ApiContext(store=store, max_items=max_items, rollouts=Rollouts(store))
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)

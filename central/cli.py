@@ -160,7 +160,7 @@ def _listen(host: str, port: int) -> socket.socket:
 def _register_config_commands() -> None:
     from central.config_cli import register
 
-    register(cli)
+    register(cli, DB, opened_store)
 
 
 _register_config_commands()

@@ -7,17 +7,25 @@ on a terminal once a threshold of trusted holders have signed the same content.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from central.store import CentralStore
+
+OpenStore = Callable[[str | None], AbstractContextManager["CentralStore"]]
 
 
 class ConfigCliError(Exception):
     """One line for the operator; exit code 1."""
 
 
-def register(cli: click.Group) -> None:
+def register(cli: click.Group, db_option: Callable[[Any], Any], opened_store: OpenStore) -> None:
     @cli.group()
     def config() -> None:
         """Signed configuration bundles for the fleet."""
@@ -97,3 +105,54 @@ def register(cli: click.Group) -> None:
         click.echo(
             f"{bundle}: signed by {entry['keyid']} ({len(document['signatures'])} signature(s))"
         )
+
+    @config.command("publish")
+    @click.argument("bundle", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+    @click.option("--group", required=True, help="The fleet group to offer it to.")
+    @click.option("--percent", default=100, show_default=True, type=click.IntRange(1, 100),
+                  help="Share of the group offered it first; publish again to widen.")  # fmt: skip
+    @db_option
+    def publish(bundle: Path, group: str, percent: int, db_url: str | None) -> None:
+        """Offer a signed bundle to a group of terminals (they fetch it during sync, verify it
+        themselves, and apply it between visits)."""
+        from central.rollout import RolloutError, Rollouts
+        from kiosk.bundles.canonical import CanonicalError, strict_loads
+
+        raw = bundle.read_bytes()
+        try:
+            document = strict_loads(raw)
+            version = document["signed"]["version"]
+            signatures = len(document["signatures"])
+        except (CanonicalError, KeyError, TypeError) as exc:
+            raise ConfigCliError(f"{bundle}: not a bundle ({exc})") from exc
+        if not isinstance(version, int) or signatures == 0:
+            raise ConfigCliError(f"{bundle}: needs a whole-number version and signatures")
+        with opened_store(db_url) as store:
+            try:
+                Rollouts(store).publish(raw, version, group, percent)
+            except RolloutError as exc:
+                raise ConfigCliError(str(exc)) from exc
+        click.echo(f"version {version} offered to {percent}% of {group}")
+
+    @config.command("status")
+    @click.option("--group", help="Only this group.")
+    @click.option("--json", "as_json", is_flag=True)
+    @db_option
+    def status(group: str | None, as_json: bool, db_url: str | None) -> None:
+        """Per terminal: the version it runs, when it reported, and any rejection with its
+        reason."""
+        from central.rollout import Rollouts
+
+        with opened_store(db_url) as store:
+            rows = Rollouts(store).status(group)
+        for row in rows:
+            if as_json:
+                click.echo(json.dumps(row, ensure_ascii=False))
+                continue
+            running = f"v{row['version']}" if row["version"] else "none"
+            line = f"{row['id']:<20} {row['grp'] or '-':<12} runs {running:<6}"
+            if row["status"]:
+                line += f" {row['status']} v{row['reported_version']} at {row['reported_at']}"
+            if row["reason"]:
+                line += f": {row['reason']}"
+            click.echo(line)

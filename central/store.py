@@ -26,6 +26,7 @@ from sqlalchemy import (
     Engine,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -56,7 +57,7 @@ from central.wire import (
     item_fingerprint,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 metadata = MetaData()
@@ -99,6 +100,29 @@ heartbeats = Table(
     Column("queue_depth", BigInteger, nullable=False),
 )
 
+# Configuration bundles published to groups, and what each kiosk reported (central/rollout.py).
+config_bundles = Table(
+    "config_bundles",
+    metadata,
+    Column("grp", Text, primary_key=True),
+    Column("version", BigInteger, primary_key=True),
+    Column("raw", LargeBinary, nullable=False),
+    Column("percent", Integer, nullable=False),
+    Column("published_at", Text, nullable=False),
+)
+
+config_reports = Table(
+    "config_reports",
+    metadata,
+    Column("kiosk_id", Text, primary_key=True),
+    Column("version", BigInteger),  # the version the terminal runs now
+    Column("status", Text, nullable=False),  # applied, rejected, rolled_back
+    Column("reported_version", BigInteger),  # the version the report is about
+    Column("reason", Text),
+    Column("reported_at", Text, nullable=False),
+)
+
+
 schema_version = Table(
     "schema_version",
     metadata,
@@ -107,7 +131,10 @@ schema_version = Table(
 
 # Schema steps after version 1: MIGRATIONS[n] takes a database from version n to n + 1, inside the
 # same transaction that records the new version. Never edit a released step; add one.
-MIGRATIONS: dict[int, Sequence[str]] = {}
+MIGRATIONS: dict[int, Sequence[str]] = {
+    # 2: config_bundles and config_reports (central/rollout.py); create_all adds new tables.
+    1: (),
+}
 
 
 class StoreError(Exception):

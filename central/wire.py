@@ -125,3 +125,17 @@ def item_fingerprint(service: str, seq: int, payload: Any, created_at: str) -> s
     """
     body = {"created_at": created_at, "payload": payload, "seq": seq, "service": service}
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+class ConfigReport(BaseModel):
+    """What a terminal did with a configuration bundle."""
+
+    model_config = ConfigDict(extra="ignore")
+    version: int | None = Field(None, ge=1, le=MAX_INT64)  # the bundle the report is about
+    running: int | None = Field(None, ge=1, le=MAX_INT64)  # the version the terminal runs now
+    status: Literal["applied", "rejected", "rolled_back"]
+    reason: str = Field("", max_length=500)
+
+
+class ConfigReportReply(BaseModel):
+    recorded: bool

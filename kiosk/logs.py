@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+import sys
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -105,7 +106,13 @@ class _FileHandler(logging.handlers.RotatingFileHandler):
 
 
 class _ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """The console handler ``setup_logging`` installed."""
+    """The console handler ``setup_logging`` installed. It writes to whatever ``sys.stderr`` is
+    at the time, not the one it was made with, which may since have been closed (test capture,
+    a redirected stream)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
 
 
 def setup_logging(

@@ -28,6 +28,44 @@ class Response:
         return str(self.body)[:300]
 
 
+@dataclass(frozen=True)
+class RawResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def get_raw(
+    url: str, *, token: str | None, timeout: float, headers: dict[str, str] | None = None
+) -> RawResponse:
+    """A GET whose body is kept as bytes (a signed document must reach its verifier untouched)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise HttpError(f"not an http(s) URL: {url!r}")
+    conn: http.client.HTTPConnection
+    if parts.scheme == "https":
+        conn = http.client.HTTPSConnection(
+            parts.hostname, parts.port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    sent = dict(headers or {})
+    if token:
+        sent["Authorization"] = f"Bearer {token}"
+    try:
+        conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=sent)
+        reply = conn.getresponse()
+        raw = reply.read(MAX_RESPONSE_BYTES + 1)
+        got = {k.lower(): v for k, v in reply.getheaders()}
+    except (OSError, http.client.HTTPException) as exc:  # TimeoutError is an OSError
+        raise HttpError(f"{parts.hostname}:{parts.port}: {type(exc).__name__}: {exc}") from exc
+    finally:
+        conn.close()
+    if len(raw) > MAX_RESPONSE_BYTES:
+        raise HttpError("the platform's answer is too large")
+    return RawResponse(reply.status, got, raw)
+
+
 def post_json(url: str, body: Any, *, token: str | None, timeout: float) -> Response:
     return request_json("POST", url, body, token=token, timeout=timeout)
 

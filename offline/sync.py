@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from offline.http import HttpError, Response, post_json
+from offline.http import HttpError, Response, get_raw, post_json
 from offline.outbox import Outbound, OutboxError, OutboxStore, verdicts_by_seq
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ BACKOFF_BASE = 1.0
 BACKOFF_CAP = 300.0
 IDLE_SECONDS = 30.0  # with nothing waiting, look again this often (heartbeats ride along)
 HEARTBEAT_SECONDS = 60.0
+CONFIG_SECONDS = 300.0  # how often to ask for configuration: conditional, so cheap, but no storm
 PURGE_SECONDS = 600.0
 
 
@@ -176,6 +177,27 @@ class SyncClient:
             self.store.release(missing)
             raise TransientError(f"the platform did not answer for {len(missing)} item(s)")
 
+    def fetch_config(self, etag: str | None) -> tuple[int, str | None, bytes]:
+        """(status, etag, bundle bytes): 200 with a bundle, 304 unchanged, 204 none offered."""
+        headers = {"If-None-Match": etag} if etag else {}
+        try:
+            reply = get_raw(
+                f"{self.url}/v1/kiosks/{self.kiosk_id}/config",
+                token=self.token, timeout=self.timeout, headers=headers,
+            )  # fmt: skip
+        except HttpError as exc:
+            raise TransientError(str(exc)) from exc
+        if reply.status not in (200, 204, 304):
+            raise self._unexpected(
+                Response(reply.status, reply.body[:300].decode("utf-8", "replace"))
+            )
+        return reply.status, reply.headers.get("etag"), reply.body
+
+    def report_config(self, report: dict[str, Any]) -> None:
+        response = self._post(f"{self.url}/v1/kiosks/{self.kiosk_id}/config-report", report)
+        if response.status != 200:
+            raise self._unexpected(response)
+
     def heartbeat(self, info: dict[str, Any]) -> dict[str, Any]:
         response = self._post(f"{self.url}/v1/kiosks/{self.kiosk_id}/heartbeat", info)
         if response.status != 200:
@@ -206,6 +228,8 @@ class SyncWorker:
         store: OutboxStore,
         *,
         heartbeat_info: Callable[[], dict[str, Any]] | None = None,
+        config_offer: Callable[[bytes], dict[str, Any]] | None = None,
+        config_seconds: float = CONFIG_SECONDS,
         base: float = BACKOFF_BASE,
         cap: float = BACKOFF_CAP,
         idle: float = IDLE_SECONDS,
@@ -213,6 +237,9 @@ class SyncWorker:
     ) -> None:
         self.client, self.store = client, store
         self.heartbeat_info = heartbeat_info
+        self.config_offer = config_offer  # bundle bytes -> report for the platform
+        self.config_seconds = config_seconds
+        self._last_config = 0.0
         self.base, self.cap, self.idle = base, cap, idle
         self._rng = rng or random.Random()
         self._wake = threading.Event()
@@ -282,6 +309,7 @@ class SyncWorker:
         try:
             result = self.client.push()
             self._heartbeat()
+            self._fetch_config()
         except (TransientError, RefusedError) as exc:
             link = Link.REFUSED if isinstance(exc, RefusedError) else Link.OFFLINE
             delay = full_jitter(self._failures, self._rng, self.base, self.cap)
@@ -318,6 +346,29 @@ class SyncWorker:
             self.store.set_fact("last_sync", line)
         except Exception as exc:  # a note for technicians must never stop delivery
             log.warning("cannot note the last sync result: %s", exc)
+
+    def _fetch_config(self) -> None:
+        """Ask for configuration now and then; hand a new bundle to the terminal's updater and
+        tell the platform what became of it. The ETag is kept only once the platform has the
+        report, so a report lost to the network is made again."""
+        if self.client is None or self.config_offer is None:
+            return
+        if self._last_config and time.monotonic() - self._last_config < self.config_seconds:
+            return
+        etag = self.store.facts().get("config_etag")
+        status, new_etag, raw = self.client.fetch_config(etag)
+        self._last_config = time.monotonic()
+        if status != 200:
+            return
+        report = self.config_offer(raw)
+        self.client.report_config(report)
+        if new_etag:
+            self.store.set_fact("config_etag", new_etag)
+
+    def check_config_now(self) -> None:
+        """Fetch configuration at the next round rather than after the interval."""
+        self._last_config = 0.0
+        self._wake.set()
 
     def _heartbeat(self) -> None:
         if self.client is None or self.heartbeat_info is None:

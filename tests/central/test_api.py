@@ -348,8 +348,37 @@ def test_the_openapi_document_describes_the_api(client: TestClient) -> None:
         "/v1/kiosks/{kiosk_id}/batches",
         "/v1/kiosks/{kiosk_id}/heartbeat",
         "/v1/kiosks/{kiosk_id}/transactions",
+        "/v1/kiosks/{kiosk_id}/config",
+        "/v1/kiosks/{kiosk_id}/config-report",
         "/healthz",
     }
     batch = document["paths"]["/v1/kiosks/{kiosk_id}/batches"]["post"]
     assert {"200", "401", "403", "413", "415", "422"} <= set(batch["responses"])
     assert "HTTPBearer" in document["components"]["securitySchemes"]
+
+
+def test_config_is_offered_as_published_with_etag_and_reports_are_kept(
+    client: TestClient, store: CentralStore, kiosk: Kiosk, other_kiosk: Kiosk
+) -> None:
+    from central.rollout import Rollouts
+
+    url = f"/v1/kiosks/{kiosk.id}/config"
+    assert client.get(url, headers=kiosk.auth).status_code == 204  # nothing published yet
+    raw = b'{"signed": {"version": 3}, "signatures": [{"keyid": "k", "sig": "s"}]}'
+    Rollouts(store).publish(raw, 3, "pilot", 100)
+    offered = client.get(url, headers=kiosk.auth)
+    assert offered.status_code == 200 and offered.content == raw  # byte for byte, as signed
+    etag = offered.headers["etag"]
+    again = client.get(url, headers={**kiosk.auth, "If-None-Match": etag})
+    assert again.status_code == 304
+    assert client.get(url, headers=other_kiosk.auth).status_code == 403
+    assert client.get(url).status_code == 401
+
+    report = {"version": 3, "running": 3, "status": "applied", "reason": ""}
+    sent = client.post(f"/v1/kiosks/{kiosk.id}/config-report", json=report, headers=kiosk.auth)
+    assert sent.status_code == 200
+    bad = client.post(f"/v1/kiosks/{kiosk.id}/config-report", json={"status": "exploded"},
+                      headers=kiosk.auth)  # fmt: skip
+    assert bad.status_code == 422
+    (row,) = [r for r in Rollouts(store).status("pilot") if r["id"] == kiosk.id]
+    assert (row["version"], row["status"]) == (3, "applied")

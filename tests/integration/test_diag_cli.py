@@ -234,6 +234,7 @@ def test_bundle_is_written_and_holds_no_personal_data_or_secret(
         "backoff_base": 1.0,
         "backoff_cap": 300.0,
         "embedded": True,
+        "groups": [],
     }
     assert config["devices"]["receipt_printer"] == {"driver": "sim", "faults": ["paper_out"]}
     devices = {d["name"]: (d["state"], d["problem"]) for d in snapshot["devices"]}

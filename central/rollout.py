@@ -1,0 +1,122 @@
+"""Configuration bundles published to groups of terminals, with a staged rollout, and what each
+terminal reported back. The platform stores a bundle's bytes exactly as signed: it cannot
+change a bundle, only choose who is offered it (terminals verify the signatures themselves).
+
+Staged rollout: a terminal is in the first ``percent`` of a version's rollout when a hash of its
+id and the version falls below that percentage; publishing the same version again with a higher
+percentage widens it (100: everyone in the group). The hash is stable, so the same terminals go
+first every time the percentage grows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import desc, select
+
+from central.store import CentralStore, config_bundles, config_reports, kiosks, utc_now
+
+
+class RolloutError(Exception):
+    """A publish cannot be done; the message says why."""
+
+
+@dataclass(frozen=True)
+class Offer:
+    version: int
+    raw: bytes
+
+    @property
+    def etag(self) -> str:
+        return f'"v{self.version}"'
+
+
+def in_rollout(kiosk_id: str, version: int, percent: int) -> bool:
+    digest = hashlib.sha256(f"{kiosk_id}:{version}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 100 < percent
+
+
+class Rollouts:
+    def __init__(self, store: CentralStore) -> None:
+        self.store = store
+
+    def publish(self, raw: bytes, version: int, group: str, percent: int) -> None:
+        if not 1 <= percent <= 100:
+            raise RolloutError("percent must be between 1 and 100")
+        with self.store._write() as conn:
+            found = conn.execute(
+                select(config_bundles.c.raw, config_bundles.c.percent).where(
+                    config_bundles.c.grp == group, config_bundles.c.version == version
+                )
+            ).first()
+            if found is None:
+                conn.execute(
+                    config_bundles.insert().values(
+                        grp=group, version=version, raw=raw, percent=percent,
+                        published_at=utc_now(),
+                    )
+                )  # fmt: skip
+                return
+            if bytes(found.raw) != raw:
+                raise RolloutError(
+                    f"version {version} is already published to {group} with other content: "
+                    "publish a new version"
+                )
+            if percent < found.percent:
+                raise RolloutError(f"version {version} already reaches {found.percent}%")
+            conn.execute(
+                config_bundles.update()
+                .where(config_bundles.c.grp == group, config_bundles.c.version == version)
+                .values(percent=percent)
+            )
+
+    def offer_for(self, kiosk_id: str) -> Offer | None:
+        """The newest bundle of the kiosk's group that its place in the rollout reaches."""
+        with self.store._read() as conn:
+            group = conn.execute(select(kiosks.c.grp).where(kiosks.c.id == kiosk_id)).scalar()
+            if group is None:
+                return None
+            rows = conn.execute(
+                select(config_bundles.c.version, config_bundles.c.raw, config_bundles.c.percent)
+                .where(config_bundles.c.grp == group)
+                .order_by(desc(config_bundles.c.version))
+            ).all()
+        for row in rows:
+            if in_rollout(kiosk_id, int(row.version), int(row.percent)):
+                return Offer(int(row.version), bytes(row.raw))
+        return None
+
+    def report(
+        self, kiosk_id: str, *, running: int | None, about: int | None, status: str, reason: str
+    ) -> None:
+        values: dict[str, Any] = {
+            "version": running,
+            "status": status,
+            "reported_version": about,
+            "reason": reason or None,
+            "reported_at": utc_now(),
+        }
+        upsert = (
+            self.store._insert(config_reports)
+            .values(kiosk_id=kiosk_id, **values)
+            .on_conflict_do_update(index_elements=["kiosk_id"], set_=values)
+        )
+        with self.store._write() as conn:
+            conn.execute(upsert)
+
+    def status(self, group: str | None = None) -> list[dict[str, Any]]:
+        """Per kiosk (of *group*, or all): its group, the version it runs, when it reported,
+        and the last rejection with its reason."""
+        query = select(
+            kiosks.c.id, kiosks.c.grp, config_reports.c.version, config_reports.c.status,
+            config_reports.c.reported_version, config_reports.c.reason,
+            config_reports.c.reported_at,
+        ).select_from(
+            kiosks.outerjoin(config_reports, config_reports.c.kiosk_id == kiosks.c.id)
+        ).order_by(kiosks.c.id)  # fmt: skip
+        if group is not None:
+            query = query.where(kiosks.c.grp == group)
+        with self.store._read() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
