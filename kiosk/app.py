@@ -37,6 +37,7 @@ from screens.main_window import KioskWindow
 
 if TYPE_CHECKING:
     from drivers.manager import DeviceManager
+    from kiosk.diagnostics.mode import DiagnosticsService
     from kiosk.settings import Settings
     from kiosk.visit import VisitController
 
@@ -63,10 +64,13 @@ class KioskApp:
     devices: DeviceManager
     poster: MainThreadPoster
     ticker: QTimer
+    diagnostics: DiagnosticsService | None = None
     stoppers: list[Callable[[], None]] = field(default_factory=list)
 
     def shutdown(self) -> None:
         self.ticker.stop()
+        if self.diagnostics is not None:
+            self.diagnostics.shutdown()  # before the outbox worker: its audit records go there
         self.controller.shutdown()
         for stop in self.stoppers:
             stop()
@@ -117,6 +121,7 @@ def attach_backend(window: KioskWindow, settings: Settings, *, simulate: bool) -
     from drivers.manager import DeviceManager
     from drivers.registry import ConfigError
     from kiosk.catalogue import default_catalogue
+    from kiosk.diagnostics.mode import DiagnosticsService
     from kiosk.session import VisitSession
     from kiosk.settings import data_dir_of
     from kiosk.visit import VisitController
@@ -137,12 +142,28 @@ def attach_backend(window: KioskWindow, settings: Settings, *, simulate: bool) -
     session = VisitSession(catalogue, settings.timeouts, default_language=settings.language)
     controller = VisitController(session, settings, devices, data_dir / "kiosk.db", poster.post)
     window.add_pages(catalogue, devices if simulate else None)
+    diagnostics = DiagnosticsService(
+        settings,
+        devices,
+        lambda: controller.store,
+        lambda: controller.sync,
+        controller.db,
+        poster.post,
+        simulate=simulate,
+    )
+    window.add_diagnostics(
+        diagnostics,
+        controller.suspend,
+        controller.resume,
+        taps=settings.diagnostics.entry_taps,
+        window_seconds=settings.diagnostics.entry_window_seconds,
+    )
     window.connect_controller(controller.dispatch)
     controller.add_view_listener(window.show_view)
     ticker = QTimer()
     ticker.timeout.connect(controller.tick)
     ticker.start(TICK_MS)
-    return KioskApp(window, controller, devices, poster, ticker)
+    return KioskApp(window, controller, devices, poster, ticker, diagnostics)
 
 
 def build(settings: Settings, *, simulate: bool) -> KioskApp:

@@ -32,6 +32,8 @@ class State(enum.Enum):
     RATING = "rating"
     PROBLEM = "problem"
     GOODBYE = "goodbye"
+    # A technician has the terminal (diagnostics mode): no visit can start until they leave.
+    TECHNICIAN = "technician"
 
 
 # States where the resident is reading or deciding: a warning comes first and one tap extends.
@@ -142,6 +144,16 @@ class ServicesUnavailable:
     devices_down: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Suspend:
+    """A technician takes the terminal: any visit in progress ends, none can start."""
+
+
+@dataclass(frozen=True)
+class Resume:
+    """The technician has left: back to attract."""
+
+
 Event = (
     Start
     | CardReading
@@ -160,6 +172,8 @@ Event = (
     | Rate
     | ServicesUnavailable
     | SyncChanged
+    | Suspend
+    | Resume
 )
 
 # States in which a card on the reader starts (or continues) identification.
@@ -359,6 +373,13 @@ class VisitSession:
 
     def _dispatch(self, event: Event) -> list[Effect]:
         s, v = self.state, self._visit
+        if isinstance(event, Suspend):
+            return self._suspend()
+        if s is State.TECHNICIAN:
+            # Cards, taps and late answers wait for the technician to leave; only Resume counts.
+            if isinstance(event, Resume):
+                self._enter(State.ATTRACT)
+            return []
         if isinstance(event, Cancel):
             return [] if s in (State.ATTRACT, State.GOODBYE) else self._end("cancelled")
         if isinstance(event, Extend):
@@ -476,6 +497,16 @@ class VisitSession:
                 counter_format=prefix + "{:03d}",
             )
         ]
+
+    def _suspend(self) -> list[Effect]:
+        if self.state is State.TECHNICIAN:
+            return []
+        effects: list[Effect] = []
+        if self.state not in (State.ATTRACT, State.GOODBYE) or self.holds_personal_data:
+            effects = self._end("technician")
+        self._visit = _Visit(number=self._visit.number)
+        self._enter(State.TECHNICIAN)
+        return effects
 
     def _end(self, reason: str) -> list[Effect]:
         """Wipe the resident and say goodbye: nothing personal survives this call."""

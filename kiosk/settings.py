@@ -8,7 +8,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from drivers.base import DeviceKind
 from kiosk.errors import KioskError
@@ -79,6 +86,31 @@ class OutboxSettings(BaseModel):
     max_mb: int = Field(2048, ge=16)
 
 
+class DiagnosticsSettings(BaseModel):
+    """The technician's diagnostics mode: who may enter (PIN hashes from ``kiosk diag hash-pin``)
+    and the hidden gesture that opens its PIN pad. Without a PIN hash the entry stays closed
+    (``kiosk run --simulate`` alone allows a documented test PIN)."""
+
+    model_config = ConfigDict(extra="forbid")
+    technician_pin_hashes: list[str] = Field(default_factory=list)
+    entry_taps: int = Field(5, ge=3, le=10)
+    entry_window_seconds: float = Field(3, gt=0, le=10)
+
+    @field_validator("technician_pin_hashes")
+    @classmethod
+    def _usable_hashes(cls, hashes: list[str]) -> list[str]:
+        from kiosk.diagnostics.access import PinHash
+
+        for i, encoded in enumerate(hashes):
+            try:
+                PinHash.parse(encoded)
+            except ValueError as exc:  # the line itself is a secret: name it by position only
+                raise ValueError(
+                    f"entry {i + 1}: {exc} (make one with kiosk diag hash-pin)"
+                ) from None
+        return hashes
+
+
 class CentreSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name_zh: str = DEFAULT_CENTRE_ZH
@@ -97,6 +129,7 @@ class Settings(BaseModel):
     central: CentralSettings = CentralSettings()
     outbox: OutboxSettings = OutboxSettings()
     timeouts: Timeouts = Timeouts()
+    diagnostics: DiagnosticsSettings = DiagnosticsSettings()
     devices: dict[str, DeviceSettings] = Field(default_factory=_default_devices)
     receipt_qr: str = "KIOSK-TICKET:{uuid}"  # what the receipt's QR code carries
 

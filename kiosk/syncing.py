@@ -6,7 +6,8 @@ from typing import Any
 
 from drivers.manager import DeviceManager
 from kiosk import __version__
-from kiosk.settings import Settings
+from kiosk.bundles.updater import ConfigUpdater, TakeUp
+from kiosk.settings import Settings, data_dir_of
 from offline.outbox import OutboxStore
 from offline.sync import SyncClient, SyncWorker
 
@@ -26,7 +27,11 @@ def make_client(store: OutboxStore, settings: Settings) -> SyncClient | None:
 
 
 def make_sync_worker(
-    store: OutboxStore, settings: Settings, devices: DeviceManager | None = None
+    store: OutboxStore,
+    settings: Settings,
+    devices: DeviceManager | None = None,
+    *,
+    take_up: TakeUp | None = None,
 ) -> SyncWorker:
     def heartbeat() -> dict[str, Any]:
         statuses = devices.statuses() if devices is not None else []
@@ -44,10 +49,19 @@ def make_sync_worker(
             ],
         }
 
+    # Signed configuration from the platform: verified against the trusted keys installed in the
+    # data directory, applied atomically, taken up by the running terminal via *take_up*.
+    updater = ConfigUpdater(
+        data_dir_of(settings),
+        settings.central.kiosk_id,
+        frozenset(settings.central.groups),
+        take_up=take_up,
+    )
     return SyncWorker(
         make_client(store, settings),
         store,
         heartbeat_info=heartbeat,
+        config_offer=updater.offer,
         base=settings.central.backoff_base,
         cap=settings.central.backoff_cap,
     )

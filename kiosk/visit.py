@@ -16,6 +16,7 @@ from drivers.idcard_reader import CardEvent, CardEventKind
 from drivers.manager import DeviceManager
 from drivers.receipt_printer import PrinterError
 from kiosk import session as s
+from kiosk.diagnostics.redaction import forget_personal, remember_personal
 from kiosk.receipts import queue_ticket_receipt
 from kiosk.settings import Settings
 from kiosk.workers import Post, Worker
@@ -104,6 +105,20 @@ class VisitController:
             self._execute(effect)
         self._publish()
 
+    @property
+    def suspended(self) -> bool:
+        """A technician has the terminal: no visit can start."""
+        return self.session.state is s.State.TECHNICIAN
+
+    def suspend(self) -> None:
+        """Hand the terminal to a technician: the visit in progress ends (its resident is
+        forgotten), card events are ignored and the attract screen stays away until ``resume``."""
+        self.dispatch(s.Suspend())
+
+    def resume(self) -> None:
+        """The technician has left: back to attract."""
+        self.dispatch(s.Resume())
+
     def tick(self) -> None:
         for effect in self.session.tick():
             self._execute(effect)
@@ -115,7 +130,16 @@ class VisitController:
         if event.kind is CardEventKind.READING:
             mapped = s.CardReading()
         elif event.kind is CardEventKind.READ and event.card is not None:
-            mapped = s.CardRead(event.card)
+            card = event.card
+
+            def read() -> None:
+                if not self.suspended:
+                    # From now until the visit ends, these values are masked in every log line.
+                    remember_personal(card.name, card.id_number, card.address, card.authority)
+                self.dispatch(s.CardRead(card))
+
+            self._post(read)
+            return
         elif event.kind is CardEventKind.FAILED:
             mapped = s.CardFailed(event.fault.message_key if event.fault else "card.read_failed")
         if mapped is not None:
@@ -142,6 +166,7 @@ class VisitController:
             self._print(effect)
         elif isinstance(effect, s.VisitEnded):
             log.info("visit %d ended (%s); personal data dropped", effect.visit, effect.reason)
+            forget_personal()
 
     def _record(self, job: s.RecordTransaction) -> None:
         def work() -> Recorded:

@@ -7,6 +7,7 @@ Taps made in between are kept and delivered once a controller is connected.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QResizeEvent
@@ -23,6 +24,8 @@ from screens.chrome import Footer, Header, TimeoutBanner
 if TYPE_CHECKING:
     from drivers.manager import DeviceManager
     from kiosk.catalogue import Catalogue
+    from kiosk.diagnostics.mode import DiagnosticsService
+    from screens.diagnostics.entry import PinPad
     from screens.sim_panel import SimulatorPanel
 
 
@@ -48,6 +51,7 @@ class KioskWindow(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.footer)
         self.sim_panel: SimulatorPanel | None = None
+        self.pin_pad: PinPad | None = None
         self._texts: dict[str, Texts] = {}
         self.view: VisitView | None = None
         self.show_view(VisitView(State.ATTRACT, look.language, 1))
@@ -90,6 +94,41 @@ class KioskWindow(QWidget):
         if self.view is not None:
             self.show_view(self.view)
 
+    def add_diagnostics(
+        self,
+        service: DiagnosticsService,
+        enter: Callable[[], None],
+        leave: Callable[[], None],
+        *,
+        taps: int = 5,
+        window_seconds: float = 3.0,
+    ) -> None:
+        """The technician's mode: *taps* taps on the header's top-left corner within
+        *window_seconds* open the PIN pad; a right PIN calls *enter* (the controller suspends
+        visits and the window shows the mode); the mode's "leave" calls *leave*."""
+        from screens.diagnostics.entry import CornerTaps, PinPad
+        from screens.diagnostics.mode import DiagnosticsScreen
+
+        def left() -> None:
+            service.left()
+            leave()
+
+        page = DiagnosticsScreen(service, left)
+        self.screens[State.TECHNICIAN] = page
+        self.stack.addWidget(page)
+        self.pin_pad = PinPad(self, service, enter)
+        self.corner = CornerTaps(self.header, self.open_pin_pad, taps, window_seconds)
+        if self.view is not None:
+            self.show_view(self.view)
+
+    def open_pin_pad(self) -> None:
+        if self.pin_pad is None or (self.view and self.view.state is State.TECHNICIAN):
+            return
+        language = self.view.language if self.view else "zh_CN"
+        self.pin_pad.open_pad(self.texts(language))
+        if self.sim_panel is not None:
+            self.sim_panel.raise_()
+
     def connect_controller(self, dispatch: Dispatch) -> None:
         """Send taps to *dispatch* from now on, starting with any made while loading."""
         self._target = dispatch
@@ -106,6 +145,8 @@ class KioskWindow(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._place_sim_panel()
+        if self.pin_pad is not None:
+            self.pin_pad.setGeometry(self.rect())
 
     def _place_sim_panel(self) -> None:
         if self.sim_panel is not None:
@@ -132,4 +173,7 @@ class KioskWindow(QWidget):
         if view.warning_seconds is not None:
             self.footer.hide()
         self.banner.show_view(view, t)
-        self.footer.setVisible(self.banner.isHidden())
+        # The technician's pages use the footer's height; they have their own "leave".
+        self.footer.setVisible(self.banner.isHidden() and view.state is not State.TECHNICIAN)
+        if self.pin_pad is not None and self.pin_pad.isVisible():
+            self.pin_pad.set_texts(t)

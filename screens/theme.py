@@ -29,6 +29,13 @@ SMALL_PX = 26  # the smallest text a resident ever sees (>= 24 px = 18 pt)
 TICKET_PX = 180
 BUTTON_MIN_H = 110
 LINE_HEIGHT = 1.4
+# The technician's pages hold more facts: smaller than a resident's text, still easy to read.
+PIN_PX = 56
+PIN_BUTTON_H = 96
+DIAG_NAV_PX = 36
+DIAG_PX = 30
+DIAG_SMALL_PX = 26
+DIAG_LOG_PX = 20
 
 
 def style_sheet() -> str:
@@ -69,6 +76,49 @@ def style_sheet() -> str:
     }}
     #TimeoutBanner {{ background: {NOTICE_BG}; border-top: 3px solid {NOTICE}; }}
     #TimeoutBanner QLabel {{ font-size: {BODY_PX}px; color: {NOTICE}; }}
+    #PinOverlay {{ background: rgba(29, 39, 48, 200); }}
+    #PinPanel {{ background: {SURFACE}; border-radius: 28px; }}
+    QPushButton[variant="pin"] {{
+        font-size: {PIN_PX}px; min-height: {BUTTON_MIN_H}px; padding: 0;
+    }}
+    #PinPanel QPushButton {{ min-height: {PIN_BUTTON_H}px; }}
+    #PinPanel QPushButton[variant="primary"], #pinDelete {{
+        padding: 0 12px; font-size: {MAIN_PX}px;
+    }}
+    #DiagnosticsScreen, #DiagnosticsScreen QStackedWidget > QWidget,
+    #DiagnosticsScreen QScrollArea > QWidget > QWidget {{ background: {BACKGROUND}; }}
+    #DiagNav {{ background: {SURFACE}; border-right: 2px solid #D9D2C3; }}
+    QPushButton[variant="nav"] {{
+        font-size: {DIAG_NAV_PX}px; min-height: 96px; text-align: left; padding: 4px 28px;
+    }}
+    QPushButton[variant="nav"]:checked {{ background: {PRIMARY}; color: white; }}
+    #diagLeave {{ font-size: {DIAG_NAV_PX}px; min-height: 96px; padding: 4px 28px; }}
+    QPushButton[variant="diagtest"] {{
+        font-size: {DIAG_PX}px; min-height: 96px; text-align: left; padding: 4px 28px;
+    }}
+    QPushButton[variant="diagfilter"] {{
+        font-size: {DIAG_PX}px; min-height: 80px; padding: 4px 24px;
+    }}
+    QPushButton[variant="diagfilter"]:checked {{ background: {PRIMARY}; color: white; }}
+    #DiagnosticsScreen QPushButton {{ font-size: {DIAG_PX}px; min-height: 96px; }}
+    QLabel[role="diag"] {{ font-size: {DIAG_PX}px; }}
+    QLabel[role="diagheading"] {{ font-size: {DIAG_NAV_PX}px; font-weight: bold; }}
+    QLabel[role="diagproblem"] {{
+        font-size: {NOTICE_PX}px; font-weight: bold; color: {NOTICE}; background: {NOTICE_BG};
+        border-radius: 16px; padding: 18px 28px;
+    }}
+    QLabel[role="diagproblem"][ok="true"] {{ color: {PRIMARY}; background: #E3EFEC; }}
+    QLabel[role="diagcard"] {{
+        font-size: {DIAG_SMALL_PX}px; background: {SURFACE}; border-radius: 16px;
+        padding: 16px 24px; border: 2px solid #D9D2C3;
+    }}
+    QLabel[role="diagresult"] {{ font-size: {DIAG_SMALL_PX}px; color: {MUTED}; }}
+    QLabel[role="diagresult"][verdict="pass"] {{ color: {PRIMARY}; font-weight: bold; }}
+    QLabel[role="diagresult"][verdict="skip"] {{ color: {MUTED}; font-weight: bold; }}
+    QLabel[role="diagresult"][verdict="fail"] {{ color: {NOTICE}; font-weight: bold; }}
+    #logsText {{
+        font-family: "DejaVu Sans Mono", "{FONT_FAMILY}"; font-size: {DIAG_LOG_PX}px;
+        background: {SURFACE}; border: 2px solid #D9D2C3; border-radius: 12px; }}
     #SimPanel {{ background: {SIM_BG}; }}
     #SimPanel QLabel {{ color: #F0F0F0; font-size: 18px; }}
     #SimPanel QPushButton:checked {{ background: #9A3412; border-color: #F0F0F0; }}
