@@ -158,6 +158,8 @@ def attach_backend(window: KioskWindow, settings: Settings, *, simulate: bool) -
         taps=settings.diagnostics.entry_taps,
         window_seconds=settings.diagnostics.entry_window_seconds,
     )
+    # A card laid on the reader while the PIN pad is up must not start a visit behind it.
+    controller.cards_held = lambda: window.pin_pad is not None and window.pin_pad.isVisible()
     window.connect_controller(controller.dispatch)
     controller.add_view_listener(window.show_view)
     ticker = QTimer()

@@ -45,6 +45,7 @@ class VisitController:
         self._last_view: s.VisitView | None = None
         self._store: OutboxStore | None = None
         self.sync: SyncWorker | None = None
+        self.cards_held: Callable[[], bool] = lambda: False  # main thread: drop card events now
         self.db = Worker("outbox", post)
         self.printer_worker = Worker("printer", post)
         # Opening the database is disk work: it runs first on the outbox worker, so every later
@@ -133,6 +134,8 @@ class VisitController:
             card = event.card
 
             def read() -> None:
+                if self.cards_held():
+                    return
                 if not self.suspended:
                     # From now until the visit ends, these values are masked in every log line.
                     remember_personal(card.name, card.id_number, card.address, card.authority)
@@ -143,7 +146,7 @@ class VisitController:
         elif event.kind is CardEventKind.FAILED:
             mapped = s.CardFailed(event.fault.message_key if event.fault else "card.read_failed")
         if mapped is not None:
-            self._post(lambda: self.dispatch(mapped))
+            self._post(lambda: None if self.cards_held() else self.dispatch(mapped))
 
     def _on_device_status(self, status: DeviceStatus) -> None:
         self._post(self._refresh_availability)

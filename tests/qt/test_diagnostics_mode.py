@@ -349,3 +349,20 @@ def test_no_resident_data_in_the_mode_and_no_visit_while_open(
     tap(qtbot, window, "diagLeave")
     assert controller.session.state is State.ATTRACT
     assert find(window, QWidget, "attractTitle").isVisible()
+
+
+def test_a_card_laid_down_while_the_pin_pad_is_up_starts_no_visit(
+    qtbot: QtBot, kiosk: KioskApp
+) -> None:
+    reader = kiosk.devices.id_card_reader
+    assert isinstance(reader, SimulatedSamReader)
+    qtbot.waitUntil(lambda: reader.status.state is DeviceState.READY, timeout=5000)
+    open_pad(qtbot, kiosk)
+    assert pad_visible(kiosk)
+    reader.present(SAMPLE_CARDS[0])
+    qtbot.waitUntil(lambda: reader.counters()["operations"] >= 1, timeout=5000)
+    qtbot.wait(300)  # let the posted card events reach the main thread
+    assert kiosk.controller.session.state is State.ATTRACT
+    assert not kiosk.controller.session.holds_personal_data
+    tap(qtbot, kiosk.window, "pinCancel")
+    assert not pad_visible(kiosk)
