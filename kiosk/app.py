@@ -133,7 +133,10 @@ def attach_backend(window: KioskWindow, settings: Settings, *, simulate: bool) -
         raise StartupError(f"data directory {data_dir}: {exc.strerror}") from exc
     if simulate:
         settings = settings.simulated()
-    catalogue = default_catalogue()
+    from kiosk.bundles.overlay import with_applied_bundle
+
+    settings, signed_catalogue = with_applied_bundle(settings, data_dir)
+    catalogue = signed_catalogue or default_catalogue()
     try:
         devices = DeviceManager.from_config(settings.device_config(), data_dir)
     except ConfigError as exc:

@@ -67,7 +67,8 @@ class ConfigUpdater:
             log.error("configuration %d failed its health check; back to %s",
                       verified.version, back.current)  # fmt: skip
             return self._report(verified.version, "rolled_back", "health check failed")
-        return self._report(verified.version, "applied", "")
+        note = "" if self.take_up is not None else "in force from the next start"
+        return self._report(verified.version, "applied", note)
 
     def _report(self, version: int | None, status: str, reason: str) -> dict[str, Any]:
         try:

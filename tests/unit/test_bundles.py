@@ -213,3 +213,21 @@ def test_apply_keeps_the_previous_and_rollback_never_reopens_a_version(tmp_path:
         store.apply(6, b"six again")
     with pytest.raises(ConfigStoreError, match="no previous"):
         store.rollback()
+
+
+def test_the_applied_bundle_is_laid_over_the_local_configuration(
+    keys: Path, trust: Trust, tmp_path: Path
+) -> None:
+    from kiosk.bundles.overlay import with_applied_bundle
+    from kiosk.settings import load_settings
+
+    local = load_settings(None, tmp_path)
+    assert with_applied_bundle(local, tmp_path) == (local, None)  # nothing applied yet
+    verified = check(bundle(keys), trust)
+    ConfigStore(tmp_path / "config").apply(verified.version, verified.raw)
+    settings, catalogue = with_applied_bundle(local, tmp_path)
+    assert settings.timeouts.identify == 120 and local.timeouts.identify == 90
+    assert settings.centre == local.centre  # what the payload leaves out stays local
+    assert catalogue is not None and catalogue.get("queue_ticket") is not None
+    ConfigStore(tmp_path / "config").bundle_path(5).write_bytes(b"{damaged")
+    assert with_applied_bundle(local, tmp_path) == (local, None)

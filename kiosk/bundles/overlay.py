@@ -1,0 +1,37 @@
+"""The applied configuration bundle laid over the local configuration at start: what the
+operator's signed payload sets wins; what it leaves out stays as the local file says."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from kiosk.bundles.canonical import CanonicalError, strict_loads
+from kiosk.bundles.schema import SchemaError, validate_payload
+from kiosk.bundles.store import ConfigStore, ConfigStoreError
+from kiosk.catalogue import Catalogue
+from kiosk.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def with_applied_bundle(settings: Settings, data_dir: Path) -> tuple[Settings, Catalogue | None]:
+    """(settings with the applied payload's fields, its catalogue or None). A bundle that can
+    no longer be read leaves the local configuration in force, loudly, rather than stopping the
+    terminal."""
+    store = ConfigStore(data_dir / "config")
+    try:
+        raw = store.current_bundle()
+        if raw is None:
+            return settings, None
+        payload = validate_payload(strict_loads(raw)["signed"]["payload"])
+    except (ConfigStoreError, OSError, CanonicalError, SchemaError, KeyError, TypeError) as exc:
+        log.error("applied configuration unreadable, using the local one: %s", exc)
+        return settings, None
+    changes = {
+        name: value
+        for name in ("language", "centre", "timeouts", "receipt_qr")
+        if (value := getattr(payload, name)) is not None
+    }
+    log.info("configuration version %s in force", store.state().current)
+    return settings.model_copy(update=changes), payload.parsed_catalogue()
