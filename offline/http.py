@@ -39,6 +39,19 @@ def get_raw(
     url: str, *, token: str | None, timeout: float, headers: dict[str, str] | None = None
 ) -> RawResponse:
     """A GET whose body is kept as bytes (a signed document must reach its verifier untouched)."""
+    return exchange("GET", url, None, token=token, timeout=timeout, headers=headers)
+
+
+def exchange(
+    method: str,
+    url: str,
+    data: bytes | None,
+    *,
+    token: str | None,
+    timeout: float,
+    headers: dict[str, str] | None = None,
+) -> RawResponse:
+    """One request on its own connection, with a timeout; any failure is one HttpError."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise HttpError(f"not an http(s) URL: {url!r}")
@@ -52,8 +65,9 @@ def get_raw(
     sent = dict(headers or {})
     if token:
         sent["Authorization"] = f"Bearer {token}"
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=sent)
+        conn.request(method, path, body=data, headers=sent)
         reply = conn.getresponse()
         raw = reply.read(MAX_RESPONSE_BYTES + 1)
         got = {k.lower(): v for k, v in reply.getheaders()}
@@ -73,35 +87,12 @@ def post_json(url: str, body: Any, *, token: str | None, timeout: float) -> Resp
 def request_json(
     method: str, url: str, body: Any = None, *, token: str | None, timeout: float
 ) -> Response:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise HttpError(f"not an http(s) URL: {url!r}")
-    conn: http.client.HTTPConnection
-    if parts.scheme == "https":
-        conn = http.client.HTTPSConnection(
-            parts.hostname, parts.port, timeout=timeout, context=ssl.create_default_context()
-        )
-    else:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
     headers = {"Accept": "application/json"}
     if data is not None:
         headers["Content-Type"] = "application/json"
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    try:
-        conn.request(method, path, body=data, headers=headers)
-        reply = conn.getresponse()
-        raw = reply.read(MAX_RESPONSE_BYTES + 1)
-    except (OSError, http.client.HTTPException) as exc:  # TimeoutError is an OSError
-        raise HttpError(f"{parts.hostname}:{parts.port}: {type(exc).__name__}: {exc}") from exc
-    finally:
-        conn.close()
-    if len(raw) > MAX_RESPONSE_BYTES:
-        raise HttpError("the platform's answer is too large")
+    reply = exchange(method, url, data, token=token, timeout=timeout, headers=headers)
+    raw = reply.body
     try:
         parsed: Any = json.loads(raw) if raw else None
     except ValueError:
