@@ -17,6 +17,7 @@ import enum
 import logging
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
@@ -223,7 +224,7 @@ class SmartCardEvent:
 SmartCardListener = Callable[[SmartCardEvent], None]
 
 
-class SmartCardReader(Device):
+class SmartCardReader(Device, ABC):
     """Reports card events to listeners from its own thread; callers never block on it."""
 
     kind = DeviceKind.SMART_CARD_READER
@@ -242,9 +243,9 @@ class SmartCardReader(Device):
             except Exception:  # a listener's bug must not kill the monitor thread
                 log.exception("card listener failed for %s", self.name)
 
+    @abstractmethod
     def transmit(self, apdu: bytes, *, check: bool = True) -> ResponseApdu:
         """Send one APDU to the card now in the reader (blocking: call from a worker)."""
-        raise NotImplementedError
 
 
 class PcscReader(SmartCardReader):

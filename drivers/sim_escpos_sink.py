@@ -16,6 +16,7 @@ import select
 import socket
 import threading
 import time
+from abc import ABC, abstractmethod
 from datetime import datetime
 from pathlib import Path
 
@@ -26,14 +27,20 @@ log = logging.getLogger(__name__)
 FAULTS = frozenset({"paper_out", "cover_open", "unplugged"})
 
 
-class EscposSink:
-    def __init__(self, out_dir: Path, *, host: str = "127.0.0.1", port: int = 9100) -> None:
-        self.out_dir, self.host, self.port = out_dir, host, port
+class _Sink(ABC):
+    """What both sinks share: the faults, the job count, and an inject that returns only once
+    an unplug or replug has taken effect (so a test or the simulator bar sees it at once)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
         self._faults: set[str] = set()
-        self._listener: socket.socket | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.jobs = 0
+
+    @abstractmethod
+    def _plugged(self) -> bool:
+        """Whether the sink's port is there (not unplugged)."""
 
     def inject(self, fault: str, active: bool = True) -> None:
         """Set or clear a fault; an unplug or replug has taken effect when this returns."""
@@ -42,8 +49,18 @@ class EscposSink:
         (self._faults.add if active else self._faults.discard)(fault)
         if fault == "unplugged" and self._thread is not None:
             deadline = time.monotonic() + 2
-            while (self._listener is None) != active and time.monotonic() < deadline:
+            while self._plugged() == active and time.monotonic() < deadline:
                 time.sleep(0.01)
+
+
+class EscposSink(_Sink):
+    def __init__(self, out_dir: Path, *, host: str = "127.0.0.1", port: int = 9100) -> None:
+        super().__init__(out_dir)
+        self.host, self.port = host, port
+        self._listener: socket.socket | None = None
+
+    def _plugged(self) -> bool:
+        return self._listener is not None
 
     def start(self) -> int:
         """Listen (port 0 picks a free one) and return the port."""
@@ -115,23 +132,18 @@ class EscposSink:
         self.jobs += 1  # last: a job counts once its files are all written
 
 
-class EscposSerialSink:
+class EscposSerialSink(_Sink):
     """The same printer on a serial line: a pty whose slave is reachable at *link*."""
 
     IDLE_SECONDS = 0.5
 
     def __init__(self, out_dir: Path, link: Path) -> None:
-        self.out_dir, self.link = out_dir, link
-        self._faults: set[str] = set()
+        super().__init__(out_dir)
+        self.link = link
         self._master = self._slave = -1
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.jobs = 0
 
-    def inject(self, fault: str, active: bool = True) -> None:
-        if fault not in FAULTS:
-            raise ValueError(f"unknown printer sink fault {fault!r}")
-        (self._faults.add if active else self._faults.discard)(fault)
+    def _plugged(self) -> bool:
+        return self._master >= 0
 
     def start(self) -> str:
         self.out_dir.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,7 +116,7 @@ class FrameSource(Protocol):
     def latest_frame(self) -> tuple[int, Frame | None]: ...
 
 
-class NewestFrameWorker:
+class NewestFrameWorker(ABC):
     """Looks at the newest frame of *source* on its own thread, at most *rate_hz* times a second,
     skipping the frames in between: slow analysis never holds up the capture or the preview."""
 
@@ -159,8 +160,9 @@ class NewestFrameWorker:
                 self.busy_seconds += time.monotonic() - started
             stop.wait(max(0.005, self.interval - (time.monotonic() - started)))
 
+    @abstractmethod
     def _analyse(self, frame_no: int, frame: Frame) -> None:
-        raise NotImplementedError
+        """Look at one frame (on the worker's thread); what it finds is the subclass's."""
 
 
 class QrScanner(NewestFrameWorker):
