@@ -134,9 +134,11 @@ def attach_backend(window: KioskWindow, settings: Settings, *, simulate: bool) -
     if simulate:
         settings = settings.simulated()
     from kiosk.bundles.overlay import with_applied_bundle
+    from kiosk.live_config import LiveConfig
 
+    local, local_catalogue = settings, default_catalogue()
     settings, signed_catalogue = with_applied_bundle(settings, data_dir)
-    catalogue = signed_catalogue or default_catalogue()
+    catalogue = signed_catalogue or local_catalogue
     try:
         devices = DeviceManager.from_config(settings.device_config(), data_dir)
     except ConfigError as exc:
@@ -165,6 +167,15 @@ def attach_backend(window: KioskWindow, settings: Settings, *, simulate: bool) -
     controller.cards_held = lambda: window.pin_pad is not None and window.pin_pad.isVisible()
     window.connect_controller(controller.dispatch)
     controller.add_view_listener(window.show_view)
+    # Signed configuration from the platform is taken up here, between visits.
+    live = LiveConfig(
+        controller,
+        local,
+        local_catalogue,
+        lambda new, cat: window.reconfigure(cat, look_of(new)),
+        poster.post,
+    )
+    controller.config_take_up = live.take_up
     ticker = QTimer()
     ticker.timeout.connect(controller.tick)
     ticker.start(TICK_MS)

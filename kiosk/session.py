@@ -336,6 +336,14 @@ class VisitSession:
             return None
         return max(0, int(left + 0.999))
 
+    def reconfigure(self, catalogue: Catalogue, timeouts: Timeouts, default_language: str) -> None:
+        """A new configuration, taken up between visits (the attract screen, nobody's data)."""
+        if self.state is not State.ATTRACT or self.holds_personal_data:
+            raise RuntimeError("configuration changes wait for the attract screen")
+        self.catalogue, self.timeouts = catalogue, timeouts
+        self.default_language = self.language = default_language
+        self._restart_timer()
+
     # -- moving -------------------------------------------------------------------------------
     def tick(self) -> list[Effect]:
         """Call often (a few times a second); ends the step whose time is up."""

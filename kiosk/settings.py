@@ -76,6 +76,9 @@ class CentralSettings(BaseModel):
     backoff_cap: float = Field(300, gt=0, le=3600)
     embedded: bool = True  # without a url, kiosk run starts the reference platform on loopback
     groups: list[str] = Field(default_factory=list)  # fleet groups configuration bundles target
+    # Seconds between asks for new configuration; conditional requests, so cheap, but a fleet
+    # asking every second is a storm.
+    config_interval: float = Field(300, ge=1, le=86400)
 
 
 class OutboxSettings(BaseModel):

@@ -50,18 +50,23 @@ def make_sync_worker(
         }
 
     # Signed configuration from the platform: verified against the trusted keys installed in the
-    # data directory, applied atomically, taken up by the running terminal via *take_up*.
+    # data directory, applied atomically, taken up by the running terminal via *take_up*
+    # (between visits, with a health check and a rollback if it fails).
     updater = ConfigUpdater(
         data_dir_of(settings),
         settings.central.kiosk_id,
         frozenset(settings.central.groups),
         take_up=take_up,
     )
-    return SyncWorker(
+    worker = SyncWorker(
         make_client(store, settings),
         store,
         heartbeat_info=heartbeat,
         config_offer=updater.offer,
+        config_due=(updater.due_report, updater.report_delivered),
+        config_seconds=settings.central.config_interval,
         base=settings.central.backoff_base,
         cap=settings.central.backoff_cap,
     )
+    updater.report_due = worker.wake  # a bundle taken up (or rolled back): tell the platform now
+    return worker

@@ -30,6 +30,11 @@ class Texts:
         return template.format(**values) if values else template
 
 
+def has_text(language: str, key: str) -> bool:
+    """Whether *language* itself has a text for *key* (no falling back to Chinese)."""
+    return bool(_table(language).get(key))
+
+
 def missing_keys() -> dict[str, set[str]]:
     """Keys present in one language but not another: a test keeps this empty."""
     keys = {lang: set(_table(lang)) for lang in LANGUAGES}

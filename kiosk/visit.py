@@ -10,18 +10,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drivers.base import DeviceStatus
 from drivers.idcard_reader import CardEvent, CardEventKind
 from drivers.manager import DeviceManager
 from drivers.receipt_printer import PrinterError
 from kiosk import session as s
+from kiosk.catalogue import Catalogue
 from kiosk.diagnostics.redaction import forget_personal, remember_personal
 from kiosk.receipts import queue_ticket_receipt
 from kiosk.settings import Settings
 from kiosk.workers import Post, Worker
 from offline.outbox import OutboxStore, Recorded
 from offline.sync import SyncStatus, SyncWorker
+
+if TYPE_CHECKING:  # signing pulls in cryptography: loaded by the sync worker, not here
+    from kiosk.bundles.updater import Outcome, TakeUp
+    from kiosk.bundles.verify import Verified
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,9 @@ class VisitController:
         self._store: OutboxStore | None = None
         self.sync: SyncWorker | None = None
         self.cards_held: Callable[[], bool] = lambda: False  # main thread: drop card events now
+        # Main thread: takes a verified configuration up while running (kiosk.live_config);
+        # without one, a bundle is in force from the next start.
+        self.config_take_up: TakeUp | None = None
         self.db = Worker("outbox", post)
         self.printer_worker = Worker("printer", post)
         # Opening the database is disk work: it runs first on the outbox worker, so every later
@@ -66,7 +75,9 @@ class VisitController:
 
         self._store = self.settings.open_outbox(path)
         # Delivery has its own thread: the visit never waits on the network, only on the disk.
-        self.sync = make_sync_worker(self._store, self.settings, self.devices)
+        self.sync = make_sync_worker(
+            self._store, self.settings, self.devices, take_up=self._take_up_config
+        )
         self.sync.add_listener(self._on_sync_status)
         self.sync.start()
 
@@ -86,6 +97,16 @@ class VisitController:
 
         self.db.run(attach)
 
+    def _take_up_config(self, verified: Verified, outcome: Outcome) -> None:
+        # Sync thread -> UI thread, where the hook (set while the app is built) is looked up.
+        def hand_over() -> None:
+            if self.config_take_up is not None:
+                self.config_take_up(verified, outcome)
+            else:
+                self.db.run(lambda: outcome(True, "in force from the next start"))
+
+        self._post(hand_over)
+
     def _on_sync_status(self, status: SyncStatus) -> None:
         event = s.SyncChanged(status.link.value, status.waiting)
         self._post(lambda: self.dispatch(event))
@@ -98,6 +119,13 @@ class VisitController:
         if self._store is None:
             raise RuntimeError("the outbox is not open")
         return self._store
+
+    def reconfigure(self, settings: Settings, catalogue: Catalogue) -> None:
+        """Take a new configuration up (UI thread, attract screen): the session's catalogue,
+        timeouts and language, the settings receipts are made from, and what is available."""
+        self.session.reconfigure(catalogue, settings.timeouts, settings.language)
+        self.settings = settings
+        self._refresh_availability()
 
     # -- events in ----------------------------------------------------------------------------
     def dispatch(self, event: s.Event) -> None:

@@ -218,6 +218,10 @@ class SyncClient:
         return TransientError(detail)
 
 
+# (what is due now or None, "the platform has it") -- see kiosk.bundles.updater
+ConfigDue = tuple[Callable[[], dict[str, Any] | None], Callable[[dict[str, Any]], None]]
+
+
 class SyncWorker:
     """The client on a background thread; ``wake()`` from any thread, ``status`` from any thread,
     listeners are called on the worker's thread."""
@@ -229,6 +233,7 @@ class SyncWorker:
         *,
         heartbeat_info: Callable[[], dict[str, Any]] | None = None,
         config_offer: Callable[[bytes], dict[str, Any]] | None = None,
+        config_due: ConfigDue | None = None,
         config_seconds: float = CONFIG_SECONDS,
         base: float = BACKOFF_BASE,
         cap: float = BACKOFF_CAP,
@@ -238,6 +243,7 @@ class SyncWorker:
         self.client, self.store = client, store
         self.heartbeat_info = heartbeat_info
         self.config_offer = config_offer  # bundle bytes -> report for the platform
+        self.config_due = config_due  # final reports made later (a bundle taken up, rolled back)
         self.config_seconds = config_seconds
         self._last_config = 0.0
         self.base, self.cap, self.idle = base, cap, idle
@@ -338,7 +344,8 @@ class SyncWorker:
                 "sync: sent %d, acknowledged %d, dead %d in %d request(s)",
                 result.sent, result.acknowledged, result.dead, result.requests,
             )  # fmt: skip
-        return self.idle
+        # Idle, the next round is also the next ask for configuration when that comes sooner.
+        return min(self.idle, self.config_seconds) if self.config_offer else self.idle
 
     def _remember(self, line: str) -> None:
         """The last sync result survives restarts, for technicians (``kiosk queue status``)."""
@@ -351,7 +358,15 @@ class SyncWorker:
         """Ask for configuration now and then; hand a new bundle to the terminal's updater and
         tell the platform what became of it. The ETag is kept only once the platform has the
         report, so a report lost to the network is made again."""
-        if self.client is None or self.config_offer is None:
+        if self.client is None:
+            return
+        if self.config_due is not None:
+            due, delivered = self.config_due
+            report = due()
+            if report is not None:
+                self.client.report_config(report)
+                delivered(report)
+        if self.config_offer is None:
             return
         if self._last_config and time.monotonic() - self._last_config < self.config_seconds:
             return

@@ -94,6 +94,26 @@ class KioskWindow(QWidget):
         if self.view is not None:
             self.show_view(self.view)
 
+    def reconfigure(self, catalogue: Catalogue, look: FirstLook) -> None:
+        """A new configuration taken up between visits: the centre's name and the pages built
+        from the catalogue are replaced; the current view is shown again on the new pages."""
+        from screens.catalogue import CatalogueScreen
+        from screens.choose import ChooseScreen
+
+        self.header.centre = look
+        for state, page in (
+            (State.CATALOGUE, CatalogueScreen(self.dispatch, catalogue)),
+            (State.CHOOSE, ChooseScreen(self.dispatch, catalogue)),
+        ):
+            old = self.screens.get(state)
+            self.screens[state] = page
+            self.stack.addWidget(page)
+            if old is not None:
+                self.stack.removeWidget(old)
+                old.deleteLater()
+        if self.view is not None:
+            self.show_view(self.view)
+
     def add_diagnostics(
         self,
         service: DiagnosticsService,

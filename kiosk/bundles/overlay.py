@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from kiosk.bundles.canonical import CanonicalError, strict_loads
-from kiosk.bundles.schema import SchemaError, validate_payload
+from kiosk.bundles.schema import ConfigPayload, SchemaError, validate_payload
 from kiosk.bundles.store import ConfigStore, ConfigStoreError
 from kiosk.catalogue import Catalogue
 from kiosk.settings import Settings
@@ -28,10 +28,19 @@ def with_applied_bundle(settings: Settings, data_dir: Path) -> tuple[Settings, C
     except (ConfigStoreError, OSError, CanonicalError, SchemaError, KeyError, TypeError) as exc:
         log.error("applied configuration unreadable, using the local one: %s", exc)
         return settings, None
-    changes = {
-        name: value
-        for name in ("language", "centre", "timeouts", "receipt_qr")
-        if (value := getattr(payload, name)) is not None
-    }
     log.info("configuration version %s in force", store.state().current)
-    return settings.model_copy(update=changes), payload.parsed_catalogue()
+    overlaid = settings.model_copy(update=payload_changes(payload, settings))
+    return overlaid, payload.parsed_catalogue()
+
+
+# The settings a bundle may set; everything else (devices, platform, data) stays local.
+OVERLAID = ("language", "centre", "timeouts", "receipt_qr")
+
+
+def payload_changes(payload: ConfigPayload, local: Settings) -> dict[str, object]:
+    """The settings fields *payload* sets, and the local values for those it leaves out (so a
+    field a previous bundle set goes back to the local file's value)."""
+    return {
+        name: value if (value := getattr(payload, name)) is not None else getattr(local, name)
+        for name in OVERLAID
+    }

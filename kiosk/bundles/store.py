@@ -96,9 +96,11 @@ class ConfigStore:
         self._write_state(after)
         return after
 
-    def rollback(self, now: datetime | None = None) -> AppliedState:
+    def rollback(self, now: datetime | None = None, *, to_local: bool = False) -> AppliedState:
+        """Back to the previous bundle; with *to_local*, a first bundle goes back to the local
+        configuration file (no bundle current) rather than refusing."""
         before = self.state()
-        if before.previous is None:
+        if before.previous is None and not (to_local and before.current is not None):
             raise ConfigStoreError("there is no previous configuration to go back to")
         after = AppliedState(
             current=before.previous,

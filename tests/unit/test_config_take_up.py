@@ -1,0 +1,155 @@
+"""Taking a signed configuration up while running: the updater's asynchronous side (the final
+report waits on disk until delivered; an unhealthy bundle is rolled back; a restart while a
+bundle was waiting is reported) and the live take-up between visits, with its health check."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drivers.base import DeviceKind
+from kiosk.bundles.schema import SCHEMA_VERSION
+from kiosk.bundles.signing import generate, load_private, sign
+from kiosk.bundles.updater import WAITING, ConfigUpdater, Outcome
+from kiosk.bundles.verify import Verified
+from kiosk.catalogue import default_catalogue, parse_catalogue
+from kiosk.live_config import health_problems
+
+CATALOGUE = json.loads((Path(__file__).parents[2] / "kiosk" / "catalogue.json").read_text())
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    keys = tmp_path / "keys-operator"
+    trusted = tmp_path / "data" / "keys" / "config-trust"
+    trusted.mkdir(parents=True)
+    for name in ("alice", "bob", "carol"):
+        generate(keys, name)
+        (trusted / f"{name}.pub").write_text((keys / f"{name}.pub").read_text())
+    (trusted / "threshold").write_text("2\n")
+    return tmp_path / "data"
+
+
+def bundle(data_dir: Path, version: int, payload: dict[str, Any] | None = None) -> bytes:
+    now = datetime.now().astimezone()
+    signed = {
+        "version": version,
+        "issued_at": now.isoformat(),
+        "expires_at": (now + timedelta(days=30)).isoformat(),
+        "targets": {"kiosks": [], "groups": ["hepingli"]},
+        "payload": payload or {"schema_version": SCHEMA_VERSION, "timeouts": {"identify": 100}},
+    }
+    keys = data_dir.parent / "keys-operator"
+    sigs = [sign(signed, load_private(keys / f"{n}.key")) for n in ("alice", "bob")]
+    return json.dumps({"signed": signed, "signatures": sigs}).encode()
+
+
+class Hook:
+    """Stands in for the running app: keeps what it was handed, answers when told."""
+
+    def __init__(self) -> None:
+        self.handed: list[tuple[Verified, Outcome]] = []
+
+    def __call__(self, verified: Verified, outcome: Outcome) -> None:
+        self.handed.append((verified, outcome))
+
+
+def updater(data_dir: Path, hook: Hook | None, woken: list[int] | None = None) -> ConfigUpdater:
+    return ConfigUpdater(
+        data_dir, "kiosk-7", frozenset({"hepingli"}), take_up=hook,
+        report_due=(lambda: woken.append(1)) if woken is not None else None,
+    )  # fmt: skip
+
+
+def test_a_healthy_take_up_is_reported_once_delivered(data_dir: Path) -> None:
+    hook, woken = Hook(), []
+    up = updater(data_dir, hook, woken)
+    first = up.offer(bundle(data_dir, 1))
+    assert first == {"version": 1, "running": 1, "status": "applied", "reason": WAITING}
+    assert up.due_report() is None and len(hook.handed) == 1
+    verified, outcome = hook.handed[0]
+    assert verified.version == 1
+    outcome(True, "")
+    due = up.due_report()
+    assert due == {"version": 1, "running": 1, "status": "applied", "reason": ""}
+    assert woken == [1]  # the sync worker is told at once
+    # Until the platform has it, it survives a restart.
+    assert updater(data_dir, Hook()).due_report() == due
+    up.report_delivered(due)
+    assert up.due_report() is None
+
+
+def test_an_unhealthy_first_bundle_goes_back_to_the_local_configuration(data_dir: Path) -> None:
+    hook = Hook()
+    up = updater(data_dir, hook)
+    up.offer(bundle(data_dir, 1))
+    hook.handed[0][1](False, "no service can run")
+    state = up.store.state()
+    assert state.current is None and state.highest == 1
+    assert up.due_report() == {
+        "version": 1, "running": None, "status": "rolled_back",
+        "reason": "health check failed: no service can run",
+    }  # fmt: skip
+    # The version rolled back from can never come back; a newer one can.
+    assert up.offer(bundle(data_dir, 1))["status"] == "rejected"
+    assert up.offer(bundle(data_dir, 2))["status"] == "applied"
+
+
+def test_an_unhealthy_update_goes_back_to_the_previous_bundle(data_dir: Path) -> None:
+    hook = Hook()
+    up = updater(data_dir, hook)
+    up.offer(bundle(data_dir, 1))
+    hook.handed[0][1](True, "")
+    up.offer(bundle(data_dir, 2))
+    hook.handed[1][1](False, "broken")
+    assert up.store.state().current == 1
+    due = up.due_report()
+    assert due is not None and due["status"] == "rolled_back" and due["running"] == 1
+
+
+def test_a_restart_while_waiting_reports_the_bundle_in_force(data_dir: Path) -> None:
+    up = updater(data_dir, Hook())
+    up.offer(bundle(data_dir, 3))
+    # The terminal stopped before the attract screen came: at the next start the bundle is in
+    # force (laid over the local configuration), and the platform hears that.
+    again = updater(data_dir, Hook())
+    assert again.due_report() == {
+        "version": 3,
+        "running": 3,
+        "status": "applied",
+        "reason": "in force since a restart",
+    }
+
+
+def test_without_a_take_up_a_bundle_is_for_the_next_start(data_dir: Path) -> None:
+    up = updater(data_dir, None)
+    report = up.offer(bundle(data_dir, 1))
+    assert report["reason"] == "in force from the next start"
+    assert updater(data_dir, None).due_report() is None
+
+
+def test_a_refused_bundle_never_reaches_the_app(data_dir: Path) -> None:
+    hook = Hook()
+    up = updater(data_dir, hook)
+    doc = json.loads(bundle(data_dir, 1))
+    doc["signed"]["payload"]["timeouts"]["identify"] = 600
+    report = up.offer(json.dumps(doc).encode())
+    assert report["status"] == "rejected" and "bad_signature" in report["reason"]
+    assert hook.handed == [] and up.store.state().current is None
+
+
+def test_health_check() -> None:
+    kinds = [DeviceKind.ID_CARD_READER, DeviceKind.RECEIPT_PRINTER]
+    assert health_problems(default_catalogue(), kinds) == []
+    assert health_problems(default_catalogue(), []) == [
+        "no service in the catalogue can run on this terminal's devices"
+    ]
+    nameless = parse_catalogue({"services": [{"code": "pet_licence", "needs": []}]})
+    assert health_problems(nameless, kinds) == [
+        "service pet_licence has no zh_CN name",
+        "service pet_licence has no en name",
+    ]
