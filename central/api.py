@@ -1,4 +1,5 @@
-"""The platform's HTTP API: terminals deliver batches and heartbeats here (FastAPI app factory).
+"""The platform's HTTP API: terminals deliver batches and heartbeats and ask residents' online
+queries here (FastAPI app factory).
 
 Every error is a JSON body ``{"error": code, "detail": text}``: a hostile or broken request gets a
 4xx that says what is wrong, a database outage a 503 a terminal retries, and never a traceback.
@@ -10,6 +11,7 @@ import email.message
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
@@ -18,7 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from central import __version__
+from central import __version__, services
 from central.rollout import Rollouts
 from central.store import (
     Access,
@@ -40,6 +42,8 @@ from central.wire import (
     Heartbeat,
     HeartbeatReply,
     ItemResult,
+    ServiceAnswer,
+    ServiceQuery,
     StoredTransaction,
     TransactionPage,
 )
@@ -311,6 +315,19 @@ def post_config_report(body: ConfigReport, kiosk_id: Kiosk, context: Context) ->
         reason=body.reason,
     )  # fmt: skip
     return ConfigReportReply(recorded=True)
+
+
+@router.post(
+    "/v1/kiosks/{kiosk_id}/services/query",
+    response_model=ServiceAnswer,
+    responses=ERRORS,
+    dependencies=[Depends(require_json)],
+    summary="A resident's online query: a record by ID number, or the status of a scanned code",
+)
+def post_service_query(body: ServiceQuery, kiosk_id: Kiosk, context: Context) -> ServiceAnswer:
+    # Nothing about the query is logged: its identifier may be an ID number. "Today" is the
+    # platform's local date, the one appointments are booked in.
+    return services.answer(body, today=date.today(), book=context.store, kiosk_id=kiosk_id)
 
 
 @router.get(

@@ -1,4 +1,5 @@
-"""The ``kiosk-central`` command line: serve the API, register kiosks, export what was received.
+"""The ``kiosk-central`` command line: serve the API, register kiosks, export what was received,
+mint sample codes for the online services.
 
 Exit codes: 0 ok, 1 failure, 2 usage. Errors are one line on stderr, never a traceback.
 """
@@ -13,6 +14,7 @@ import socket
 import sys
 from collections.abc import Generator
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -136,6 +138,42 @@ def export(kiosk_id: str, db_url: str | None) -> None:
             }
             out.write(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n")
         out.flush()
+
+
+@cli.command("sample-codes")
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(["application", "appointment"]),
+    help="Application-progress codes or appointment check-in codes.",
+)
+@click.option(
+    "--count",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 899),
+    help="How many codes (serials 1..N).",
+)
+@click.option(
+    "--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+    help="appointment: the day it is for (default today); application: the submission day "
+    "(default: code N was submitted N days ago, so the samples span every stage).",
+)  # fmt: skip
+def sample_codes(kind: str, count: int, day: datetime | None) -> None:
+    """Print valid codes the platform answers, one a line (for testers, rigs and QR labels)."""
+    from central.services import sample_application_code, sample_appointment_code
+
+    chosen = day.date() if day is not None else None
+    try:
+        codes = [
+            sample_application_code(n, chosen)
+            if kind == "application"
+            else sample_appointment_code(chosen or date.today(), n)
+            for n in range(1, count + 1)
+        ]
+    except ValueError as exc:  # a date the code format cannot hold (application: 2000-2099)
+        raise click.BadParameter(str(exc), param_hint="--date") from exc
+    click.echo("\n".join(codes))
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -1,4 +1,5 @@
-"""The platform's storage through SQLAlchemy Core: kiosks, received transactions, heartbeats.
+"""The platform's storage through SQLAlchemy Core: kiosks, received transactions, heartbeats,
+appointment check-ins.
 
 SQLite (the default, one file) and PostgreSQL (``postgresql+psycopg://``) run the same statements;
 only the upsert spelling differs by dialect. ``UNIQUE(kiosk_id, uuid)`` is kept forever: a terminal
@@ -57,7 +58,7 @@ from central.wire import (
     item_fingerprint,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 metadata = MetaData()
@@ -122,6 +123,19 @@ config_reports = Table(
     Column("reported_at", Text, nullable=False),
 )
 
+# The first check-in of each appointment code (central/services.py). Only the code, never who the
+# resident is: the code alone decides "already checked in".
+appointment_checkins = Table(
+    "appointment_checkins",
+    metadata,
+    Column("code", Text, primary_key=True),
+    Column("day", Text, nullable=False),  # the appointment's date, ISO
+    Column("counter", Text, nullable=False),  # the window the appointment is at
+    Column("position", Integer, nullable=False),  # arrival order at that window that day
+    Column("kiosk_id", Text, nullable=False),
+    Column("checked_in_at", Text, nullable=False),
+    Index("appointment_checkins_day_counter", "day", "counter"),
+)
 
 schema_version = Table(
     "schema_version",
@@ -134,6 +148,8 @@ schema_version = Table(
 MIGRATIONS: dict[int, Sequence[str]] = {
     # 2: config_bundles and config_reports (central/rollout.py); create_all adds new tables.
     1: (),
+    # 3: appointment_checkins (central/services.py); create_all adds it too.
+    2: (),
 }
 
 
@@ -185,6 +201,15 @@ class ReceivedTransaction:
     payload: dict[str, Any]
     created_at: str
     received_at: str
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """An appointment's check-in: *first* is False when it had been checked in already."""
+
+    first: bool
+    position: int
+    checked_in_at: str  # UTC ISO 8601, when the first check-in happened
 
 
 @dataclass(frozen=True)
@@ -566,6 +591,37 @@ class CentralStore:
         found = dict(row._mapping)
         found["devices"] = json.loads(found["devices"])
         return found
+
+    # -- appointment check-ins ----------------------------------------------------------------
+
+    def check_in(self, code: str, *, day: str, counter: str, kiosk_id: str) -> CheckIn:
+        """Record the first check-in of *code* and its place in the queue at *counter* on *day*;
+        a later call returns that first check-in with ``first=False``."""
+        with self._write() as conn:
+            if self.dialect == "postgresql":
+                # Check-ins queue one behind the other, so two at the same window cannot both
+                # count the same arrivals and take the same position. (SQLite: BEGIN IMMEDIATE.)
+                conn.exec_driver_sql("LOCK TABLE appointment_checkins IN SHARE ROW EXCLUSIVE MODE")
+            held = conn.execute(
+                select(appointment_checkins.c.position, appointment_checkins.c.checked_in_at).where(
+                    appointment_checkins.c.code == code
+                )
+            ).first()
+            if held is not None:
+                return CheckIn(False, int(held.position), str(held.checked_in_at))
+            earlier = conn.execute(
+                select(func.count())
+                .select_from(appointment_checkins)
+                .where(appointment_checkins.c.day == day, appointment_checkins.c.counter == counter)
+            ).scalar_one()
+            now = utc_now()
+            conn.execute(
+                appointment_checkins.insert().values(
+                    code=code, day=day, counter=counter, position=int(earlier) + 1,
+                    kiosk_id=kiosk_id, checked_in_at=now,
+                )
+            )  # fmt: skip
+        return CheckIn(True, int(earlier) + 1, now)
 
 
 _RECEIVED_COLUMNS = (

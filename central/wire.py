@@ -1,6 +1,7 @@
 """The wire format between terminals and the central platform: request and response bodies.
 
-Only pydantic and the standard library, so a terminal can import the same models (DESIGN.md:
+Only pydantic, the standard library and ``drivers.idcard`` (itself standard library only, no Qt:
+one ID-number check for the whole product), so a terminal can import the same models (DESIGN.md:
 central shares wire models with the terminal, never internals).
 """
 
@@ -10,7 +11,9 @@ import hashlib
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+
+from drivers.idcard import is_valid_id_number
 
 # Limits that keep one request's cost bounded; the API enforces them with 4xx, never a 5xx.
 MAX_INT64 = 2**63 - 1
@@ -139,3 +142,68 @@ class ConfigReport(BaseModel):
 
 class ConfigReportReply(BaseModel):
     recorded: bool
+
+
+# -- online services (central/services.py answers them) ---------------------------------------
+
+ServiceCode = Literal[
+    "social_security", "medical_insurance", "housing_fund", "application_progress",
+    "appointment_checkin",
+]  # fmt: skip
+# Looked up by the resident's ID number; the other services by a code the resident scans.
+RECORD_SERVICES = frozenset({"social_security", "medical_insurance", "housing_fund"})
+MAX_IDENTIFIER_LENGTH = 64  # a scanned code is checked against its format by the platform
+MAX_ANSWER_FIELDS = 32
+AnswerStatus = Literal["ok", "not_found", "refused"]
+
+
+class ServiceQuery(BaseModel):
+    """A terminal asks the platform for a resident's record or for a scanned code's status."""
+
+    # Strict, unlike WireModel: a live query is answered or refused on the spot, nothing queues
+    # behind it, and a field the platform would silently ignore is a bug on one side or the other.
+    model_config = ConfigDict(extra="forbid")
+    service: ServiceCode
+    identifier: Annotated[
+        StrictStr,
+        Field(
+            min_length=1,
+            max_length=MAX_IDENTIFIER_LENGTH,
+            pattern=r"^[\x21-\x7e]+$",  # printable ASCII, no spaces: every code format fits
+            description="the ID number for record services, else the scanned code",
+        ),
+    ]
+    language: Literal["zh_CN", "en"] = "zh_CN"
+
+    @model_validator(mode="after")
+    def _identifier_fits_service(self) -> ServiceQuery:
+        # The message never repeats the identifier: it may be an ID number, and errors are logged.
+        if self.service in RECORD_SERVICES and not is_valid_id_number(self.identifier):
+            raise ValueError("identifier must be an 18-character resident ID number")
+        return self
+
+
+class AnswerField(BaseModel):
+    """One line of an answer, ready for the screen and the receipt: both labels, one value."""
+
+    model_config = ConfigDict(extra="forbid")
+    label_zh: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    label_en: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    value: Annotated[StrictStr, Field(max_length=256, description="in the query's language")]
+
+
+class ServiceAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: AnswerStatus
+    reason: Annotated[
+        str | None,
+        Field(
+            max_length=64,
+            description="stable code when status is not ok: no_record, unknown_code, "
+            "not_today, already_checked_in",
+        ),
+    ] = None
+    fields: Annotated[list[AnswerField], Field(max_length=MAX_ANSWER_FIELDS)]
+    reference: Annotated[
+        StrictStr, Field(max_length=64, description="this answer's number, for the receipt")
+    ]

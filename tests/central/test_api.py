@@ -350,6 +350,7 @@ def test_the_openapi_document_describes_the_api(client: TestClient) -> None:
         "/v1/kiosks/{kiosk_id}/transactions",
         "/v1/kiosks/{kiosk_id}/config",
         "/v1/kiosks/{kiosk_id}/config-report",
+        "/v1/kiosks/{kiosk_id}/services/query",
         "/healthz",
     }
     batch = document["paths"]["/v1/kiosks/{kiosk_id}/batches"]["post"]
