@@ -12,6 +12,8 @@ APT_PACKAGES=(
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 xvfb fonts-wqy-microhei fontconfig
   postgresql
+  # spoken guidance: QtTextToSpeech needs libpulse; speech-dispatcher + espeak-ng speak zh and en
+  libpulse0 speech-dispatcher speech-dispatcher-espeak-ng espeak-ng
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

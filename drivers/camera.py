@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from drivers.base import Device, DeviceKind, DeviceState
 
@@ -348,6 +348,24 @@ class SimulatedCamera(OpenCvCamera):
         self._last: Frame | None = None
         self._dark: list[Frame] = []
         self._dark_no = 0
+        self._held: Frame | None = None  # a QR code held up to the lens
+
+    def hold_up(self, text: str | None) -> None:
+        """Hold a paper with a QR code of *text* in front of the camera (None takes it away),
+        as a resident shows a receipt or an appointment."""
+        if text is None:
+            self._held = None
+            return
+        import cv2
+        import numpy as np
+
+        code = cv2.QRCodeEncoder.create().encode(text)
+        # Black modules on white paper with a quiet zone, large enough to decode at 640x480.
+        scale = max(1, 240 // code.shape[0])
+        code = cv2.resize(code, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+        paper = np.full((code.shape[0] + 80, code.shape[1] + 80), 255, dtype=np.uint8)
+        paper[40:-40, 40:-40] = code
+        self._held = cast("Frame", cv2.cvtColor(paper, cv2.COLOR_GRAY2BGR))
 
     @property
     def faults(self) -> frozenset[str]:
@@ -377,6 +395,12 @@ class SimulatedCamera(OpenCvCamera):
         frame = super()._read(cap)
         if frame is not None and "black" in faults:
             frame = self._dark_frame(frame)
+        held = self._held
+        if frame is not None and held is not None and not faults & {"black", "stalled"}:
+            frame = frame.copy()
+            h, w = min(held.shape[0], frame.shape[0]), min(held.shape[1], frame.shape[1])
+            top, left = (frame.shape[0] - h) // 2, (frame.shape[1] - w) // 2
+            frame[top : top + h, left : left + w] = held[:h, :w]
         self._last = frame
         return frame
 

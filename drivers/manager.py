@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drivers.base import Device, DeviceKind, DeviceStatus, StatusListener
 from drivers.idcard_reader import IdCardReader
 from drivers.pcsc_reader import SmartCardReader
 from drivers.receipt_printer import ReceiptPrinter
 from drivers.registry import build
+
+if TYPE_CHECKING:
+    from drivers.camera import OpenCvCamera
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,15 @@ class DeviceManager:
     def smart_card_reader(self) -> SmartCardReader | None:
         dev = self.devices.get(DeviceKind.SMART_CARD_READER)
         return dev if isinstance(dev, SmartCardReader) else None
+
+    @property
+    def camera(self) -> OpenCvCamera | None:
+        dev = self.devices.get(DeviceKind.CAMERA)
+        if dev is None:
+            return None
+        from drivers.camera import OpenCvCamera  # OpenCV only when a camera is configured
+
+        return dev if isinstance(dev, OpenCvCamera) else None
 
     def add_status_listener(self, listener: StatusListener) -> None:
         for dev in self.devices.values():

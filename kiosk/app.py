@@ -146,7 +146,7 @@ def attach_backend(window: KioskWindow, settings: Settings, *, simulate: bool) -
     poster = MainThreadPoster()
     session = VisitSession(catalogue, settings.timeouts, default_language=settings.language)
     controller = VisitController(session, settings, devices, data_dir / "kiosk.db", poster.post)
-    window.add_pages(catalogue, devices if simulate else None)
+    window.add_pages(catalogue, devices if simulate else None, devices.camera)
     diagnostics = DiagnosticsService(
         settings,
         devices,
@@ -179,7 +179,11 @@ def attach_backend(window: KioskWindow, settings: Settings, *, simulate: bool) -
     ticker = QTimer()
     ticker.timeout.connect(controller.tick)
     ticker.start(TICK_MS)
-    return KioskApp(window, controller, devices, poster, ticker, diagnostics)
+    from screens.voice import Voice
+
+    voice = Voice()  # the engine opens on its own thread: nothing here waits for it
+    window.attach_voice(voice)
+    return KioskApp(window, controller, devices, poster, ticker, diagnostics, [voice.shutdown])
 
 
 def build(settings: Settings, *, simulate: bool) -> KioskApp:
@@ -223,6 +227,7 @@ def run(
     else:
         # Without a window manager (Xvfb, a bare kiosk session) the geometry must be set first.
         window.setGeometry(app.primaryScreen().geometry())
+        window.lock_down()
         window.showFullScreen()
 
     started: list[KioskApp] = []
@@ -270,6 +275,7 @@ def run(
         del hook
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        window.unlock()
         for kiosk in started:
             kiosk.shutdown()
     if failure:
@@ -278,84 +284,107 @@ def run(
 
 
 def gallery_views(language: str) -> list[tuple[str, VisitView]]:
-    """One representative view per screen (plus the warning and failure variants)."""
+    """One representative view per screen and outcome (plus warning and failure variants)."""
     from datetime import datetime
+
+    from kiosk.session import AnswerLine
 
     when = datetime(2026, 11, 23, 9, 41).astimezone()
     name = "张秀英"
     base = VisitView(State.ATTRACT, language, 1)
-    views = [
+    person = replace(base, resident_name=name)
+    ticket = replace(person, service="queue_ticket", action="ticket", option="social_security")
+    query = replace(person, service="social_security", action="query")
+    answer = (
+        AnswerLine("参保状态", "Status", "正常参保" if language == "zh_CN" else "Insured"),
+        AnswerLine("累计缴费月数", "Months paid", "186"),
+        AnswerLine("最近缴费月份", "Last month paid", "2026-10"),
+        AnswerLine("最近缴费金额", "Last amount", "1,286.40"),
+    )
+    result = replace(
+        ticket, state=State.RESULT, outcome="ticket", ticket="A007", created_at=when,
+        receipt="printed",
+    )  # fmt: skip
+    feedback = replace(base, service="feedback", action="feedback")
+    return [
         ("attract", base),
         ("identify", replace(base, state=State.IDENTIFY)),
         ("identify-reading", replace(base, state=State.IDENTIFY, reading_card=True)),
         ("identify-failed", replace(base, state=State.IDENTIFY, notice_key="card.read_failed")),
-        ("catalogue", replace(base, state=State.CATALOGUE, resident_name=name)),
+        ("catalogue", replace(base, state=State.CATALOGUE)),
+        ("catalogue-elder-suggested", replace(person, state=State.CATALOGUE, suggest_elder=True)),
         (
             "catalogue-unavailable",
             replace(
-                base,
+                person,
                 state=State.CATALOGUE,
-                resident_name=name,
-                unavailable={"queue_ticket": "device.reader_unavailable"},
+                unavailable={
+                    "certificate": ("device.printer_paper_out", "alternative.staff"),
+                    "application_progress": ("device.camera_unavailable", "alternative.staff"),
+                    "appointment_checkin": ("device.camera_unavailable", "alternative.staff"),
+                },
             ),
         ),
-        ("choose", replace(base, state=State.CHOOSE, resident_name=name, service="queue_ticket")),
-        (
-            "confirm",
-            replace(
-                base,
-                state=State.CONFIRM,
-                resident_name=name,
-                service="queue_ticket",
-                option="social_security",
-            ),
-        ),
-        ("processing", replace(base, state=State.PROCESSING, resident_name=name)),
-    ]
-    result = replace(
-        base,
-        state=State.RESULT,
-        resident_name=name,
-        service="queue_ticket",
-        option="social_security",
-        ticket="A007",
-        created_at=when,
-        receipt="printed",
-    )
-    views += [
+        ("scan", replace(base, state=State.SCAN, service="application_progress",
+                         action="progress")),
+        ("choose", replace(ticket, state=State.CHOOSE, option=None)),
+        ("keypad-phone", replace(feedback, state=State.KEYPAD, keypad_kind="phone")),
+        ("feedback", replace(feedback, state=State.FEEDBACK)),
+        ("confirm", replace(ticket, state=State.CONFIRM)),
+        ("confirm-query", replace(query, state=State.CONFIRM)),
+        ("processing", replace(query, state=State.PROCESSING)),
         ("result", result),
-        (
-            "result-print-failed",
-            replace(result, receipt="failed", receipt_key="device.printer_paper_out"),
-        ),
+        ("result-print-failed", replace(result, receipt="failed",
+                                        receipt_key="device.printer_paper_out")),
         ("result-timeout-warning", replace(result, warning_seconds=17)),
-        ("rating", replace(base, state=State.RATING, resident_name=name)),
-        ("problem", replace(base, state=State.PROBLEM, notice_key="problem.record_failed")),
+        ("result-answer", replace(query, state=State.RESULT, outcome="answer", answer=answer,
+                                  reference="Q20261123-4F2A9C01")),
+        ("result-not-found", replace(query, state=State.RESULT, outcome="not_found",
+                                     reason_key="answer.no_record")),
+        ("result-offline-offer", replace(query, state=State.RESULT, outcome="offline_offer")),
+        ("result-slip", replace(query, state=State.RESULT, outcome="slip", ticket="R0003",
+                                created_at=when, receipt="printed")),
+        ("result-staff", replace(base, state=State.RESULT, service="call_staff", outcome="staff",
+                                 staff_called=True)),
+        ("rating", replace(person, state=State.RATING)),
+        ("problem", replace(base, state=State.PROBLEM, notice_key="problem.needs_network")),
         ("goodbye", replace(base, state=State.GOODBYE, end_reason="finished")),
         ("goodbye-timeout", replace(base, state=State.GOODBYE, end_reason="timeout")),
-    ]
-    return views
+    ]  # fmt: skip
+
+
+GALLERY_THEMES = {"normal": (False, False), "elder": (True, False), "contrast": (False, True)}
 
 
 def render_gallery(settings: Settings, out_dir: Path) -> list[Path]:
-    """Render every screen in every language to ``out_dir/<language>/<screen>.png``."""
+    """Every screen in every theme and language, to ``out_dir/<screen>.<theme>.<language>.png``."""
+    from kiosk.bundles.overlay import with_applied_bundle
     from kiosk.catalogue import default_catalogue
+    from kiosk.settings import data_dir_of
     from kiosk.texts import LANGUAGES
 
     app = qt_app()
+    # What the terminal would show: the local configuration with any applied signed bundle.
+    settings, signed = with_applied_bundle(settings, data_dir_of(settings))
     window = KioskWindow(look_of(settings))
-    window.add_pages(default_catalogue())
-    window.resize(1920, 1080)
+    window.add_pages(signed or default_catalogue())
+    # The panel's size, fixed: a page that does not fit is found by tests/qt/test_layout.py,
+    # not hidden by a window that grows.
+    window.setFixedSize(1920, 1080)
     window.show()
+    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for language in LANGUAGES:
-        (out_dir / language).mkdir(parents=True, exist_ok=True)
-        for name, view in gallery_views(language):
-            window.show_view(view)
-            app.processEvents()
-            path = out_dir / language / f"{name}.png"
-            if not window.grab().save(str(path)):
-                raise OSError(f"cannot write {path}")
-            written.append(path)
+    for theme_name, (elder, contrast) in GALLERY_THEMES.items():
+        for language in LANGUAGES:
+            for name, view in gallery_views(language):
+                # Elder mode on, nobody is offered it again.
+                suggest = view.suggest_elder and not elder
+                themed = replace(view, elder=elder, contrast=contrast, suggest_elder=suggest)
+                window.show_view(themed)
+                app.processEvents()
+                path = out_dir / f"{name}.{theme_name}.{language}.png"
+                if not window.grab().save(str(path)):
+                    raise OSError(f"cannot write {path}")
+                written.append(path)
     window.close()
     return written

@@ -1,35 +1,85 @@
 """The service catalogue: which services a terminal offers, what each needs, and what is usable now.
 
-Names and help texts are translation keys (``service.<code>.name``); the catalogue itself is data,
-loaded from ``catalogue.json`` so a configuration can replace it without a code change.
+The catalogue is data (``catalogue.json``, replaceable by a signed configuration bundle): each
+service has a code, names and help texts in every language, an icon, the steps a resident goes
+through, what happens at the end (its action), whether it works offline and the devices it needs.
+Steps are words from a small vocabulary:
+
+``identify:<means>[|<means>]``  the resident identifies with any one of the means (``id_card``,
+                                ``social_security_card``); skipped when already identified
+``scan``                        show a QR code (a receipt, an appointment) to the camera
+``choose``                      pick one of the service's options
+``keypad:<kind>``               enter a number on the on-screen keypad (``phone``, ``code``)
+``feedback``                    write a few words on the on-screen keyboard
+``confirm``                     check and confirm
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 
 from drivers.base import DeviceKind, DeviceStatus
+
+LANGUAGES = ("zh_CN", "en")
+ACTIONS = ("ticket", "query", "certificate", "checkin", "progress", "feedback", "call_staff")
+IDENTIFY_MEANS = {
+    "id_card": DeviceKind.ID_CARD_READER,
+    "social_security_card": DeviceKind.SMART_CARD_READER,
+}
+KEYPAD_KINDS = ("phone", "code")
+# What an action asks the platform (kiosk-central /services/query) when it is a query.
+PLATFORM_QUERIES = {"query", "certificate", "checkin", "progress"}
 
 
 @dataclass(frozen=True)
 class ServiceOption:
     code: str
     prefix: str  # queue ticket letter for this kind of window
+    names: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str  # identify, scan, choose, keypad, feedback, confirm
+    detail: tuple[str, ...] = ()  # identify: the means; keypad: the kind
+
+    @property
+    def word(self) -> str:
+        return f"{self.kind}:{'|'.join(self.detail)}" if self.detail else self.kind
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    reason: str  # message key: why not now
+    alternative: str  # message key: what the resident can do instead
 
 
 @dataclass(frozen=True)
 class Service:
     code: str
     icon: str
+    names: Mapping[str, str]
+    helps: Mapping[str, str]
+    steps: tuple[Step, ...]
+    action: str
     works_offline: bool
     needs: tuple[DeviceKind, ...]
-    options: tuple[ServiceOption, ...]
+    options: tuple[ServiceOption, ...] = ()
+    query: str | None = None  # the platform's service code for query-like actions
+    offline: str = "none"  # what an online-only service does offline: "request_slip" or "none"
 
     def option(self, code: str) -> ServiceOption | None:
         return next((o for o in self.options if o.code == code), None)
+
+    @property
+    def identify_means(self) -> tuple[str, ...]:
+        return next((s.detail for s in self.steps if s.kind == "identify"), ())
+
+    def name(self, language: str) -> str:
+        return self.names.get(language) or self.names.get("zh_CN", "")
 
 
 @dataclass(frozen=True)
@@ -39,17 +89,60 @@ class Catalogue:
     def get(self, code: str) -> Service | None:
         return next((s for s in self.services if s.code == code), None)
 
-    def unavailable(self, statuses: Iterable[DeviceStatus]) -> dict[str, str]:
-        """Service code -> message key of the reason, for every service that cannot run now."""
-        broken = {s.kind: s for s in statuses if not s.usable}
-        reasons: dict[str, str] = {}
+    def texts(self, language: str) -> dict[str, str]:
+        """The catalogue's own texts as translation keys, for the screens and receipts."""
+        out: dict[str, str] = {}
         for service in self.services:
-            for kind in service.needs:
-                if kind in broken:
-                    fault = broken[kind].fault
-                    reasons[service.code] = fault.message_key if fault else _ABSENT_KEYS[kind]
-                    break
-        return reasons
+            out[f"service.{service.code}.name"] = service.name(language)
+            out[f"service.{service.code}.help"] = service.helps.get(language) or service.helps.get(
+                "zh_CN", ""
+            )
+            for option in service.options:
+                if option.names:
+                    out[f"option.{option.code}"] = option.names.get(language) or option.names.get(
+                        "zh_CN", ""
+                    )
+        return out
+
+    def unavailable(
+        self, statuses: Iterable[DeviceStatus], *, online: bool = True
+    ) -> dict[str, Unavailable]:
+        """Service code -> why it cannot run now and what to do instead, for every service
+        that cannot. A service with several ways to identify needs only one of them."""
+        broken = {s.kind: s for s in statuses if not s.usable}
+        configured = {s.kind for s in statuses}
+        out: dict[str, Unavailable] = {}
+        for service in self.services:
+            why = _device_problem(service, broken, configured)
+            if why is not None:
+                out[service.code] = Unavailable(why, _alternative(service, why))
+            elif not online and service.action in PLATFORM_QUERIES and service.offline == "none":
+                out[service.code] = Unavailable("service.needs_network", "alternative.staff")
+        return out
+
+
+def _reason(kind: DeviceKind, broken: Mapping[DeviceKind, DeviceStatus]) -> str:
+    status = broken.get(kind)
+    fault = status.fault if status else None
+    return fault.message_key if fault else _ABSENT_KEYS[kind]
+
+
+def _device_problem(
+    service: Service, broken: Mapping[DeviceKind, DeviceStatus], configured: set[DeviceKind]
+) -> str | None:
+    for kind in service.needs:
+        if kind in broken or kind not in configured:
+            return _reason(kind, broken)
+    means = [IDENTIFY_MEANS[m] for m in service.identify_means]
+    if means and all(k in broken or k not in configured for k in means):
+        return _reason(means[0], broken)
+    return None
+
+
+def _alternative(service: Service, reason: str) -> str:
+    if service.action == "ticket" and "printer" in reason:
+        return "alternative.number_on_screen"
+    return "alternative.staff"
 
 
 _ABSENT_KEYS = {
@@ -60,27 +153,97 @@ _ABSENT_KEYS = {
 }
 
 
+class CatalogueError(ValueError):
+    """The catalogue data is wrong; the message names the service and the field."""
+
+
+def _texts(raw: object, what: str) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{what} must be an object of language -> text")
+    out = {str(k): str(v) for k, v in raw.items()}
+    missing = [lang for lang in LANGUAGES if not out.get(lang, "").strip()]
+    if missing:
+        raise CatalogueError(f"{what} has no text for {', '.join(missing)}")
+    return out
+
+
+def _step(word: object) -> Step:
+    if not isinstance(word, str):
+        raise CatalogueError(f"step {word!r} is not a word")
+    kind, _, rest = word.partition(":")
+    detail = tuple(rest.split("|")) if rest else ()
+    if kind == "identify":
+        if not detail or any(m not in IDENTIFY_MEANS for m in detail):
+            raise CatalogueError(f"step {word!r}: identify by {', '.join(IDENTIFY_MEANS)}")
+    elif kind == "keypad":
+        if len(detail) != 1 or detail[0] not in KEYPAD_KINDS:
+            raise CatalogueError(f"step {word!r}: keypad:{'|'.join(KEYPAD_KINDS)}")
+    elif kind in ("scan", "choose", "feedback", "confirm"):
+        if detail:
+            raise CatalogueError(f"step {word!r} takes no detail")
+    else:
+        raise CatalogueError(f"unknown step {word!r}")
+    return Step(kind, detail)
+
+
+def _service(raw: dict[str, object]) -> Service:
+    code = str(raw["code"])
+    action = str(raw.get("action", "ticket"))
+    if action not in ACTIONS:
+        raise CatalogueError(f"action {action!r} is not one of {', '.join(ACTIONS)}")
+    steps = tuple(_step(w) for w in raw.get("steps", ["confirm"]))  # type: ignore[attr-defined]
+    options = tuple(
+        ServiceOption(
+            str(o["code"]),
+            str(o.get("prefix", "")),
+            _texts(o["name"], f"options[{o['code']}].name") if "name" in o else {},
+        )
+        for o in raw.get("options", [])  # type: ignore[attr-defined]
+    )
+    kinds = [s.kind for s in steps]
+    if "choose" in kinds and not options:
+        raise CatalogueError("a 'choose' step needs options")
+    if action in PLATFORM_QUERIES and not raw.get("query"):
+        raise CatalogueError(f"action {action!r} needs 'query' (the platform's service)")
+    needs = [DeviceKind(n) for n in raw.get("needs", [])]  # type: ignore[attr-defined]
+    if "scan" in kinds and DeviceKind.CAMERA not in needs:
+        needs.append(DeviceKind.CAMERA)
+    offline = str(raw.get("offline", "none"))
+    if offline not in ("none", "request_slip"):
+        raise CatalogueError(f"offline {offline!r} is not none or request_slip")
+    return Service(
+        code=code,
+        icon=str(raw.get("icon", "")),
+        names=_texts(raw["name"], "name"),
+        helps=_texts(raw.get("help", raw["name"]), "help"),
+        steps=steps,
+        action=action,
+        works_offline=bool(raw.get("works_offline", False)),
+        needs=tuple(needs),
+        options=options,
+        query=str(raw["query"]) if raw.get("query") else None,
+        offline=offline,
+    )
+
+
 def parse_catalogue(data: dict[str, object]) -> Catalogue:
-    services = []
     raw_services = data.get("services")
     if not isinstance(raw_services, list) or not raw_services:
-        raise ValueError("catalogue: 'services' must be a non-empty list")
+        raise CatalogueError("catalogue: 'services' must be a non-empty list")
+    services: list[Service] = []
+    codes: set[str] = set()
     for i, raw in enumerate(raw_services):
         try:
-            services.append(
-                Service(
-                    code=str(raw["code"]),
-                    icon=str(raw.get("icon", "")),
-                    works_offline=bool(raw.get("works_offline", False)),
-                    needs=tuple(DeviceKind(n) for n in raw.get("needs", [])),
-                    options=tuple(
-                        ServiceOption(str(o["code"]), str(o.get("prefix", "")))
-                        for o in raw.get("options", [])
-                    ),
-                )
-            )
+            if not isinstance(raw, dict):
+                raise CatalogueError("must be an object")
+            service = _service(raw)
+            if service.code in codes:
+                raise CatalogueError(f"code {service.code!r} appears twice")
+            codes.add(service.code)
+            services.append(service)
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"catalogue: services[{i}]: {exc}") from exc
+            what = f"services[{i}]" + (f" ({raw.get('code')})" if isinstance(raw, dict) else "")
+            raise CatalogueError(f"catalogue: {what}: {exc}") from exc
     return Catalogue(tuple(services))
 
 

@@ -844,7 +844,8 @@ def sim_printer(
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @CONFIG
 def gallery(out_dir: Path, config_file: Path | None) -> None:
-    """Render every screen in every language to PNG (offscreen), to preview a configuration."""
+    """Render every screen in every theme and language to PNG (offscreen), to preview a
+    configuration: <screen>.<theme>.<language>.png."""
     settings = _settings(config_file, None)
     from kiosk.app import render_gallery
 

@@ -16,10 +16,9 @@ from drivers.base import DeviceKind
 from kiosk.bundles.overlay import payload_changes
 from kiosk.bundles.updater import Outcome
 from kiosk.bundles.verify import Verified
-from kiosk.catalogue import Catalogue
+from kiosk.catalogue import IDENTIFY_MEANS, Catalogue
 from kiosk.session import State
 from kiosk.settings import Settings
-from kiosk.texts import LANGUAGES, has_text
 from kiosk.visit import VisitController
 from kiosk.workers import Post
 
@@ -29,17 +28,17 @@ Install = Callable[[Settings, Catalogue], None]  # show this configuration on th
 
 
 def health_problems(catalogue: Catalogue, device_kinds: Iterable[DeviceKind]) -> list[str]:
-    """What makes *catalogue* unfit for this terminal: nothing a resident could use, or a
-    service with no name to show. Empty when healthy."""
+    """What makes *catalogue* unfit for this terminal: no service (other than calling staff)
+    that its devices can run. Names and steps were checked by the schema. Empty when healthy."""
     have = set(device_kinds)
-    problems = []
-    if not any(set(service.needs) <= have for service in catalogue.services):
-        problems.append("no service in the catalogue can run on this terminal's devices")
-    for service in catalogue.services:
-        for language in LANGUAGES:
-            if not has_text(language, f"service.{service.code}.name"):
-                problems.append(f"service {service.code} has no {language} name")
-    return problems
+    usable = [
+        s for s in catalogue.services
+        if s.action != "call_staff" and set(s.needs) <= have
+        and (not s.identify_means or any(IDENTIFY_MEANS[m] in have for m in s.identify_means))
+    ]  # fmt: skip
+    if not usable:
+        return ["no service in the catalogue can run on this terminal's devices"]
+    return []
 
 
 class LiveConfig:

@@ -45,7 +45,10 @@ class Timeouts(BaseModel):
     model_config = ConfigDict(extra="forbid")
     identify: float = Field(90, ge=30)
     catalogue: float = Field(120, ge=30)
+    scan: float = Field(90, ge=30)
     choose: float = Field(120, ge=30)
+    keypad: float = Field(120, ge=30)
+    feedback: float = Field(240, ge=30)
     confirm: float = Field(120, ge=30)
     processing: float = Field(30, ge=5)
     result: float = Field(90, ge=30)
@@ -57,7 +60,8 @@ class Timeouts(BaseModel):
 
     @model_validator(mode="after")
     def _warning_fits(self) -> Timeouts:
-        for name in ("identify", "catalogue", "choose", "confirm", "result", "rating"):
+        for name in ("identify", "catalogue", "scan", "choose", "keypad", "feedback", "confirm",
+                     "result", "rating"):  # fmt: skip
             if getattr(self, name) <= self.warning:
                 raise ValueError(f"{name} ({getattr(self, name)} s) must exceed warning")
         return self

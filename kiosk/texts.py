@@ -19,9 +19,11 @@ def _table(language: str) -> dict[str, str]:
 
 
 class Texts:
-    def __init__(self, language: str) -> None:
+    """*extra* adds texts that come from configuration (the catalogue's service names)."""
+
+    def __init__(self, language: str, extra: dict[str, str] | None = None) -> None:
         self.language = language
-        self._table = _table(language)
+        self._table = {**_table(language), **(extra or {})}
 
     def __call__(self, key: str, **values: object) -> str:
         # A missing key shows the Chinese text rather than a raw key: never English-only, never

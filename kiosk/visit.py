@@ -19,15 +19,19 @@ from drivers.receipt_printer import PrinterError
 from kiosk import session as s
 from kiosk.catalogue import Catalogue
 from kiosk.diagnostics.redaction import forget_personal, remember_personal
-from kiosk.receipts import queue_ticket_receipt
+from kiosk.receipts import receipt_for
 from kiosk.settings import Settings
 from kiosk.workers import Post, Worker
 from offline.outbox import OutboxStore, Recorded
-from offline.sync import SyncStatus, SyncWorker
+from offline.sync import RefusedError, SyncStatus, SyncWorker
 
 if TYPE_CHECKING:  # signing pulls in cryptography: loaded by the sync worker, not here
+    from drivers.vision import QrScanner
     from kiosk.bundles.updater import Outcome, TakeUp
     from kiosk.bundles.verify import Verified
+    from offline.services_client import ServiceAnswer
+
+QUERY_TIMEOUT = 8.0  # seconds a resident waits for an online answer before the offline path
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,8 @@ class VisitController:
         self.config_take_up: TakeUp | None = None
         self.db = Worker("outbox", post)
         self.printer_worker = Worker("printer", post)
+        self.platform = Worker("platform", post)  # online queries: never on the UI thread
+        self._scanner: QrScanner | None = None
         # Opening the database is disk work: it runs first on the outbox worker, so every later
         # record job (same thread, in order) finds the store ready.
         self.db.run(lambda: self._open_store(db_path), on_error=self._store_failed)
@@ -109,7 +115,18 @@ class VisitController:
 
     def _on_sync_status(self, status: SyncStatus) -> None:
         event = s.SyncChanged(status.link.value, status.waiting)
-        self._post(lambda: self.dispatch(event))
+
+        def changed() -> None:
+            online_before = self._online
+            self.dispatch(event)
+            if self._online != online_before:
+                self._refresh_availability()  # online-only services come and go with the link
+
+        self._post(changed)
+
+    @property
+    def _online(self) -> bool:
+        return self.session.view().sync_link in ("online", "unknown")
 
     def _store_failed(self, exc: BaseException) -> None:
         log.error("outbox cannot be opened: %s", exc)
@@ -181,7 +198,8 @@ class VisitController:
 
     def _refresh_availability(self) -> None:
         statuses = self.devices.statuses()
-        reasons = self.session.catalogue.unavailable(statuses)
+        unavailable = self.session.catalogue.unavailable(statuses, online=self._online)
+        reasons = {code: (u.reason, u.alternative) for code, u in unavailable.items()}
         down = {
             st.kind.value: st.fault.message_key if st.fault else "device.unavailable"
             for st in statuses
@@ -193,6 +211,8 @@ class VisitController:
     def _execute(self, effect: s.Effect) -> None:
         if isinstance(effect, s.RecordTransaction):
             self._record(effect)
+        elif isinstance(effect, s.AskPlatform):
+            self._ask(effect)
         elif isinstance(effect, s.PrintReceipt):
             self._print(effect)
         elif isinstance(effect, s.VisitEnded):
@@ -204,6 +224,7 @@ class VisitController:
             return self.store.record(
                 job.service,
                 dict(job.payload),
+                personal=dict(job.personal) if job.personal else None,
                 counter=job.counter,
                 counter_field="ticket",
                 counter_format=job.counter_format,
@@ -213,13 +234,13 @@ class VisitController:
             log.info("recorded %s seq=%d uuid=%s", rec.service, rec.seq, rec.uuid)
             if self.sync is not None:
                 self.sync.wake()  # online, it goes now; still through the outbox
-            if job.counter is not None:
+            if job.answer:
                 ticket = str(rec.payload.get("ticket", ""))
                 self.dispatch(s.Recorded(job.visit, rec.uuid, ticket, rec.created_at))
 
         def failed(exc: BaseException) -> None:
             log.error("recording %s failed: %s", job.service, exc)
-            if job.counter is not None:
+            if job.answer:
                 self.dispatch(s.RecordFailed(job.visit, str(exc)))
 
         self.db.run(work, done, failed)
@@ -229,7 +250,7 @@ class VisitController:
         if printer is None:
             self.dispatch(s.ReceiptDone(job.visit, False, "device.printer_unavailable"))
             return
-        receipt = queue_ticket_receipt(job, self.settings)
+        receipt = receipt_for(job, self.settings, self.session.catalogue)
 
         def failed(exc: BaseException) -> None:
             key = exc.message_key if isinstance(exc, PrinterError) else "device.printer_unavailable"
@@ -241,11 +262,56 @@ class VisitController:
             failed,
         )
 
+    def _ask(self, job: s.AskPlatform) -> None:
+        """An online query on the platform worker; offline (or no platform), the session
+        offers its fallback. The identifier never reaches a log line."""
+        central = self.settings.central
+        if not central.url or not central.token:
+            self.dispatch(s.Unanswered(job.visit, offline=True))
+            return
+        from offline.services_client import ServiceQueryClient
+
+        client = ServiceQueryClient(central.url, central.kiosk_id, central.token,
+                                    timeout=min(central.timeout, QUERY_TIMEOUT))  # fmt: skip
+
+        def done(answer: ServiceAnswer) -> None:
+            lines = tuple(s.AnswerLine(f.label_zh, f.label_en, f.value) for f in answer.fields)
+            self.dispatch(
+                s.Answered(job.visit, answer.status, lines, answer.reference, answer.reason or "")
+            )
+
+        def failed(exc: BaseException) -> None:
+            offline = not isinstance(exc, RefusedError)
+            log.warning("query %s: %s", job.query, "offline" if offline else "refused")
+            self.dispatch(s.Unanswered(job.visit, offline=offline))
+
+        self.platform.run(
+            lambda: client.query(job.query, job.identifier, job.language),  # type: ignore[arg-type]
+            done,
+            failed,
+        )
+
+    def _scan_while_asked(self, view: s.VisitView) -> None:
+        """The QR scanner runs only while the scan step shows: no decoding work otherwise."""
+        camera = self.devices.camera
+        if view.state is s.State.SCAN and self._scanner is None and camera is not None:
+            from drivers.vision import QrScanner
+
+            def found(text: str) -> None:  # scanner thread
+                self._post(lambda: self.dispatch(s.QrScanned(text)))
+
+            self._scanner = QrScanner(camera, found)
+            self._scanner.start()
+        elif view.state is not s.State.SCAN and self._scanner is not None:
+            self._scanner.stop()
+            self._scanner = None
+
     def _publish(self) -> None:
         view = self.session.view()
         if view == self._last_view:
             return
         self._last_view = view
+        self._scan_while_asked(view)
         for listener in list(self._listeners):
             listener(view)
 
@@ -255,7 +321,11 @@ class VisitController:
         self._post(self._refresh_availability)
 
     def shutdown(self) -> None:
+        if self._scanner is not None:
+            self._scanner.stop()
+            self._scanner = None
         self.devices.stop()
+        self.platform.shutdown(wait=False)
         self.printer_worker.shutdown()
         self.db.shutdown()  # waits for queued commits: nothing recorded is abandoned
         if self.sync is not None:

@@ -1,49 +1,129 @@
-"""The service catalogue: a greeting by name and one large tile per service."""
+"""The service catalogue: a greeting, one large tile per service (name, what it is for, and,
+when it cannot run now, why and what to do instead), and the elder-mode suggestion."""
 
 from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtWidgets import QGridLayout, QPushButton
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QPushButton, QVBoxLayout
 
 from kiosk.catalogue import Catalogue
-from kiosk.session import ChooseService, VisitView
+from kiosk.session import ChooseService, SetElderMode, VisitView
 from kiosk.texts import Texts
-from screens.base import Dispatch, Screen
+from screens import theme
+from screens.base import Dispatch, Screen, row
 from screens.widgets import button, label
+
+COLUMNS = 3
+
+
+class ServiceTile(QPushButton):
+    """A big button with the service's name, a line of help and, greyed, the reason it cannot
+    run now with the alternative. The labels let taps through to the button."""
+
+    def __init__(self, code: str, on_click: partial[None]) -> None:
+        super().__init__()
+        self.setObjectName(f"service_{code}")
+        self.setProperty("variant", "tile")
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.clicked.connect(on_click)
+        left = Qt.AlignmentFlag.AlignLeft
+        self.name = label("tilename", f"tileName_{code}", wrap=False, align=left)
+        self.help = label("tilehelp", f"tileHelp_{code}", wrap=False, align=left)
+        self.reason = label("tilereason", f"tileReason_{code}", align=Qt.AlignmentFlag.AlignLeft)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(32, 18, 32, 18)
+        column.setSpacing(6)
+        for lab in (self.name, self.help, self.reason):
+            lab.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            column.addWidget(lab)
+        column.addStretch(1)
+
+    def show_texts(self, name: str, help_text: str, reason: str | None) -> None:
+        self.name.setText(name)
+        self.help.setText(help_text)
+        self.reason.setText(reason or "")
+        self.reason.setVisible(bool(reason))
+        self.help.setVisible(not reason)
+        self.setEnabled(reason is None)
 
 
 class CatalogueScreen(Screen):
     def __init__(self, dispatch: Dispatch, catalogue: Catalogue) -> None:
         super().__init__(dispatch)
-        self.greeting = label("title", "greeting")
-        self.title = label("main", "catalogueTitle")
-        self.tiles: dict[str, QPushButton] = {}
-        grid = QGridLayout()
-        grid.setSpacing(40)
-        for i, service in enumerate(catalogue.services):
-            tile = button(
-                f"service_{service.code}",
-                partial(self.dispatch, ChooseService(service.code)),
-                "tile",
-            )
-            tile.setMinimumWidth(760)
+        self.greeting = label("title", "greeting", wrap=False)
+        self.title = label("main", "catalogueTitle", wrap=False)
+        self.elder = QFrame()
+        self.elder.setObjectName("ElderSuggestion")
+        self.elder_text = label(
+            "body", "elderSuggestion", wrap=False, align=Qt.AlignmentFlag.AlignLeft
+        )
+        self.elder_yes = button("elderYes", lambda: self.dispatch(SetElderMode(True)), "quiet")
+        self.elder_no = button("elderNo", lambda: self.dispatch(SetElderMode(False)), "quiet")
+        suggestion = QHBoxLayout(self.elder)
+        suggestion.setContentsMargins(28, 4, 28, 4)
+        suggestion.addWidget(self.elder_text, 1)
+        suggestion.addWidget(self.elder_yes)
+        suggestion.addWidget(self.elder_no)
+        self.tiles: dict[str, ServiceTile] = {}
+        self.grid = QGridLayout()
+        self.grid.setSpacing(24)
+        for service in catalogue.services:
+            tile = ServiceTile(service.code, partial(self.dispatch, ChooseService(service.code)))
             self.tiles[service.code] = tile
-            grid.addWidget(tile, i // 2, i % 2)
-        self.column.addStretch(1)
+        # Elder mode shows fewer services at once: pages, turned with two large buttons.
+        self.previous = button("cataloguePrevious", lambda: self._turn(-1), "quiet")
+        self.more = button("catalogueMore", lambda: self._turn(1), "quiet")
+        self._page, self._per_page, self._visit = 0, len(self.tiles), -1
+        self._view: tuple[VisitView, Texts] | None = None
+        self.column.setContentsMargins(96, 16, 96, 8)
         self.column.addWidget(self.greeting)
         self.column.addWidget(self.title)
-        self.column.addSpacing(30)
-        self.column.addLayout(grid)
-        self.column.addStretch(2)
+        self.column.addWidget(self.elder)
+        self.column.addSpacing(8)
+        self.column.addLayout(self.grid)
+        self.column.addLayout(row(self.previous, self.more))
+        self.column.addStretch(1)
+        self.set_look(theme.current())
+
+    def set_look(self, look: theme.Look) -> None:
+        per_page = min(look.tiles_per_page, len(self.tiles)) or 1
+        columns = 2 if per_page <= 4 else COLUMNS
+        for i, tile in enumerate(self.tiles.values()):
+            self.grid.addWidget(tile, (i % per_page) // columns, (i % per_page) % columns)
+        self._per_page, self._page = per_page, 0
+        if self._view is not None:
+            self.show_view(*self._view)
+
+    def _turn(self, step: int) -> None:
+        pages = -(-len(self.tiles) // self._per_page)
+        self._page = (self._page + step) % pages
+        if self._view is not None:
+            self.show_view(*self._view)
 
     def show_view(self, view: VisitView, t: Texts) -> None:
-        self.greeting.setText(t("catalogue.greeting", name=view.resident_name or ""))
+        name = view.resident_name
+        self.greeting.setText(
+            t("catalogue.greeting", name=name) if name else t("catalogue.welcome")
+        )
         self.title.setText(t("catalogue.title"))
-        for code, tile in self.tiles.items():
-            reason = view.unavailable.get(code)
-            text = f"{t(f'service.{code}.name')}\n{t(f'service.{code}.help')}"
-            if reason:
-                text += f"\n{t('catalogue.unavailable')}: {t(reason)}"
-            tile.setText(text)
-            tile.setEnabled(reason is None)
+        self.elder.setVisible(view.suggest_elder)
+        self.title.setVisible(not view.suggest_elder)  # the suggestion takes its line
+        self.elder_text.setText(t("elder.suggest"))
+        self.elder_yes.setText(t("elder.yes"))
+        self.elder_no.setText(t("elder.no"))
+        self._view = (view, t)
+        if view.visit != self._visit:
+            self._page, self._visit = 0, view.visit  # every resident starts on the first page
+        pages = -(-len(self.tiles) // self._per_page)
+        for i, (code, tile) in enumerate(self.tiles.items()):
+            why = view.unavailable.get(code)
+            reason = f"{t(why[0])} · {t(why[1])}" if why else None
+            tile.show_texts(t(f"service.{code}.name"), t(f"service.{code}.help"), reason)
+            tile.setVisible(i // self._per_page == self._page)
+        self.previous.setText(t("catalogue.previous"))
+        self.more.setText(t("catalogue.more", page=self._page + 1, pages=pages))
+        self.previous.setVisible(pages > 1 and self._page > 0)
+        self.more.setVisible(pages > 1)

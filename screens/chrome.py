@@ -9,20 +9,26 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
 from kiosk.first_look import FirstLook
-from kiosk.session import Back, Cancel, Extend, SetLanguage, State, VisitView
+from kiosk.session import (
+    Back,
+    CallStaff,
+    Cancel,
+    Extend,
+    SetContrast,
+    SetElderMode,
+    SetLanguage,
+    State,
+    VisitView,
+)  # fmt: skip
 from kiosk.texts import Texts
 from screens.base import Dispatch
 from screens.widgets import button, label
 
-_BACK_STATES = {State.IDENTIFY, State.CHOOSE, State.CONFIRM}
-_EXIT_STATES = {
-    State.IDENTIFY,
-    State.CATALOGUE,
-    State.CHOOSE,
-    State.CONFIRM,
-    State.RESULT,
-    State.RATING,
-}
+_BACK_STATES = {
+    State.IDENTIFY, State.SCAN, State.CHOOSE, State.KEYPAD, State.FEEDBACK, State.CONFIRM,
+}  # fmt: skip
+_EXIT_STATES = _BACK_STATES | {State.CATALOGUE, State.RESULT, State.RATING}
+_STAFF_STATES = _EXIT_STATES | {State.ATTRACT, State.PROCESSING, State.PROBLEM}
 
 
 class Header(QFrame):
@@ -44,6 +50,12 @@ class Header(QFrame):
         self.sync = QLabel()
         self.sync.setObjectName("SyncStatus")
         self.language = button("languageButton", self._toggle_language, "quiet")
+        # Elder mode and high contrast: on every screen, for this visit only.
+        self.elder = button("elderButton", self._toggle_elder, "quiet")
+        self.contrast = button("contrastButton", self._toggle_contrast, "quiet")
+        for toggle in (self.elder, self.contrast):
+            toggle.setCheckable(True)
+        self._view: VisitView | None = None
         self._dispatch = dispatch
         layout = QHBoxLayout(self)
         layout.setContentsMargins(48, 8, 32, 8)
@@ -51,12 +63,20 @@ class Header(QFrame):
         layout.addWidget(self.sync)
         layout.addSpacing(32)
         layout.addWidget(self.clock)
-        layout.addSpacing(40)
+        layout.addSpacing(24)
+        layout.addWidget(self.elder)
+        layout.addWidget(self.contrast)
         layout.addWidget(self.language)
         timer = QTimer(self)
         timer.timeout.connect(self._update_clock)
         timer.start(1000)
         self._update_clock()
+
+    def _toggle_elder(self) -> None:
+        self._dispatch(SetElderMode(not (self._view and self._view.elder)))
+
+    def _toggle_contrast(self) -> None:
+        self._dispatch(SetContrast(not (self._view and self._view.contrast)))
 
     def _toggle_language(self) -> None:
         self._dispatch(SetLanguage("en" if self._language == "zh_CN" else "zh_CN"))
@@ -64,8 +84,20 @@ class Header(QFrame):
     def _update_clock(self) -> None:
         self.clock.setText(datetime.now().strftime("%Y-%m-%d  %H:%M"))
 
+    def hasHeightForWidth(self) -> bool:
+        # A fixed height: wrapped words inside must not ask the window for more.
+        return False
+
     def show_view(self, view: VisitView, t: Texts) -> None:
         self._language = view.language
+        self._view = view
+        self.elder.setText(t("elder.toggle"))
+        self.elder.setChecked(view.elder)
+        self.contrast.setText(t("contrast.toggle"))
+        self.contrast.setChecked(view.contrast)
+        hidden = view.state in (State.TECHNICIAN, State.GOODBYE)
+        self.elder.setVisible(not hidden)
+        self.contrast.setVisible(not hidden)
         self.title.setText(
             self.centre.centre_zh if view.language == "zh_CN" else self.centre.centre_en
         )
@@ -93,19 +125,34 @@ class Footer(QWidget):
         self.setFixedHeight(156)
         self.back = button("backButton", lambda: dispatch(Back()))
         self.exit = button("exitButton", lambda: dispatch(Cancel()))
+        # On every screen a resident can reach: help is always one tap away.
+        self.staff = button("callStaffButton", lambda: dispatch(CallStaff()), "quiet")
         self.back.setMinimumWidth(360)
         self.exit.setMinimumWidth(360)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(120, 8, 120, 16)
         layout.addWidget(self.back)
         layout.addStretch(1)
+        self.middle = QHBoxLayout()  # the voice controls join here once speech is up
+        self.middle.setSpacing(16)
+        self.middle.addWidget(self.staff)
+        layout.addLayout(self.middle)
+        layout.addStretch(1)
         layout.addWidget(self.exit)
+
+    def hasHeightForWidth(self) -> bool:
+        # A fixed height: wrapped words inside must not ask the window for more.
+        return False
 
     def show_view(self, view: VisitView, t: Texts) -> None:
         self.back.setText(t("common.back"))
         self.exit.setText(t("common.exit"))
+        self.staff.setText(t("staff.called") if view.staff_called else t("staff.call"))
+        self.staff.setEnabled(not view.staff_called)
         # Keep the space even when hidden, so buttons never jump under a resident's finger.
-        for btn, states in ((self.back, _BACK_STATES), (self.exit, _EXIT_STATES)):
+        for btn, states in (
+            (self.back, _BACK_STATES), (self.exit, _EXIT_STATES), (self.staff, _STAFF_STATES)
+        ):  # fmt: skip
             policy = btn.sizePolicy()
             policy.setRetainSizeWhenHidden(True)
             btn.setSizePolicy(policy)
@@ -125,6 +172,10 @@ class TimeoutBanner(QFrame):
         layout.addSpacing(30)
         layout.addWidget(self.more)
         self.hide()
+
+    def hasHeightForWidth(self) -> bool:
+        # A fixed height: wrapped words inside must not ask the window for more.
+        return False
 
     def show_view(self, view: VisitView, t: Texts) -> None:
         if view.warning_seconds is None:

@@ -25,6 +25,8 @@ class ConfirmScreen(Screen):
 
     def show_view(self, view: VisitView, t: Texts) -> None:
         self.title.setText(t("confirm.title"))
-        option = t(f"option.{view.option}") if view.option else t(f"service.{view.service}.name")
-        self.body.setText(t("confirm.body", option=option))
-        self.ok.setText(t("confirm.ok"))
+        service = t(f"service.{view.service}.name")
+        option = t(f"option.{view.option}") if view.option else service
+        action = view.action or "ticket"
+        self.body.setText(t(f"confirm.{action}.body", option=option, service=service))
+        self.ok.setText(t(f"confirm.{action}.ok"))

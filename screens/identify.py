@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kiosk.session import VisitView
 from kiosk.texts import Texts
-from screens.base import Dispatch, Screen, centered
+from screens.base import Dispatch, Screen, centered, row
 from screens.widgets import CardIcon, Spinner, label
 
 
@@ -14,14 +14,14 @@ class IdentifyScreen(Screen):
         self.title = label("title", "identifyTitle")
         self.hint = label("main", "identifyHint")
         self.spinner = Spinner(110)
-        self.status = label("main", "identifyStatus")
+        self.status = label("main", "identifyStatus", wrap=False)
         self.notice = label("notice", "identifyNotice", wrap=False)
         self.column.addStretch(1)
         self.column.addWidget(self.title)
         self.column.addWidget(self.hint)
         centered(self.column, CardIcon())
-        centered(self.column, self.spinner)
-        self.column.addWidget(self.status)
+        # "Reading..." beside its spinner, on one line: elder mode needs the height.
+        self.column.addLayout(row(self.spinner, self.status, spacing=24))
         centered(self.column, self.notice)
         self.column.addStretch(2)
         for widget in (self.spinner, self.notice):
@@ -39,5 +39,7 @@ class IdentifyScreen(Screen):
         # A reader that is away matters more than an earlier card problem: say that it is coming
         # back, and stop saying "reading" on its behalf.
         notice = view.device_notice_key or view.notice_key
+        if view.state.value != "identify":
+            notice = None  # another step's notice is that step's to show
         self.notice.setVisible(bool(notice))
         self.notice.setText(t(notice) if notice else "")

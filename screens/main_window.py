@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from kiosk.first_look import FirstLook
@@ -20,21 +21,33 @@ from screens import theme
 from screens.attract import AttractScreen
 from screens.base import Dispatch, Page
 from screens.chrome import Footer, Header, TimeoutBanner
+from screens.lockdown import Lockdown
+
+DEFAULT_VOLUME = 0.7  # screens.voice's default, without importing QtTextToSpeech at first paint
 
 if TYPE_CHECKING:
+    from drivers.camera import OpenCvCamera
     from drivers.manager import DeviceManager
     from kiosk.catalogue import Catalogue
     from kiosk.diagnostics.mode import DiagnosticsService
+    from kiosk.spoken import SpeechPlanner
     from screens.diagnostics.entry import PinPad
     from screens.sim_panel import SimulatorPanel
+    from screens.voice import Voice
+    from screens.voice_controls import VoiceControls
 
 
 class KioskWindow(QWidget):
     def __init__(self, look: FirstLook) -> None:
         super().__init__()
+        # First: changeEvent runs as soon as the style sheet is set, below.
+        self._locked = False
+        self.lockdown: Lockdown | None = None
         self.setObjectName("KioskRoot")
         self.setWindowTitle("Kiosk")
-        self.setStyleSheet(theme.style_sheet())
+        self._look = theme.NORMAL
+        theme.use(self._look)
+        self.setStyleSheet(theme.style_sheet(self._look))
         self._target: Dispatch | None = None
         self._pending: list[Event] = []
         self.header = Header(self.dispatch, look)
@@ -51,28 +64,45 @@ class KioskWindow(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.footer)
         self.sim_panel: SimulatorPanel | None = None
+        self.voice: Voice | None = None
+        self.voice_controls: VoiceControls | None = None
+        self._planner: SpeechPlanner | None = None
+        self._spoken_visit = -1
         self.pin_pad: PinPad | None = None
         self._texts: dict[str, Texts] = {}
+        self._catalogue: Catalogue | None = None  # its service names are texts too
         self.view: VisitView | None = None
         self.show_view(VisitView(State.ATTRACT, look.language, 1))
 
-    def add_pages(self, catalogue: Catalogue, devices: DeviceManager | None = None) -> None:
-        """Build the rest of the pages; with *devices*, also the simulator's controls."""
+    def add_pages(
+        self,
+        catalogue: Catalogue,
+        devices: DeviceManager | None = None,
+        camera: OpenCvCamera | None = None,
+    ) -> None:
+        """Build the rest of the pages (the scan step shows *camera*); with *devices*, also the
+        simulator's controls."""
         from screens.catalogue import CatalogueScreen
         from screens.choose import ChooseScreen
         from screens.confirm import ConfirmScreen
+        from screens.entry import FeedbackScreen, KeypadScreen
         from screens.goodbye import GoodbyeScreen
         from screens.identify import IdentifyScreen
         from screens.problem import ProblemScreen
         from screens.processing import ProcessingScreen
         from screens.rating import RatingScreen
         from screens.result import ResultScreen
+        from screens.scan import ScanScreen
 
         d = self.dispatch
+        self._catalogue, self._texts = catalogue, {}
         pages: dict[State, QWidget] = {
             State.IDENTIFY: IdentifyScreen(d),
             State.CATALOGUE: CatalogueScreen(d, catalogue),
+            State.SCAN: ScanScreen(d, camera),
             State.CHOOSE: ChooseScreen(d, catalogue),
+            State.KEYPAD: KeypadScreen(d),
+            State.FEEDBACK: FeedbackScreen(d),
             State.CONFIRM: ConfirmScreen(d),
             State.PROCESSING: ProcessingScreen(d),
             State.RESULT: ResultScreen(d),
@@ -101,6 +131,7 @@ class KioskWindow(QWidget):
         from screens.choose import ChooseScreen
 
         self.header.centre = look
+        self._catalogue, self._texts = catalogue, {}
         for state, page in (
             (State.CATALOGUE, CatalogueScreen(self.dispatch, catalogue)),
             (State.CHOOSE, ChooseScreen(self.dispatch, catalogue)),
@@ -162,6 +193,68 @@ class KioskWindow(QWidget):
         else:
             self._target(event)
 
+    def attach_voice(self, voice: Voice) -> None:
+        """Say every step and every notice, with repeat, volume and on/off in the footer."""
+        from kiosk.spoken import SpeechPlanner
+        from screens.voice_controls import VoiceControls
+
+        self.voice = voice
+        self._planner = SpeechPlanner()
+        self.voice_controls = VoiceControls(voice, self.texts("zh_CN"))
+        self.footer.middle.insertWidget(0, self.voice_controls)
+        if self.view is not None:
+            self.show_view(self.view)
+
+    def _speak(self, view: VisitView, t: Texts) -> None:
+        if self.voice is None or self._planner is None:
+            return
+        if view.visit != self._spoken_visit:
+            # The next resident starts with the voice on, at the usual volume.
+            self._spoken_visit = view.visit
+            self.voice.set_enabled(True)
+            self.voice.set_volume(DEFAULT_VOLUME)
+        if self.voice_controls is not None:
+            self.voice_controls.retranslate(t)
+        if view.state is State.TECHNICIAN:
+            self.voice.stop()
+            return
+        speech = self._planner.plan(view, t)
+        if speech is not None:
+            self.voice.speak(speech)
+
+    def lock_down(self) -> None:
+        """Full screen, on top, no frame, keyboard escapes swallowed, closing refused: the
+        terminal's own mode (``kiosk run`` without ``--windowed``)."""
+        from PySide6.QtWidgets import QApplication
+
+        self._locked = True
+        self.setWindowFlags(
+            self.windowFlags()
+            | Qt.WindowType.FramelessWindowHint
+            | Qt.WindowType.WindowStaysOnTopHint
+        )
+        self.lockdown = Lockdown()
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.lockdown)
+
+    def unlock(self) -> None:
+        """The terminal is shutting down (SIGTERM from systemd): now it may close."""
+        self._locked = False
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._locked:
+            event.ignore()  # Alt+F4 reached us somehow, or a stray close(): stay up
+            return
+        super().closeEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # Something took full screen away (a WM shortcut): take it back.
+        changed = event.type() == QEvent.Type.WindowStateChange
+        if self._locked and changed and not self.isFullScreen():
+            QTimer.singleShot(0, self.showFullScreen)
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._place_sim_panel()
@@ -175,12 +268,30 @@ class KioskWindow(QWidget):
 
     def texts(self, language: str) -> Texts:
         if language not in self._texts:
-            self._texts[language] = Texts(language)
+            extra = self._catalogue.texts(language) if self._catalogue is not None else None
+            self._texts[language] = Texts(language, extra)
         return self._texts[language]
+
+    def _apply_look(self, view: VisitView) -> None:
+        """Elder mode and high contrast are one style sheet each, made from one source."""
+        look = theme.look_for(view.elder, view.contrast)
+        if look == self._look:
+            return
+        self._look = look
+        theme.use(look)
+        # Pages reflow for the look first (elder mode: four services a page), so the larger
+        # sizes never meet the old layout and push the window past the panel.
+        for page in self.screens.values():
+            restyle = getattr(page, "set_look", None)
+            if restyle is not None:
+                restyle(look)
+        self.setStyleSheet(theme.style_sheet(look))
+        self.update()
 
     def show_view(self, view: VisitView) -> None:
         """Show *view*. Every page is re-rendered so none keeps a departed resident's details."""
         self.view = view
+        self._apply_look(view)
         t = self.texts(view.language)
         self.header.show_view(view, t)
         for page in self.screens.values():
@@ -197,3 +308,4 @@ class KioskWindow(QWidget):
         self.footer.setVisible(self.banner.isHidden() and view.state is not State.TECHNICIAN)
         if self.pin_pad is not None and self.pin_pad.isVisible():
             self.pin_pad.set_texts(t)
+        self._speak(view, t)

@@ -1,47 +1,124 @@
-"""The result: the ticket number, large, and whether the receipt has printed."""
+"""The result of a service: a ticket number, a query's answer, a request slip offered or printed,
+thanks for feedback, or staff on their way; with the receipt's state and, when paper failed,
+a QR code to photograph instead."""
 
 from __future__ import annotations
 
-from kiosk.session import Confirm, VisitView
+from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
+
+from kiosk.session import Confirm, PrintAnswer, RequestSlip, VisitView
 from kiosk.texts import Texts
 from screens.base import Dispatch, Screen, centered, row
+from screens.qr_code import QrCode
 from screens.widgets import CheckMark, button, label
+
+MAX_LINES = 8  # answer lines shown; the platform sends few, this keeps the screen calm
+_SUCCESS = {"ticket", "answer", "slip", "feedback", "staff", "certificate"}
 
 
 class ResultScreen(Screen):
     def __init__(self, dispatch: Dispatch) -> None:
         super().__init__(dispatch)
+        self.check = CheckMark()
         self.title = label("title", "resultTitle", wrap=False)
+        self.body = label("main", "resultBody")
         self.ticket_label = label("main", "ticketLabel")
         self.ticket = label("ticket", "ticketNumber")
         self.recorded = label("body", "recorded")
+        self.lines = QWidget()
+        grid = QGridLayout(self.lines)
+        grid.setHorizontalSpacing(40)
+        grid.setVerticalSpacing(6)
+        self.line_labels = []
+        for i in range(MAX_LINES):
+            name = label("answerlabel", f"answerLabel{i}", wrap=False)
+            value = label("answervalue", f"answerValue{i}", wrap=False)
+            grid.addWidget(name, i, 0)
+            grid.addWidget(value, i, 1)
+            self.line_labels.append((name, value))
+        # One line each: a wrapped label beside the QR code would be squeezed into a column.
         self.receipt = label("main", "receiptStatus", wrap=False)
+        self.qr = QrCode(160)
+        self.qr_hint = label("body", "qrHint", wrap=False)
+        self.print = button("printAnswer", lambda: self.dispatch(PrintAnswer()))
+        self.slip = button("requestSlip", lambda: self.dispatch(RequestSlip()), "primary")
         self.next = button("nextButton", lambda: self.dispatch(Confirm()), "primary")
         self.next.setMinimumWidth(420)
-        self.column.setSpacing(8)
+        self.column.setSpacing(6)
         self.column.addStretch(1)
-        self.column.addLayout(row(CheckMark(), self.title, spacing=28))
+        self.column.addLayout(row(self.check, self.title, spacing=28))
+        self.column.addWidget(self.body)
         self.column.addWidget(self.ticket_label)
         self.column.addWidget(self.ticket)
         self.column.addWidget(self.recorded)
-        centered(self.column, self.receipt)
-        self.column.addSpacing(12)
-        centered(self.column, self.next)
+        centered(self.column, self.lines)
+        # The receipt's state, and when paper failed the QR code beside what to do with it.
+        words = QVBoxLayout()
+        words.addWidget(self.receipt)
+        words.addWidget(self.qr_hint)
+        paper = row(self.qr, spacing=28)
+        paper.insertLayout(2, words)
+        self.column.addLayout(paper)
+        self.column.addSpacing(4)
+        self.column.addLayout(row(self.print, self.slip, self.next))
         self.column.addStretch(1)
 
     def show_view(self, view: VisitView, t: Texts) -> None:
-        self.title.setText(t("result.title"))
+        outcome = view.outcome or "ticket"
+        self.check.setVisible(outcome in _SUCCESS)
+        self.title.setText(t(f"result.{outcome}.title"))
+        body = t(f"result.{outcome}.body")
+        if view.reason_key:
+            body = t(view.reason_key) or body
+        self.body.setText(body)
+        self.body.setVisible(bool(body))
+        numbered = outcome in ("ticket", "slip")
         option = t(f"option.{view.option}") if view.option else ""
-        self.ticket_label.setText(f"{t('result.ticket_label')} · {option}")
+        label_text = t("result.ticket_label") if outcome == "ticket" else t("result.slip_label")
+        self.ticket_label.setText(f"{label_text} · {option}" if option else label_text)
         self.ticket.setText(view.ticket or "")
         when = view.created_at.strftime("%H:%M") if view.created_at else ""
         self.recorded.setText(f"{t('result.recorded')} · {when}")
+        for w in (self.ticket_label, self.ticket):
+            w.setVisible(numbered)
+        self.recorded.setVisible(outcome == "ticket")  # the slip's words already say it
+        self._show_answer(view)
+        self._show_receipt(view, t)
+        self.print.setText(t("result.print_answer"))
+        self.print.setVisible(outcome == "answer" and view.receipt is None)
+        self.slip.setText(t("result.request_slip"))
+        self.slip.setVisible(outcome == "offline_offer")
+        self.next.setText(
+            t("result.no_thanks" if outcome == "offline_offer" else "result.continue")
+        )
+        self.next.setProperty("variant", "" if outcome == "offline_offer" else "primary")
+        self.next.style().polish(self.next)
+
+    def _show_answer(self, view: VisitView) -> None:
+        lines = view.answer[:MAX_LINES] if view.outcome in ("answer", "certificate") else ()
+        self.lines.setVisible(bool(lines))
+        for i, (name, value) in enumerate(self.line_labels):
+            line = lines[i] if i < len(lines) else None
+            name.setText(line.label(view.language) if line else "")
+            value.setText(line.value if line else "")
+            name.setVisible(line is not None)
+            value.setVisible(line is not None)
+
+    def _show_receipt(self, view: VisitView, t: Texts) -> None:
         receipt_key = {
             "printing": "result.printing",
             "printed": "result.printed",
             "failed": "result.print_failed",
         }.get(view.receipt or "", "")
         self.receipt.setText(t(receipt_key) if receipt_key else "")
+        self.receipt.setVisible(bool(receipt_key))
         self.receipt.setProperty("role", "notice" if view.receipt == "failed" else "main")
         self.receipt.style().polish(self.receipt)
-        self.next.setText(t("result.continue"))
+        # Paper failed: the same facts as a QR code to photograph (no personal data in it).
+        code = view.reference or view.ticket or ""
+        failed = view.receipt == "failed" and bool(code)
+        self.recorded.setVisible(self.recorded.isVisibleTo(self) and not failed)
+        self.qr.set_text(f"KIOSK-REF:{code}" if failed else "")
+        self.qr.setVisible(failed)
+        self.qr_hint.setText(t("result.photograph") if failed else "")
+        self.qr_hint.setVisible(failed)

@@ -7,13 +7,18 @@ so the resident's layout underneath is exactly what a real terminal shows.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QWidget
 
+from drivers.camera import SimulatedCamera
 from drivers.manager import DeviceManager
 from drivers.receipt_printer import SimulatedReceiptPrinter
 from drivers.sam_reader import SimulatedSamReader
+
+HOLD_MS = 4000  # how long the simulated resident holds a QR code up
 
 
 class SimulatorPanel(QFrame):
@@ -43,6 +48,27 @@ class SimulatorPanel(QFrame):
             paper.toggled.connect(lambda on: printer.inject("paper_out", on))
             paper.setToolTip(f"Receipts are written to {printer.out_dir}")
             title.setToolTip(f"Receipts: {printer.out_dir}")
+        camera = devices.camera
+        if isinstance(camera, SimulatedCamera):
+            self._serial = 0
+            self._add(grid, "simShowReceiptQr", "办件码 Receipt QR",
+                      lambda: self._hold_up(camera, "application"))  # fmt: skip
+            self._add(grid, "simShowAppointmentQr", "预约码 Appt QR",
+                      lambda: self._hold_up(camera, "appointment"))  # fmt: skip
+
+    def _hold_up(self, camera: SimulatedCamera, kind: str) -> None:
+        """A resident holds a code the reference platform issued up to the camera for a few
+        seconds: an application receipt, or a new appointment for today each time."""
+        from central.services import sample_application_code, sample_appointment_code
+
+        self._serial = self._serial % 899 + 1
+        code = (
+            sample_application_code(self._serial)
+            if kind == "application"
+            else sample_appointment_code(date.today(), self._serial)
+        )
+        camera.hold_up(code)
+        QTimer.singleShot(HOLD_MS, lambda: camera.hold_up(None))
 
     def _add(
         self, grid: QGridLayout, name: str, text: str, action: Callable[[], None] | None

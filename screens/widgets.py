@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
@@ -10,11 +11,35 @@ from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QWidget
 
 from screens import theme
 
+LINE_HEIGHT_PERCENT = 135  # wrapped text: >= 1.3 line spacing, easier for older eyes
+
+
+class Words(QLabel):
+    """A label whose wrapped lines are spaced for reading (the font alone gives ~1.17). The
+    text is always the resident's plain words: escaped, never interpreted as markup."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._plain = ""
+
+    def setText(self, text: str) -> None:
+        self._plain = text
+        if self.wordWrap() and text:
+            self.setTextFormat(Qt.TextFormat.RichText)
+            spaced = html.escape(text).replace("\n", "<br>")
+            super().setText(f'<div style="line-height:{LINE_HEIGHT_PERCENT}%">{spaced}</div>')
+        else:
+            self.setTextFormat(Qt.TextFormat.PlainText)
+            super().setText(text)
+
+    def text(self) -> str:
+        return self._plain
+
 
 def label(
     role: str, name: str = "", *, wrap: bool = True, align: Qt.AlignmentFlag | None = None
-) -> QLabel:
-    lab = QLabel()
+) -> Words:
+    lab = Words()
     lab.setProperty("role", role)
     if name:
         lab.setObjectName(name)
@@ -54,7 +79,7 @@ class CardIcon(QWidget):
         p.drawRoundedRect(QRectF(200, 222, 120, 14), 7, 7)
         card = QRectF(110, 30, 300, 180)
         p.setBrush(QColor("#FFFFFF"))
-        p.setPen(QPen(QColor(theme.PRIMARY), 5))
+        p.setPen(QPen(QColor(theme.current().primary), 5))
         p.drawRoundedRect(card, 20, 20)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor("#CFE4E0"))
@@ -62,7 +87,8 @@ class CardIcon(QWidget):
         p.setBrush(QColor("#9FB3AF"))
         for i in range(3):
             p.drawRoundedRect(QRectF(140, 70 + i * 34, 130 - i * 30, 16), 8, 8)
-        p.setPen(QPen(QColor(theme.PRIMARY), 8, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        primary = QColor(theme.current().primary)
+        p.setPen(QPen(primary, 8, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         p.drawLine(QPointF(460, 60), QPointF(460, 170))
         p.drawLine(QPointF(460, 170), QPointF(440, 145))
         p.drawLine(QPointF(460, 170), QPointF(480, 145))
@@ -81,7 +107,8 @@ class Spinner(QWidget):
         self._timer.timeout.connect(self._step)
 
     def showEvent(self, event: object) -> None:
-        self._timer.start()
+        if theme.current().animate:  # elder mode: nothing on screen moves
+            self._timer.start()
 
     def hideEvent(self, event: object) -> None:
         self._timer.stop()
@@ -93,11 +120,11 @@ class Spinner(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pen = QPen(QColor("#D6E6E2"), 14)
+        pen = QPen(QColor(theme.current().pressed_bg), 14)
         p.setPen(pen)
         r = QRectF(12, 12, self.width() - 24, self.height() - 24)
         p.drawEllipse(r)
-        pen.setColor(QColor(theme.PRIMARY))
+        pen.setColor(QColor(theme.current().primary))
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         p.setPen(pen)
         p.drawArc(r, -self._angle * 16, 100 * 16)
@@ -114,10 +141,6 @@ class FaceButton(QPushButton):
         self.setProperty("variant", "face")
         self.setFixedSize(QSize(300, 330))
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.setStyleSheet(
-            f"QPushButton {{ padding-top: 220px; font-size: {theme.BODY_PX}px;"
-            " border-radius: 28px; }"
-        )
         self.clicked.connect(on_click)
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -152,7 +175,7 @@ class CheckMark(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         s = self.width()
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(theme.PRIMARY))
+        p.setBrush(QColor(theme.current().primary))
         p.drawEllipse(QRectF(0, 0, s, s))
         pen = QPen(QColor("white"), s / 10, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
         pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)

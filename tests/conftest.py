@@ -17,6 +17,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={HERE / 'screen.
 if os.environ["QT_QPA_PLATFORM"] == "offscreen":
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={HERE / 'screen.json'}"
 
+# Tests speak through Qt's mock engine: a real one would start a speech daemon that outlives them.
+os.environ.setdefault("KIOSK_VOICE_ENGINE", "mock")
+
 ARTIFACTS = Path(os.environ.get("KIOSK_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 
 

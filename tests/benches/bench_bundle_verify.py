@@ -25,9 +25,20 @@ def catalogue(services: int) -> dict[str, object]:
             {
                 "code": f"service_{n:03d}",
                 "icon": "ticket",
+                "name": {"zh_CN": f"业务{n:03d}", "en": f"Service {n:03d}"},
+                "help": {"zh_CN": f"第{n}项业务的说明", "en": f"What service {n} is for"},
+                "steps": ["identify:id_card", "choose", "confirm"],
+                "action": "ticket",
                 "works_offline": n % 2 == 0,
-                "needs": ["id_card_reader", "receipt_printer"][: 1 + n % 2],
-                "options": [{"code": f"option_{k}", "prefix": "ABCD"[k]} for k in range(4)],
+                "needs": ["receipt_printer"][: n % 2],
+                "options": [
+                    {
+                        "code": f"option_{k}",
+                        "prefix": "ABCD"[k],
+                        "name": {"zh_CN": f"窗口{k}", "en": f"Counter {k}"},
+                    }
+                    for k in range(4)
+                ],
             }
             for n in range(services)
         ]

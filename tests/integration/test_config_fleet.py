@@ -55,7 +55,8 @@ def test_an_operator_changes_the_catalogue_of_three_running_terminals(tmp_path: 
 
             # The catalogue change: the queue ticket offers two kinds of window, not four.
             catalogue = json.loads((ROOT / "kiosk" / "catalogue.json").read_text())
-            catalogue["services"][0]["options"] = catalogue["services"][0]["options"][:2]
+            queue = next(s for s in catalogue["services"] if s["code"] == "queue_ticket")
+            queue["options"] = queue["options"][:2]
             payload = tmp_path / "payload.json"
             payload.write_text(json.dumps({"schema_version": 2, "catalogue": catalogue}))
             bundle = tmp_path / "v1.json"
@@ -80,7 +81,7 @@ def test_an_operator_changes_the_catalogue_of_three_running_terminals(tmp_path: 
             # A forged copy: someone raises the version and edits the signed payload.
             doc = json.loads(bundle.read_text())
             doc["signed"]["version"] = 2
-            doc["signed"]["payload"]["catalogue"]["services"][0]["options"] = []
+            doc["signed"]["payload"]["catalogue"]["services"].pop()
             forged = tmp_path / "v2-forged.json"
             forged.write_text(json.dumps(doc))
             central("config", "publish", str(forged), "--group", "hepingli", "--db", db)

@@ -235,6 +235,7 @@ def test_bundle_is_written_and_holds_no_personal_data_or_secret(
         "backoff_cap": 300.0,
         "embedded": True,
         "groups": [],
+        "config_interval": 300.0,
     }
     assert config["devices"]["receipt_printer"] == {"driver": "sim", "faults": ["paper_out"]}
     devices = {d["name"]: (d["state"], d["problem"]) for d in snapshot["devices"]}

@@ -84,6 +84,15 @@ def option_buttons(kiosk: KioskApp) -> list[str]:
     return sorted(b.objectName() for b in page.findChildren(QPushButton))
 
 
+def queue_ticket(catalogue: dict[str, Any]) -> dict[str, Any]:
+    return next(s for s in catalogue["services"] if s["code"] == "queue_ticket")
+
+
+QUEUE_OPTIONS = [
+    "option_general", "option_housing_fund", "option_medical_insurance", "option_social_security"
+]  # fmt: skip
+
+
 def test_taken_up_between_visits_without_a_restart(
     qtbot: QtBot, kiosk: KioskApp, settings: Settings, tmp_path: Path, artifacts: Path
 ) -> None:
@@ -92,7 +101,7 @@ def test_taken_up_between_visits_without_a_restart(
     controller, window = kiosk.controller, kiosk.window
     data = Path(str(settings.data_dir))
     two_windows = json.loads(json.dumps(CATALOGUE))
-    two_windows["services"][0]["options"] = two_windows["services"][0]["options"][:2]
+    queue_ticket(two_windows)["options"] = queue_ticket(two_windows)["options"][:2]
     raw = signed_bundle(tmp_path / "operator", 1, {
         "centre": {"name_zh": "安贞社区服务中心", "name_en": "Anzhen Community Service Centre"},
         "timeouts": {"identify": 100},
@@ -100,12 +109,12 @@ def test_taken_up_between_visits_without_a_restart(
     })  # fmt: skip
 
     controller.dispatch(Start())  # a resident is at the terminal
-    assert controller.session.state is State.IDENTIFY
+    assert controller.session.state is State.CATALOGUE
     updater = offer_from_sync_thread(kiosk, data, raw)
     qtbot.wait(600)  # ticks and view updates pass: still the old configuration mid-visit
     assert window.header.title.text() == "和平里社区服务中心"
     assert controller.session.timeouts.identify == 90
-    assert len(option_buttons(kiosk)) == 4
+    assert set(QUEUE_OPTIONS) <= set(option_buttons(kiosk))
     assert updater.due_report() is None
 
     controller.dispatch(Cancel())  # the visit ends; after the goodbye, the attract screen
@@ -115,28 +124,43 @@ def test_taken_up_between_visits_without_a_restart(
     assert window.header.title.text() == "安贞社区服务中心"
     assert controller.session.timeouts.identify == 100
     assert controller.settings.centre.name_en == "Anzhen Community Service Centre"
-    assert option_buttons(kiosk) == ["option_medical_insurance", "option_social_security"]
+    assert not set(QUEUE_OPTIONS[:2]) & set(option_buttons(kiosk))
+    assert set(QUEUE_OPTIONS[2:]) <= set(option_buttons(kiosk))
     assert window.grab().save(str(shots / "taken-up-attract.png"))
 
 
 def test_an_unhealthy_configuration_is_taken_down_and_rolled_back(
-    qtbot: QtBot, kiosk: KioskApp, settings: Settings, tmp_path: Path
+    qtbot: QtBot, settings: Settings, tmp_path: Path
 ) -> None:
-    controller, window = kiosk.controller, kiosk.window
-    data = Path(str(settings.data_dir))
-    nameless = {"services": [{"code": "pet_licence", "needs": ["id_card_reader"]}]}
-    raw = signed_bundle(tmp_path / "operator", 1, {
-        "centre": {"name_zh": "坏配置", "name_en": "Broken"}, "catalogue": nameless,
-    })  # fmt: skip
-    updater = offer_from_sync_thread(kiosk, data, raw)  # idle: taken up at once
-    qtbot.waitUntil(lambda: updater.due_report() is not None, timeout=5000)
-    report = updater.due_report()
-    assert report is not None and report["status"] == "rolled_back", report
-    assert "pet_licence has no zh_CN name" in report["reason"]
-    assert updater.store.state().current is None  # back to the local configuration
-    assert window.header.title.text() == "和平里社区服务中心"
-    assert controller.session.catalogue.get("queue_ticket") is not None
-    assert len(option_buttons(kiosk)) == 4
-    # And the terminal still serves residents.
-    controller.dispatch(Start())
-    assert controller.session.state is State.IDENTIFY
+    # A terminal without a camera is sent a catalogue that only scans QR codes.
+    qt_app()
+    no_camera = {
+        k: v for k, v in settings.devices.items() if k in ("id_card_reader", "receipt_printer")
+    }
+    kiosk = build(settings.model_copy(update={"devices": no_camera}), simulate=False)
+    qtbot.addWidget(kiosk.window)
+    kiosk.controller.start()
+    try:
+        controller, window = kiosk.controller, kiosk.window
+        data = Path(str(settings.data_dir))
+        scanning = {"services": [
+            {"code": "appointment_checkin", "name": {"zh_CN": "预约签到", "en": "Check-in"},
+             "steps": ["scan"], "action": "checkin", "query": "appointment_checkin"},
+        ]}  # fmt: skip
+        raw = signed_bundle(tmp_path / "operator", 1, {
+            "centre": {"name_zh": "坏配置", "name_en": "Broken"}, "catalogue": scanning,
+        })  # fmt: skip
+        updater = offer_from_sync_thread(kiosk, data, raw)  # idle: taken up at once
+        qtbot.waitUntil(lambda: updater.due_report() is not None, timeout=5000)
+        report = updater.due_report()
+        assert report is not None and report["status"] == "rolled_back", report
+        assert "no service in the catalogue can run" in report["reason"]
+        assert updater.store.state().current is None  # back to the local configuration
+        assert window.header.title.text() == "和平里社区服务中心"
+        assert controller.session.catalogue.get("queue_ticket") is not None
+        assert set(QUEUE_OPTIONS) <= set(option_buttons(kiosk))
+        # And the terminal still serves residents.
+        controller.dispatch(Start())
+        assert controller.session.state is State.CATALOGUE
+    finally:
+        kiosk.shutdown()

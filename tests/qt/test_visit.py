@@ -126,6 +126,13 @@ def test_whole_visit_by_touch(
     shot("attract")
 
     tap(qtbot, window, "startButton")
+    assert controller.session.state is State.CATALOGUE
+    assert text_of(window, "greeting") == "您好，欢迎"
+    assert text_of(window, "tileName_queue_ticket") == "排队取号"
+    assert text_of(window, "tileHelp_queue_ticket") == "领取人工窗口的排队号码"
+    shot("catalogue")
+
+    tap(qtbot, window, "service_queue_ticket")
     assert controller.session.state is State.IDENTIFY
     assert text_of(window, "identifyTitle") == "请放置您的身份证"
     shot("identify")
@@ -135,12 +142,7 @@ def test_whole_visit_by_touch(
     assert text_of(window, "identifyStatus") == "正在读取证件，请不要移动…"
     shot("identify-reading")
 
-    qtbot.waitUntil(lambda: controller.session.state is State.CATALOGUE, timeout=5000)
-    assert text_of(window, "greeting") == "张秀英，您好"
-    assert "排队取号" in find(window, QPushButton, "service_queue_ticket").text()
-    shot("catalogue")
-
-    tap(qtbot, window, "service_queue_ticket")
+    qtbot.waitUntil(lambda: controller.session.state is State.CHOOSE, timeout=5000)
     assert text_of(window, "chooseTitle") == "请选择您要办理的业务类型"
     shot("choose")
 
@@ -180,7 +182,8 @@ def test_whole_visit_by_touch(
     qtbot.waitUntil(lambda: controller.session.state is State.ATTRACT, timeout=5000)
     shot("attract-again")
 
-    qtbot.waitUntil(lambda: len(blocking_threads) == 3, timeout=5000)  # ticket, receipt, rating
+    # ticket, receipt, rating, visit metrics
+    qtbot.waitUntil(lambda: len(blocking_threads) == 4, timeout=5000)
     assert threading.main_thread().name not in blocking_threads
 
     controller.db.shutdown()  # let the rating commit land before reading the file
@@ -189,7 +192,9 @@ def test_whole_visit_by_touch(
         "SELECT service, payload, o.state FROM transactions JOIN outbox o USING (seq) ORDER BY seq"
     ).fetchall()
     conn.close()
-    assert [(r[0], r[2]) for r in rows] == [("queue_ticket", "pending"), ("rating", "pending")]
+    assert [(r[0], r[2]) for r in rows] == [
+        ("queue_ticket", "pending"), ("rating", "pending"), ("visit_metrics", "pending")
+    ]  # fmt: skip
     ticket_payload = json.loads(rows[0][1])
     assert ticket_payload["ticket"] == "A001" and ticket_payload["option"] == "social_security"
     assert json.loads(rows[1][1])["score"] == 5
@@ -232,6 +237,7 @@ def test_devices_pulled_mid_visit_get_a_calm_word_and_come_back_by_themselves(
     assert reader is not None and printer is not None
 
     tap(qtbot, window, "startButton")
+    tap(qtbot, window, "service_queue_ticket")
     # The card is snatched away mid-read, then the reader is pulled and stays out a while.
     reader.inject("removed_mid_read")  # type: ignore[attr-defined]
     reader.present()  # type: ignore[attr-defined]
@@ -250,13 +256,12 @@ def test_devices_pulled_mid_visit_get_a_calm_word_and_come_back_by_themselves(
     qtbot.waitUntil(lambda: controller.session.view().device_notice_key is None, timeout=10000)
     assert reader.status.state is DeviceState.READY
     reader.present()  # type: ignore[attr-defined]
-    qtbot.waitUntil(lambda: controller.session.state is State.CATALOGUE, timeout=5000)
+    qtbot.waitUntil(lambda: controller.session.state is State.CHOOSE, timeout=5000)
 
     # The printer is pulled just before the receipt: the number is still on screen, and the
     # printer is found again by its status poll without anyone restarting anything.
     printer.inject("unplugged")  # type: ignore[attr-defined]
     qtbot.waitUntil(lambda: printer.status.state is DeviceState.ABSENT, timeout=5000)
-    tap(qtbot, window, "service_queue_ticket")
     tap(qtbot, window, "option_general")
     tap(qtbot, window, "confirmButton")
     qtbot.waitUntil(lambda: controller.session.view().receipt == "failed", timeout=10000)

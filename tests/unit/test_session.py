@@ -1,7 +1,9 @@
-"""The visit state machine, without Qt, devices or a disk."""
+"""The visit state machine, without Qt, devices or a disk: every service of the shipped catalogue
+end to end, online and offline, timeouts, back, privacy at the end of a visit, and metrics."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
@@ -14,6 +16,7 @@ from kiosk.settings import Timeouts
 
 State = s.State
 NOW = datetime(2026, 11, 23, 10, 0).astimezone()
+LINES = (s.AnswerLine("参保状态", "Status", "正常参保"), s.AnswerLine("月数", "Months", "186"))
 
 
 class FakeClock:
@@ -37,77 +40,264 @@ def visit(clock: FakeClock) -> s.VisitSession:
 
 
 def card(**changes: object) -> IdCard:
-    from dataclasses import replace
-
     return replace(SAMPLE_CARDS[0], **changes)  # type: ignore[arg-type]
+
+
+def ended(effects: list[s.Effect]) -> tuple[str, ...]:
+    """The services recorded and the end, in order: ("visit_metrics", "ended:finished")."""
+    out = []
+    for e in effects:
+        if isinstance(e, s.RecordTransaction):
+            out.append(e.service)
+        elif isinstance(e, s.VisitEnded):
+            out.append(f"ended:{e.reason}")
+    return tuple(out)
 
 
 def to_confirm(v: s.VisitSession) -> None:
     v.handle(s.Start())
-    v.handle(s.CardRead(card()))
     v.handle(s.ChooseService("queue_ticket"))
+    v.handle(s.CardRead(card()))
     v.handle(s.ChooseOption("social_security"))
 
 
-def test_whole_visit_produces_record_then_print_then_wipe(visit: s.VisitSession) -> None:
-    assert visit.state is State.ATTRACT
+# ---- the queue ticket, the first service ----------------------------------------------------
+def test_queue_ticket_from_a_tap(visit: s.VisitSession) -> None:
     assert visit.handle(s.Start()) == []
-    assert visit.state is State.IDENTIFY
+    assert visit.state is State.CATALOGUE
+    assert visit.view().resident_name is None
+    visit.handle(s.ChooseService("queue_ticket"))
+    assert visit.state is State.IDENTIFY  # the ticket needs to know who
     visit.handle(s.CardReading())
     assert visit.view().reading_card
     visit.handle(s.CardRead(card()))
-    assert visit.state is State.CATALOGUE
-    assert visit.view().resident_name == "张秀英"
-    visit.handle(s.ChooseService("queue_ticket"))
     assert visit.state is State.CHOOSE
+    assert visit.view().resident_name == "张秀英"
     visit.handle(s.ChooseOption("social_security"))
     assert visit.state is State.CONFIRM
+    assert (visit.view().step, visit.view().steps) == (3, 3)
 
     effects = visit.handle(s.Confirm())
     assert visit.state is State.PROCESSING
     assert effects == [
         s.RecordTransaction(
-            1,
-            "queue_ticket",
-            {"option": "social_security", "language": "zh_CN"},
-            counter="queue_ticket:A",
-            counter_format="A{:03d}",
+            1, "queue_ticket", {"option": "social_security", "language": "zh_CN"},
+            counter="queue_ticket:A", counter_format="A{:03d}", answer=True,
         )
-    ]
-    record = effects[0]
-    assert isinstance(record, s.RecordTransaction)
-    assert "张秀英" not in repr(record.payload)  # no personal data in the outbox payload
+    ]  # fmt: skip
+    assert "张秀英" not in repr(effects)  # no personal data in the outbox payload
 
     effects = visit.handle(s.Recorded(1, "uuid-1", "A001", NOW))
-    assert visit.state is State.RESULT
+    assert visit.state is State.RESULT and visit.view().outcome == "ticket"
     assert effects == [
-        s.PrintReceipt(1, "queue_ticket", "social_security", "A001", "uuid-1", NOW, "zh_CN")
-    ]
-    assert visit.view().receipt == "printing"
+        s.PrintReceipt(1, "ticket", "queue_ticket", "zh_CN", option="social_security",
+                       ticket="A001", uuid="uuid-1", created_at=NOW)
+    ]  # fmt: skip
     visit.handle(s.ReceiptDone(1, True))
     assert visit.view().receipt == "printed"
-
     visit.handle(s.Confirm())
     assert visit.state is State.RATING
-    effects = visit.handle(s.Rate(5))
-    assert visit.state is State.GOODBYE
+    effects = visit.handle(s.Rate(5, "wait"))
     assert effects[0] == s.RecordTransaction(
-        1, "rating", {"score": 5, "service": "queue_ticket", "of": "uuid-1"}
+        1, "rating", {"score": 5, "service": "queue_ticket", "reason": "wait"}
     )
-    assert effects[1] == s.VisitEnded(1, "finished")
+    assert ended(effects) == ("rating", "visit_metrics", "ended:finished")
     view = visit.view()
     assert not visit.holds_personal_data
     assert view.resident_name is None and view.ticket is None and view.option is None
     assert view.visit == 2
 
 
-def test_card_on_attract_screen_skips_straight_to_catalogue(visit: s.VisitSession) -> None:
+def test_card_first_then_the_identify_step_is_skipped(visit: s.VisitSession) -> None:
     visit.handle(s.CardReading())
     assert visit.state is State.IDENTIFY
     visit.handle(s.CardRead(card()))
     assert visit.state is State.CATALOGUE
+    visit.handle(s.ChooseService("queue_ticket"))
+    assert visit.state is State.CHOOSE
+    visit.handle(s.Back())
+    assert visit.state is State.CATALOGUE  # back skips the identify step done already
+    assert visit.view().resident_name == "张秀英"
 
 
+def test_visit_metrics_are_anonymous_and_say_where_it_ended(
+    visit: s.VisitSession, clock: FakeClock
+) -> None:
+    visit.handle(s.Start())
+    clock.now += 4
+    visit.handle(s.ChooseService("queue_ticket"))
+    clock.now += 7
+    visit.handle(s.ServicesUnavailable({}, {"id_card_reader": "device.reader_unavailable"}))
+    effects = visit.handle(s.Cancel())
+    metrics = next(e for e in effects if isinstance(e, s.RecordTransaction))
+    assert metrics.service == "visit_metrics" and metrics.personal is None
+    payload = metrics.payload
+    assert payload["service"] == "queue_ticket" and payload["completed"] is False
+    assert payload["ended"] == "cancelled" and payload["ended_at"] == "identify"
+    assert payload["steps"] == [
+        {"step": "catalogue", "seconds": 4.0}, {"step": "identify", "seconds": 7.0}
+    ]  # fmt: skip
+    assert payload["faults"] == ["id_card_reader"]
+    # Nothing about the attract screen itself: no visit, no metrics.
+    clock.now += visit.timeouts.goodbye + 1
+    visit.tick()
+    assert visit.handle(s.Cancel()) == []
+
+
+# ---- online queries ---------------------------------------------------------------------------
+def test_a_record_query_answered_online(visit: s.VisitSession) -> None:
+    visit.handle(s.Start())
+    visit.handle(s.ChooseService("social_security"))
+    visit.handle(s.CardRead(card()))
+    assert visit.state is State.CONFIRM
+    effects = visit.handle(s.Confirm())
+    assert effects == [s.AskPlatform(1, "social_security", SAMPLE_CARDS[0].id_number, "zh_CN")]
+    assert SAMPLE_CARDS[0].id_number not in repr(effects)
+    assert visit.handle(s.Answered(1, "ok", LINES, "Q20261123-1")) == []  # not printed unasked
+    view = visit.view()
+    assert (view.state, view.outcome, view.answer) == (State.RESULT, "answer", LINES)
+    effects = visit.handle(s.PrintAnswer())
+    assert effects == [s.PrintReceipt(1, "answer", "social_security", "zh_CN", lines=LINES,
+                                      reference="Q20261123-1")]  # fmt: skip
+    assert visit.handle(s.PrintAnswer()) == []  # once
+    visit.handle(s.Confirm())
+    assert ended(visit.handle(s.Rate(0))) == ("visit_metrics", "ended:finished")
+    assert visit.view().answer == () and not visit.holds_personal_data
+
+
+def test_a_query_with_no_record_says_so(visit: s.VisitSession) -> None:
+    visit.handle(s.CardRead(card()))
+    visit.handle(s.ChooseService("housing_fund"))
+    visit.handle(s.Confirm())
+    visit.handle(s.Answered(1, "not_found", (), "Q-2", "no_record"))
+    view = visit.view()
+    assert (view.outcome, view.reason_key) == ("not_found", "answer.no_record")
+
+
+def test_offline_a_query_offers_a_request_slip(visit: s.VisitSession) -> None:
+    visit.handle(s.CardRead(card()))
+    visit.handle(s.ChooseService("medical_insurance"))
+    visit.handle(s.Confirm())
+    visit.handle(s.Unanswered(1, offline=True))
+    assert (visit.state, visit.view().outcome) == (State.RESULT, "offline_offer")
+    effects = visit.handle(s.RequestSlip())
+    assert visit.state is State.PROCESSING
+    (record,) = effects
+    assert isinstance(record, s.RecordTransaction) and record.service == "query_request"
+    assert record.payload == {"query": "medical_insurance", "language": "zh_CN"}
+    assert record.personal == {"identifier": SAMPLE_CARDS[0].id_number}  # sealed in the outbox
+    effects = visit.handle(s.Recorded(1, "u-9", "R0001", NOW))
+    assert visit.view().outcome == "slip" and visit.view().ticket == "R0001"
+    assert isinstance(effects[0], s.PrintReceipt) and effects[0].kind == "slip"
+
+
+def test_offline_a_query_can_be_declined(visit: s.VisitSession) -> None:
+    visit.handle(s.CardRead(card()))
+    visit.handle(s.ChooseService("social_security"))
+    visit.handle(s.Confirm())
+    visit.handle(s.Unanswered(1, offline=True))
+    visit.handle(s.Confirm())  # "no, thanks"
+    assert visit.state is State.RATING
+
+
+def test_a_refused_query_goes_to_staff_without_a_dead_end(visit: s.VisitSession) -> None:
+    visit.handle(s.CardRead(card()))
+    visit.handle(s.ChooseService("social_security"))
+    visit.handle(s.Confirm())
+    visit.handle(s.Unanswered(1, offline=False))
+    assert visit.state is State.PROBLEM and visit.view().notice_key == "problem.refused"
+    assert ended(visit.handle(s.Confirm())) == ("visit_metrics", "ended:cancelled")
+
+
+def test_a_certificate_prints_itself(visit: s.VisitSession) -> None:
+    visit.handle(s.Start())
+    visit.handle(s.ChooseService("certificate"))
+    visit.handle(s.CardRead(card()))
+    visit.handle(s.ChooseOption("insured_certificate"))
+    visit.handle(s.Confirm())
+    effects = visit.handle(s.Answered(1, "ok", LINES, "Q-3"))
+    assert visit.view().outcome == "certificate" and visit.view().receipt == "printing"
+    assert effects == [s.PrintReceipt(1, "certificate", "certificate", "zh_CN",
+                                      option="insured_certificate", lines=LINES,
+                                      reference="Q-3")]  # fmt: skip
+
+
+def test_offline_a_certificate_is_not_offered(visit: s.VisitSession) -> None:
+    visit.handle(s.CardRead(card()))
+    visit.handle(s.ChooseService("certificate"))
+    visit.handle(s.ChooseOption("insured_certificate"))
+    visit.handle(s.Confirm())
+    visit.handle(s.Unanswered(1, offline=True))
+    assert visit.state is State.PROBLEM and visit.view().notice_key == "problem.needs_network"
+
+
+# ---- QR codes -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("service", "query"),
+    [("application_progress", "application_progress"),
+     ("appointment_checkin", "appointment_checkin")],
+)  # fmt: skip
+def test_scanning_a_qr_code_asks_the_platform(
+    visit: s.VisitSession, service: str, query: str
+) -> None:
+    visit.handle(s.Start())
+    visit.handle(s.ChooseService(service))
+    assert visit.state is State.SCAN  # no ID card needed
+    visit.handle(s.QrScanned("APP-2611200016 "))  # stray spaces from a decoder
+    assert visit.state is State.PROCESSING
+    assert visit.handle(s.QrScanned("again")) == []
+    visit.handle(s.Back())
+    assert visit.state is State.PROCESSING
+
+
+def test_a_qr_scan_effect_carries_the_code(visit: s.VisitSession) -> None:
+    visit.handle(s.Start())
+    visit.handle(s.ChooseService("appointment_checkin"))
+    effects = visit.handle(s.QrScanned("APT-20261123-0012"))
+    assert effects == [s.AskPlatform(1, "appointment_checkin", "APT-20261123-0012", "zh_CN")]
+    assert "APT" not in repr(s.QrScanned("APT-20261123-0012"))
+    visit.handle(s.Answered(1, "refused", (), "Q-4", "already_checked_in"))
+    assert visit.view().reason_key == "answer.already_checked_in"
+
+
+# ---- feedback and staff ---------------------------------------------------------------------
+def test_feedback_with_an_optional_phone(visit: s.VisitSession) -> None:
+    visit.handle(s.Start())
+    visit.handle(s.ChooseService("feedback"))
+    assert visit.state is State.FEEDBACK
+    visit.handle(s.Entered("排队太久了"))
+    assert visit.state is State.KEYPAD and visit.view().keypad_kind == "phone"
+    visit.handle(s.Back())
+    assert visit.state is State.FEEDBACK and visit.view().entered == "排队太久了"
+    visit.handle(s.Entered("排队太久了"))
+    visit.handle(s.Entered(""))  # skipped
+    assert visit.state is State.CONFIRM
+    (record,) = visit.handle(s.Confirm())
+    assert isinstance(record, s.RecordTransaction)
+    assert record.payload == {"language": "zh_CN", "has_text": True, "has_phone": False}
+    assert record.personal == {"text": "排队太久了"}
+    visit.handle(s.Recorded(1, "u", "", NOW))
+    assert visit.view().outcome == "feedback"
+
+
+def test_call_staff_from_any_screen_once(visit: s.VisitSession) -> None:
+    visit.handle(s.Start())
+    visit.handle(s.ChooseService("feedback"))
+    effects = visit.handle(s.CallStaff())
+    assert [e.service for e in effects if isinstance(e, s.RecordTransaction)] == ["call_staff"]
+    assert visit.state is State.FEEDBACK and visit.view().staff_called  # the visit goes on
+    assert visit.handle(s.CallStaff()) == []
+
+
+def test_call_staff_tile(visit: s.VisitSession) -> None:
+    visit.handle(s.Start())
+    effects = visit.handle(s.ChooseService("call_staff"))
+    assert [e.service for e in effects if isinstance(e, s.RecordTransaction)] == ["call_staff"]
+    assert (visit.state, visit.view().outcome) == (State.RESULT, "staff")
+    assert ended(visit.handle(s.Confirm())) == ("visit_metrics", "ended:finished")
+
+
+# ---- identification -------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("bad_card", "notice"),
     [
@@ -118,7 +308,6 @@ def test_card_on_attract_screen_skips_straight_to_catalogue(visit: s.VisitSessio
 def test_unusable_card_stays_on_identify_with_a_calm_notice(
     visit: s.VisitSession, bad_card: IdCard, notice: str
 ) -> None:
-    visit.handle(s.Start())
     visit.handle(s.CardRead(bad_card))
     assert visit.state is State.IDENTIFY
     assert visit.view().notice_key == notice
@@ -127,10 +316,11 @@ def test_unusable_card_stays_on_identify_with_a_calm_notice(
 
 def test_read_failure_then_success(visit: s.VisitSession) -> None:
     visit.handle(s.Start())
+    visit.handle(s.ChooseService("queue_ticket"))
     visit.handle(s.CardFailed("card.read_failed"))
     assert visit.view().notice_key == "card.read_failed"
     visit.handle(s.CardRead(card()))
-    assert visit.state is State.CATALOGUE
+    assert visit.state is State.CHOOSE
     assert visit.view().notice_key is None
 
 
@@ -151,25 +341,50 @@ def test_cards_are_ignored_once_a_visit_is_under_way(visit: s.VisitSession) -> N
     assert visit.view().resident_name == "张秀英"
 
 
-@pytest.mark.parametrize(
-    "state_name",
-    ["identify", "catalogue", "choose", "confirm", "result", "rating"],
-)
+def test_elder_mode_is_suggested_from_the_birth_year_once(visit: s.VisitSession) -> None:
+    visit.handle(s.CardRead(card(birth_date=date(1950, 1, 1))))
+    assert visit.view().suggest_elder
+    visit.handle(s.SetElderMode(True))
+    view = visit.view()
+    assert view.elder and not view.suggest_elder
+    young = s.VisitSession(default_catalogue(), Timeouts(), today=lambda: date(2026, 11, 23))
+    young.handle(s.CardRead(card(birth_date=date(1990, 1, 1))))
+    assert not young.view().suggest_elder
+
+
+def test_elder_mode_gives_more_time_and_ends_with_the_visit(
+    visit: s.VisitSession, clock: FakeClock
+) -> None:
+    visit.handle(s.Start())
+    visit.handle(s.SetElderMode(True))
+    clock.now += visit.timeouts.catalogue + 1
+    assert visit.tick() == []  # 1.5x as long
+    clock.now += visit.timeouts.catalogue * 0.5
+    assert ended(visit.tick())[-1] == "ended:timeout"
+    assert not visit.view().elder
+
+
+# ---- time -----------------------------------------------------------------------------------
+_TO_STATE: dict[str, list[s.Event]] = {
+    "catalogue": [s.Start()],
+    "identify": [s.Start(), s.ChooseService("queue_ticket")],
+    "choose": [s.CardRead(card()), s.ChooseService("queue_ticket")],
+    "confirm": [s.CardRead(card()), s.ChooseService("social_security")],
+    "scan": [s.Start(), s.ChooseService("appointment_checkin")],
+    "feedback": [s.Start(), s.ChooseService("feedback")],
+    "keypad": [s.Start(), s.ChooseService("feedback"), s.Entered("好")],
+    "result": [s.CardRead(card()), s.ChooseService("social_security"), s.Confirm(),
+               s.Answered(1, "ok", LINES, "Q")],
+    "rating": [s.CardRead(card()), s.ChooseService("social_security"), s.Confirm(),
+               s.Answered(1, "ok", LINES, "Q"), s.Confirm()],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("state_name", sorted(_TO_STATE))
 def test_every_step_warns_then_times_out_and_wipes(
     visit: s.VisitSession, clock: FakeClock, state_name: str
 ) -> None:
-    visit.handle(s.Start())
-    steps: list[s.Event] = [
-        s.CardRead(card()),
-        s.ChooseService("queue_ticket"),
-        s.ChooseOption("general"),
-        s.Confirm(),
-        s.Recorded(1, "u", "D001", NOW),
-        s.Confirm(),
-    ]
-    for event in steps:
-        if visit.state.value == state_name:
-            break
+    for event in _TO_STATE[state_name]:
         visit.handle(event)
     assert visit.state.value == state_name
     limit = getattr(visit.timeouts, state_name)
@@ -180,8 +395,7 @@ def test_every_step_warns_then_times_out_and_wipes(
     assert visit.tick() == []
     assert visit.view().warning_seconds == 19
     clock.now += 19.5
-    effects = visit.tick()
-    assert effects == [s.VisitEnded(1, "timeout")]
+    assert ended(visit.tick()) == ("visit_metrics", "ended:timeout")
     assert visit.state is State.GOODBYE
     assert visit.view().end_reason == "timeout"
     assert not visit.holds_personal_data
@@ -226,8 +440,7 @@ def test_record_failure_explains_and_ends(visit: s.VisitSession) -> None:
     visit.handle(s.RecordFailed(1, "disk full"))
     assert visit.state is State.PROBLEM
     assert visit.view().notice_key == "problem.record_failed"
-    effects = visit.handle(s.Confirm())  # "back to start"
-    assert effects == [s.VisitEnded(1, "cancelled")]
+    assert ended(visit.handle(s.Confirm())) == ("visit_metrics", "ended:cancelled")
     assert not visit.holds_personal_data
 
 
@@ -237,8 +450,9 @@ def test_results_for_an_ended_visit_are_ignored(visit: s.VisitSession) -> None:
     visit.handle(s.Cancel())
     visit.handle(s.CardReading())  # the next resident
     assert visit.handle(s.Recorded(1, "late", "A009", NOW)) == []
+    assert visit.handle(s.Answered(1, "ok", LINES, "late")) == []
     assert visit.state is State.IDENTIFY
-    assert visit.view().ticket is None
+    assert visit.view().ticket is None and visit.view().answer == ()
 
 
 def test_receipt_failure_keeps_the_ticket_on_screen(visit: s.VisitSession) -> None:
@@ -249,10 +463,8 @@ def test_receipt_failure_keeps_the_ticket_on_screen(visit: s.VisitSession) -> No
     view = visit.view()
     assert view.state is State.RESULT
     assert (view.ticket, view.receipt, view.receipt_key) == (
-        "A001",
-        "failed",
-        "device.printer_paper_out",
-    )
+        "A001", "failed", "device.printer_paper_out",
+    )  # fmt: skip
 
 
 def test_back_walks_the_steps_and_leaves_from_identify(visit: s.VisitSession) -> None:
@@ -260,24 +472,23 @@ def test_back_walks_the_steps_and_leaves_from_identify(visit: s.VisitSession) ->
     visit.handle(s.Back())
     assert visit.state is State.CHOOSE
     visit.handle(s.Back())
-    assert visit.state is State.CATALOGUE
+    assert visit.state is State.CATALOGUE  # identify done: skipped on the way back
     assert visit.view().option is None
     v2 = s.VisitSession(default_catalogue(), Timeouts())
-    v2.handle(s.Start())
-    assert v2.handle(s.Back()) == [s.VisitEnded(1, "cancelled")]
+    v2.handle(s.CardReading())
+    assert ended(v2.handle(s.Back())) == ("visit_metrics", "ended:cancelled")
 
 
 def test_unavailable_service_cannot_be_chosen(visit: s.VisitSession) -> None:
-    visit.handle(s.ServicesUnavailable({"queue_ticket": "device.reader_unavailable"}))
+    why = ("device.printer_paper_out", "alternative.staff")
+    visit.handle(s.ServicesUnavailable({"certificate": why}))
     visit.handle(s.Start())
-    visit.handle(s.CardRead(card()))
-    visit.handle(s.ChooseService("queue_ticket"))
+    visit.handle(s.ChooseService("certificate"))
     assert visit.state is State.CATALOGUE
-    assert visit.view().unavailable == {"queue_ticket": "device.reader_unavailable"}
+    assert visit.view().unavailable == {"certificate": why}
 
 
 def test_unknown_service_or_option_is_ignored(visit: s.VisitSession) -> None:
-    visit.handle(s.Start())
     visit.handle(s.CardRead(card()))
     visit.handle(s.ChooseService("no_such_service"))
     assert visit.state is State.CATALOGUE
@@ -301,19 +512,19 @@ def test_language_lasts_for_the_visit_and_resets_at_attract(
     assert visit.view().language == "zh_CN"
 
 
-def test_skipping_the_rating_records_nothing(visit: s.VisitSession) -> None:
+def test_skipping_the_rating_records_nothing_but_metrics(visit: s.VisitSession) -> None:
     to_confirm(visit)
     visit.handle(s.Confirm())
     visit.handle(s.Recorded(1, "u", "A001", NOW))
     visit.handle(s.Confirm())
-    effects = visit.handle(s.Rate(0))
-    assert effects == [s.VisitEnded(1, "finished")]
+    assert ended(visit.handle(s.Rate(0))) == ("visit_metrics", "ended:finished")
 
 
-def test_card_repr_never_shows_personal_data() -> None:
-    event = s.CardRead(card())
-    assert "张" not in repr(event) and "110101" not in repr(event)
+def test_reprs_never_show_personal_data() -> None:
+    assert "张" not in repr(s.CardRead(card())) and "110101" not in repr(s.CardRead(card()))
     assert "张" not in repr(card())
+    assert "138" not in repr(s.Entered("13800138000"))
+    assert "正常" not in repr(LINES)
 
 
 def test_reader_away_while_identifying_gets_a_calm_notice_that_clears(
@@ -323,6 +534,7 @@ def test_reader_away_while_identifying_gets_a_calm_notice_that_clears(
     visit.handle(down)
     assert visit.view().device_notice_key is None  # nobody is waiting for it on attract
     visit.handle(s.Start())
+    visit.handle(s.ChooseService("queue_ticket"))
     assert visit.view().device_notice_key == "device.reader_paused"
     assert visit.state is s.State.IDENTIFY  # the visit goes on; the reader comes back
     visit.handle(s.ServicesUnavailable({}, {}))

@@ -1,0 +1,376 @@
+"""Spoken guidance on Qt's mock speech engine: say, interrupt, repeat, volume, off, languages,
+the degraded silent mode, and the resident's three buttons (saved under test-artifacts/voice/)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from PySide6.QtCore import QLocale, Qt
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from kiosk.session import State, VisitView
+from kiosk.spoken import SpeechPlanner
+from kiosk.texts import Texts
+from screens import theme
+from screens import voice as voice_module
+from screens.voice import ENGINE_ENV, Voice, _Engine, pick_locale, pick_voice
+from screens.voice_controls import VOLUME_LEVELS, VoiceControls
+
+# The keys proposed for locales/*.json; real translations win once they exist.
+PROPOSED = {
+    "zh_CN": {
+        "voice.repeat": "再说一遍",
+        "voice.volume": "音量",
+        "voice.volume_level": "音量 {level}",
+        "voice.on": "语音：开",
+        "voice.off": "语音：关",
+    },
+    "en": {
+        "voice.repeat": "Say it again",
+        "voice.volume": "Volume",
+        "voice.volume_level": "Volume {level}",
+        "voice.on": "Voice: on",
+        "voice.off": "Voice: off",
+    },
+}
+LONG = "Please lay your ID card flat on the reader below the screen and wait a moment"
+
+
+def translator(language: str):  # type: ignore[no-untyped-def]
+    texts = Texts(language)
+    return lambda key: texts(key) or PROPOSED[language].get(key, "")
+
+
+def open_voice(qtbot: QtBot, engine: str | None = "mock") -> Voice:
+    voice = Voice(engine)
+    qtbot.waitUntil(lambda: voice.engine_name is not None, timeout=5000)
+    return voice
+
+
+@pytest.fixture
+def voice(qtbot: QtBot) -> Iterator[Voice]:
+    v = open_voice(qtbot)
+    assert v.engine_name == "mock"
+    yield v
+    v.shutdown()
+
+
+class States:
+    def __init__(self, voice: Voice) -> None:
+        self.seen: list[str] = []
+        voice.state_changed.connect(self.seen.append)
+
+
+def test_say_hands_the_text_to_the_engine_which_speaks_then_is_ready(
+    qtbot: QtBot, voice: Voice
+) -> None:
+    states = States(voice)
+    with qtbot.waitSignal(voice.spoken, timeout=3000) as spoken:
+        voice.say("Please place your ID card", "en")
+    assert spoken.args == ["Please place your ID card"]
+    assert voice.last_text == "Please place your ID card"
+    qtbot.waitUntil(lambda: states.seen[-1:] == ["ready"], timeout=5000)
+    assert states.seen == ["speaking", "ready"]
+
+
+def test_a_new_text_cuts_off_the_old_one(qtbot: QtBot, voice: Voice) -> None:
+    states = States(voice)
+    spoken: list[str] = []
+    voice.spoken.connect(spoken.append)
+    voice.say(LONG, "en")
+    qtbot.waitUntil(lambda: states.seen == ["speaking"], timeout=3000)
+    started = time.monotonic()
+    voice.say("Please choose a service", "en")
+    qtbot.waitUntil(lambda: len(states.seen) == 4, timeout=5000)
+    # The mock says a word every 100 ms: the long sentence was stopped, not finished.
+    assert states.seen == ["speaking", "ready", "speaking", "ready"]
+    assert time.monotonic() - started < 1.0
+    assert spoken == [LONG, "Please choose a service"]
+
+
+def test_news_on_the_same_step_waits_for_the_sentence_in_progress(
+    qtbot: QtBot, voice: Voice
+) -> None:
+    states = States(voice)
+    voice.say("Please place your ID card", "en")
+    with qtbot.waitSignal(voice.spoken, timeout=3000):
+        voice.say("The card could not be read", "en", interrupt=False, repeat_text="all of it")
+    qtbot.waitUntil(lambda: states.seen[-1:] == ["ready"], timeout=5000)
+    assert states.seen == ["speaking", "ready"]  # one run: queued, never stopped
+    assert voice.last_text == "all of it"
+
+
+def test_repeat_says_the_last_text_again(qtbot: QtBot, voice: Voice) -> None:
+    voice.say("Please choose a service", "en")
+    with qtbot.waitSignal(voice.spoken, timeout=3000) as again:
+        voice.repeat()
+    assert again.args == ["Please choose a service"]
+
+
+def test_a_planned_speech_is_said_and_repeat_says_the_whole_step(
+    qtbot: QtBot, voice: Voice
+) -> None:
+    planner, t = SpeechPlanner(), Texts("en")
+    first = planner.plan(VisitView(State.IDENTIFY, "en", 1), t)
+    notice = planner.plan(VisitView(State.IDENTIFY, "en", 1, notice_key="card.read_failed"), t)
+    assert first is not None and notice is not None
+    heard: list[str] = []
+    voice.spoken.connect(heard.append)
+    voice.speak(first)
+    voice.speak(notice)
+    qtbot.waitUntil(lambda: len(heard) == 2, timeout=3000)
+    assert heard[1] == "The card could not be read. Lay it flat and wait a moment."
+    assert voice.last_text == notice.full
+
+
+def test_volume_reaches_the_engine_and_is_kept_in_range(qtbot: QtBot, voice: Voice) -> None:
+    with qtbot.waitSignal(voice.volume_applied, timeout=3000) as applied:
+        voice.set_volume(0.3)
+    assert applied.args == [pytest.approx(0.3)]
+    assert voice.volume() == pytest.approx(0.3)
+    with qtbot.waitSignal(voice.volume_applied, timeout=3000) as applied:
+        voice.set_volume(1.7)
+    assert applied.args == [pytest.approx(1.0)] and voice.volume() == 1.0
+
+
+def test_off_stops_at_once_and_stays_silent_until_on(qtbot: QtBot, voice: Voice) -> None:
+    states = States(voice)
+    voice.say(LONG, "en")
+    qtbot.waitUntil(lambda: states.seen == ["speaking"], timeout=3000)
+    voice.set_enabled(False)
+    assert not voice.enabled
+    qtbot.waitUntil(lambda: states.seen == ["speaking", "ready"], timeout=1000)
+    with qtbot.assertNotEmitted(voice.spoken, wait=400):
+        voice.say("Please choose a service", "en")
+        voice.repeat()
+    assert voice.last_text == "Please choose a service"  # the step moved on while silent
+    voice.set_enabled(True)
+    with qtbot.waitSignal(voice.spoken, timeout=3000) as heard:
+        voice.repeat()
+    assert heard.args == ["Please choose a service"]
+
+
+def test_english_picks_an_english_voice(qtbot: QtBot, voice: Voice) -> None:
+    with qtbot.waitSignal(voice.spoken, timeout=3000):
+        voice.say("Please choose a service", "en")
+    assert QLocale(voice.engine_locale).language() == QLocale.Language.English
+
+
+def test_chinese_without_a_chinese_voice_still_speaks_and_says_so_once(
+    qtbot: QtBot, voice: Voice, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The mock engine has English, Norwegian and Finnish voices only."""
+    caplog.set_level(logging.INFO, logger="screens.voice")
+    for text in ("请放置您的身份证", "请选择要办理的业务"):
+        with qtbot.waitSignal(voice.spoken, timeout=3000):
+            voice.say(text, "zh_CN")
+    missing = [r for r in caplog.records if "no voice for zh_CN" in r.getMessage()]
+    assert len(missing) == 1
+    assert "身份证" not in caplog.text and "业务" not in caplog.text  # never the spoken words
+
+
+@pytest.mark.parametrize(
+    ("available", "language", "expected"),
+    [
+        (["en_GB", "zh_TW", "zh_CN"], "zh_CN", "zh_CN"),
+        (["zh_TW", "zh_SG"], "zh_CN", "zh_SG"),  # Simplified characters before the territory
+        (["yue_HK", "zh_TW"], "zh_CN", "zh_TW"),  # Mandarin before Cantonese
+        (["en_GB", "en_US", "fi_FI"], "en", "en_US"),
+        (["fi_FI", "en_GB"], "en", "en_GB"),
+        (["en_GB", "fi_FI"], "zh_CN", None),
+    ],
+)
+def test_the_closest_locale_is_chosen(
+    available: list[str], language: str, expected: str | None
+) -> None:
+    found = pick_locale([QLocale(name) for name in available], language)
+    assert (found.name() if found else None) == expected
+
+
+class NamedVoice:
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def name(self) -> str:
+        return self._name
+
+
+def test_mandarin_is_found_by_name_where_qt_cannot_name_its_language() -> None:
+    """speech-dispatcher lists espeak-ng's Mandarin ("cmn") under the C locale."""
+    names = [
+        "Chinese (Mandarin, latin as English)+Adam",
+        "Chinese (Cantonese)",
+        "Chinese (Mandarin, latin as English)",
+        "Klingon",
+    ]
+    voices = [NamedVoice(n) for n in names]
+    found = pick_voice(voices, "zh_CN")  # type: ignore[arg-type]
+    assert found is not None and found.name() == "Chinese (Mandarin, latin as English)"
+    assert pick_voice(voices, "en") is None  # type: ignore[arg-type]
+    assert pick_voice([NamedVoice("Klingon")], "zh_CN") is None  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    ["unknown engine", "environment", "no QtTextToSpeech"],
+)
+def test_without_any_engine_it_is_silent_and_says_so_once(
+    qtbot: QtBot,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    breakage: str,
+) -> None:
+    caplog.set_level(logging.INFO, logger="screens.voice")
+    engine: str | None = None
+    if breakage == "unknown engine":
+        engine = "nosuch"
+    elif breakage == "environment":
+        monkeypatch.setenv(ENGINE_ENV, "nosuch")
+    else:  # e.g. libpulse0 missing: the module's import fails
+        monkeypatch.setitem(sys.modules, "PySide6.QtTextToSpeech", None)
+    voice = open_voice(qtbot, engine)
+    try:
+        assert voice.engine_name == ""
+        with qtbot.assertNotEmitted(voice.spoken, wait=300):
+            voice.say("Please place your ID card", "en")
+            voice.set_volume(0.2)
+            voice.repeat()
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1 and "silent" in warnings[0].getMessage()
+    finally:
+        voice.shutdown()
+
+
+def test_by_default_a_real_engine_is_tried_before_the_mock(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Given the first engine cannot start, the mock is used and the log says why. (A stand-in
+    for speechd: the real one would start a speech-dispatcher daemon that outlives the test.)"""
+    assert voice_module.AUTO_ENGINES == ("speechd", "mock")
+    monkeypatch.delenv(ENGINE_ENV, raising=False)
+    monkeypatch.setattr(voice_module, "AUTO_ENGINES", ("nosuch", "mock"))
+    caplog.set_level(logging.INFO, logger="screens.voice")
+    voice = open_voice(qtbot, None)
+    try:
+        assert voice.engine_name == "mock"
+        assert "using the mock engine (nosuch: not installed)" in caplog.text
+    finally:
+        voice.shutdown()
+
+
+def test_a_slow_engine_never_holds_up_the_screen(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given an engine that takes a second to connect (speech-dispatcher starting up),
+    building the voice and asking it to speak return at once; the speech follows."""
+    slow_open = _Engine.open
+
+    def open_slowly(self: _Engine) -> None:
+        time.sleep(1.0)
+        slow_open(self)
+
+    monkeypatch.setattr(_Engine, "open", open_slowly)
+    started = time.monotonic()
+    voice = Voice("mock")
+    try:
+        voice.say("Please place your ID card", "en")
+        assert time.monotonic() - started < 0.3
+        with qtbot.waitSignal(voice.spoken, timeout=5000):
+            pass
+    finally:
+        voice.shutdown()
+
+
+# ---- the resident's buttons ------------------------------------------------------------------
+@pytest.fixture
+def controls(qtbot: QtBot, voice: Voice) -> Iterator[VoiceControls]:
+    panel = QWidget()  # the window's background and style sheet, as in the header
+    panel.setObjectName("KioskRoot")
+    panel.setStyleSheet(theme.style_sheet())
+    widget = VoiceControls(voice, translator("zh_CN"))
+    QVBoxLayout(panel).addWidget(widget)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    yield widget
+    panel.close()
+
+
+def tap(qtbot: QtBot, controls: VoiceControls, name: str) -> None:
+    btn = controls.findChild(QWidget, name)
+    assert btn is not None and btn.isVisible() and btn.isEnabled(), f"{name} cannot be tapped"
+    qtbot.mouseClick(btn, Qt.MouseButton.LeftButton)
+
+
+def test_the_buttons_are_large_enough_for_a_finger(controls: VoiceControls) -> None:
+    for name in ("voiceRepeat", "voiceVolume", "voiceToggle"):
+        btn = controls.findChild(QWidget, name)
+        assert btn is not None
+        assert btn.width() >= 60 and btn.height() >= 60, f"{name} is {btn.size()}"
+
+
+def test_repeat_button_says_it_again(qtbot: QtBot, controls: VoiceControls) -> None:
+    controls.voice.say("请选择要办理的业务", "zh_CN")
+    with qtbot.waitSignal(controls.voice.spoken, timeout=3000) as heard:
+        tap(qtbot, controls, "voiceRepeat")
+    assert heard.args == ["请选择要办理的业务"]
+
+
+def test_volume_button_cycles_three_levels_and_lets_you_hear_each(
+    qtbot: QtBot, controls: VoiceControls
+) -> None:
+    voice = controls.voice
+    voice.say("请选择要办理的业务", "zh_CN")
+    assert controls.level() == 2 and controls.volume.text() == "音量 ●●○"
+    seen = []
+    for _ in range(3):
+        with qtbot.waitSignal(voice.spoken, timeout=3000):
+            tap(qtbot, controls, "voiceVolume")
+        seen.append((voice.volume(), controls.volume.text()))
+    assert seen == [
+        (VOLUME_LEVELS[2], "音量 ●●●"),
+        (VOLUME_LEVELS[0], "音量 ●○○"),
+        (VOLUME_LEVELS[1], "音量 ●●○"),
+    ]
+
+
+def test_toggle_button_switches_off_and_on(qtbot: QtBot, controls: VoiceControls) -> None:
+    voice = controls.voice
+    with qtbot.waitSignal(voice.spoken, timeout=3000):
+        voice.say("请选择要办理的业务", "zh_CN")
+    assert controls.toggle.text() == "语音：开" and controls.toggle.isChecked()
+    with qtbot.assertNotEmitted(voice.spoken, wait=300):
+        tap(qtbot, controls, "voiceToggle")
+    assert not voice.enabled and controls.toggle.text() == "语音：关"
+    assert not controls.repeat.isEnabled()
+    with qtbot.waitSignal(voice.spoken, timeout=3000) as heard:  # on again: the current step
+        tap(qtbot, controls, "voiceToggle")
+    assert voice.enabled and heard.args == ["请选择要办理的业务"]
+
+
+def test_controls_render_in_both_languages(
+    qtbot: QtBot, controls: VoiceControls, artifacts: Path
+) -> None:
+    folder = artifacts / "voice"
+    folder.mkdir(parents=True, exist_ok=True)
+    panel = controls.parentWidget()
+    assert panel is not None
+    for language in ("zh_CN", "en"):
+        controls.retranslate(translator(language))
+        for on in (True, False):
+            controls.voice.set_enabled(on)
+            controls.refresh()
+            qtbot.wait(10)  # let the layout take the new labels' sizes before measuring
+            panel.adjustSize()
+            for btn in (controls.repeat, controls.volume, controls.toggle):
+                assert btn.width() >= btn.sizeHint().width(), f"{btn.text()!r} is clipped"
+            path = folder / f"controls-{language}-{'on' if on else 'off'}.png"
+            assert panel.grab().save(str(path))
+    assert controls.repeat.text() == "Say it again"
