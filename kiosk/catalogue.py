@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 
 from drivers.base import DeviceKind, DeviceStatus
@@ -160,16 +161,24 @@ class CatalogueError(ValueError):
 def _texts(raw: object, what: str) -> dict[str, str]:
     if not isinstance(raw, dict):
         raise CatalogueError(f"{what} must be an object of language -> text")
-    out = {str(k): str(v) for k, v in raw.items()}
-    missing = [lang for lang in LANGUAGES if not out.get(lang, "").strip()]
-    if missing:
-        raise CatalogueError(f"{what} has no text for {', '.join(missing)}")
-    return out
+    for value in raw.values():
+        if not isinstance(value, str):
+            raise CatalogueError(f"{what} must be an object of language -> text")
+    for lang in LANGUAGES:
+        if not raw.get(lang, "").strip():
+            missing = [x for x in LANGUAGES if not raw.get(x, "").strip()]
+            raise CatalogueError(f"{what} has no text for {', '.join(missing)}")
+    return raw
 
 
 def _step(word: object) -> Step:
     if not isinstance(word, str):
         raise CatalogueError(f"step {word!r} is not a word")
+    return _step_of(word)
+
+
+@lru_cache(maxsize=64)  # a catalogue repeats a handful of step words hundreds of times
+def _step_of(word: str) -> Step:
     kind, _, rest = word.partition(":")
     detail = tuple(rest.split("|")) if rest else ()
     if kind == "identify":

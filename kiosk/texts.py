@@ -1,20 +1,38 @@
-"""Translated texts by key. Code names keys; what a resident reads lives in ``locales/*.json``."""
+"""Translated texts by key. Code names keys; what a resident reads lives in Qt Linguist
+translation sources, ``locales/kiosk_<language>.ts`` (context ``kiosk``, the key as the source
+text), compiled to ``.qm`` by ``deploy/translations.sh`` (``pyside6-lrelease``).
+
+The screens look texts up through Qt's own translator and the compiled ``.qm``
+(``screens.translation``); code without Qt (receipts, spoken sentences, the technician's CLI)
+reads the same ``.ts`` here. A test keeps the two in step.
+"""
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from importlib import resources
+from xml.etree import ElementTree
 
 LANGUAGES = ("zh_CN", "en")
+CONTEXT = "kiosk"
+
+
+def ts_path(language: str) -> str:
+    return f"locales/kiosk_{language}.ts"
 
 
 @cache
 def _table(language: str) -> dict[str, str]:
     if language not in LANGUAGES:
         raise KeyError(f"unknown language {language!r}")
-    text = resources.files("kiosk").joinpath(f"locales/{language}.json").read_text("utf-8")
-    table: dict[str, str] = json.loads(text)
+    source = resources.files("kiosk").joinpath(ts_path(language)).read_bytes()
+    table: dict[str, str] = {}
+    for context in ElementTree.fromstring(source).iter("context"):
+        if context.findtext("name") != CONTEXT:
+            continue
+        for message in context.iter("message"):
+            key = message.findtext("source") or ""
+            table[key] = message.findtext("translation") or ""
     return table
 
 
@@ -23,12 +41,16 @@ class Texts:
 
     def __init__(self, language: str, extra: dict[str, str] | None = None) -> None:
         self.language = language
-        self._table = {**_table(language), **(extra or {})}
+        self._extra = dict(extra or {})
+        self._table = {**_table(language), **self._extra}
+
+    def lookup(self, key: str) -> str:
+        return self._table.get(key, "")
 
     def __call__(self, key: str, **values: object) -> str:
         # A missing key shows the Chinese text rather than a raw key: never English-only, never
         # a code on a resident's screen.
-        template = self._table.get(key) or _table("zh_CN").get(key) or ""
+        template = self.lookup(key) or _table("zh_CN").get(key) or ""
         return template.format(**values) if values else template
 
 

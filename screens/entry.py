@@ -11,6 +11,7 @@ from kiosk.texts import Texts
 from screens.base import Dispatch, Screen, row
 from screens.keyboard import TextKeyboard
 from screens.keypad import NumericKeypad, is_mainland_mobile
+from screens.translation import QtTexts
 from screens.widgets import button, label
 
 CODE_LENGTH = (4, 20)
@@ -25,7 +26,7 @@ class KeypadScreen(Screen):
         super().__init__(dispatch)
         self.title = label("title", "keypadTitle")
         self.hint = label("body", "keypadHint")
-        t = Texts("zh_CN")
+        t = QtTexts("zh_CN")
         self.phone = NumericKeypad(t, max_length=11, validator=is_mainland_mobile)
         self.code = NumericKeypad(t, max_length=CODE_LENGTH[1], validator=_is_code,
                                   grouping=(4, 4, 4, 4, 4))  # fmt: skip
@@ -64,7 +65,7 @@ class FeedbackScreen(Screen):
         super().__init__(dispatch)
         self.title = label("title", "feedbackTitle")
         self.hint = label("body", "feedbackHint")
-        self.keyboard = TextKeyboard(Texts("zh_CN"))
+        self.keyboard = TextKeyboard(QtTexts("zh_CN"))
         self.keyboard.completed.connect(lambda text: self.dispatch(Entered(text)))
         self.column.setContentsMargins(60, 12, 60, 8)
         self.column.addWidget(self.title)

@@ -22,6 +22,7 @@ from screens.attract import AttractScreen
 from screens.base import Dispatch, Page
 from screens.chrome import Footer, Header, TimeoutBanner
 from screens.lockdown import Lockdown
+from screens.translation import QtTexts
 
 DEFAULT_VOLUME = 0.7  # screens.voice's default, without importing QtTextToSpeech at first paint
 
@@ -49,6 +50,7 @@ class KioskWindow(QWidget):
         theme.use(self._look)
         self.setStyleSheet(theme.style_sheet(self._look))
         self._target: Dispatch | None = None
+        self._render_all = True
         self._pending: list[Event] = []
         self.header = Header(self.dispatch, look)
         self.footer = Footer(self.dispatch)
@@ -122,6 +124,7 @@ class KioskWindow(QWidget):
             self.sim_panel.raise_()
             self._place_sim_panel()
         if self.view is not None:
+            self._render_all = True  # new pages start from the view on screen
             self.show_view(self.view)
 
     def reconfigure(self, catalogue: Catalogue, look: FirstLook) -> None:
@@ -143,6 +146,7 @@ class KioskWindow(QWidget):
                 self.stack.removeWidget(old)
                 old.deleteLater()
         if self.view is not None:
+            self._render_all = True  # new pages start from the view on screen
             self.show_view(self.view)
 
     def add_diagnostics(
@@ -170,6 +174,7 @@ class KioskWindow(QWidget):
         self.pin_pad = PinPad(self, service, enter)
         self.corner = CornerTaps(self.header, self.open_pin_pad, taps, window_seconds)
         if self.view is not None:
+            self._render_all = True  # new pages start from the view on screen
             self.show_view(self.view)
 
     def open_pin_pad(self) -> None:
@@ -203,6 +208,7 @@ class KioskWindow(QWidget):
         self.voice_controls = VoiceControls(voice, self.texts("zh_CN"))
         self.footer.middle.insertWidget(0, self.voice_controls)
         if self.view is not None:
+            self._render_all = True  # new pages start from the view on screen
             self.show_view(self.view)
 
     def _speak(self, view: VisitView, t: Texts) -> None:
@@ -269,7 +275,7 @@ class KioskWindow(QWidget):
     def texts(self, language: str) -> Texts:
         if language not in self._texts:
             extra = self._catalogue.texts(language) if self._catalogue is not None else None
-            self._texts[language] = Texts(language, extra)
+            self._texts[language] = QtTexts(language, extra)
         return self._texts[language]
 
     def _apply_look(self, view: VisitView) -> None:
@@ -289,15 +295,34 @@ class KioskWindow(QWidget):
         self.update()
 
     def show_view(self, view: VisitView) -> None:
-        """Show *view*. Every page is re-rendered so none keeps a departed resident's details."""
+        """Show *view*. When a visit ends (or the language or look changes) every page is
+        re-rendered, so none keeps a departed resident's details; within a visit only the page
+        on screen is, which keeps a switch well inside one frame budget."""
+        previous = self.view
         self.view = view
         self._apply_look(view)
         t = self.texts(view.language)
         self.header.show_view(view, t)
-        for page in self.screens.values():
+        current = self.screens.get(view.state, self.screens[State.ATTRACT])
+        everything = (
+            self._render_all
+            or previous is None
+            or previous.visit != view.visit
+            or previous.language != view.language
+            or (previous.elder, previous.contrast) != (view.elder, view.contrast)
+            or (
+                view.state in (State.ATTRACT, State.GOODBYE, State.TECHNICIAN)
+                and previous.state is not view.state
+            )
+        )
+        # The page being left hears of it too: the scan step lets go of the camera, say.
+        leaving = self.stack.currentWidget()
+        pages = self.screens.values() if everything else {current, leaving} - {None}
+        for page in pages:
             page_render: Page = page  # type: ignore[assignment]
             page_render.show_view(view, t)
-        self.stack.setCurrentWidget(self.screens.get(view.state, self.screens[State.ATTRACT]))
+        self._render_all = False
+        self.stack.setCurrentWidget(current)
         # The warning takes the footer's place: hide one before showing the other, or the window
         # would grow for a moment to hold both.
         self.footer.show_view(view, t)

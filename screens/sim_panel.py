@@ -29,8 +29,8 @@ class SimulatorPanel(QFrame):
         grid.setContentsMargins(12, 4, 12, 4)
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(2)
-        title = QLabel("模拟器 Simulator")
-        grid.addWidget(title, 0, 0, 1, 4)
+        title = QLabel("模拟器\nSimulator")
+        grid.addWidget(title, 0, 0, 2, 1)
         self.buttons: list[QPushButton] = []
         reader = devices.id_card_reader
         printer = devices.receipt_printer
@@ -78,6 +78,8 @@ class SimulatorPanel(QFrame):
         if action is not None:
             # clicked passes `checked`, which present() would take for a card: drop it.
             btn.clicked.connect(lambda: action())  # noqa: PLW0108
-        grid.addWidget(btn, 1, len(self.buttons))
+        # Two rows of three: narrow enough to float between the centre's name and the clock.
+        row, column = divmod(len(self.buttons), 3)
+        grid.addWidget(btn, row, column + 1)
         self.buttons.append(btn)
         return btn

@@ -226,7 +226,7 @@ def style_sheet(look: Look = NORMAL) -> str:
     #SimPanel QLabel {{ color: #F0F0F0; font-size: 18px; }}
     #SimPanel QPushButton:checked {{ background: #9A3412; border-color: #F0F0F0; }}
     #SimPanel QPushButton {{
-        font-size: 18px; min-height: 40px; padding: 4px 14px; border-radius: 8px;
+        font-size: 16px; min-height: 34px; padding: 2px 10px; border-radius: 8px;
         background: #444; color: #F0F0F0; border: 1px solid #777;
     }}
     """

@@ -30,12 +30,14 @@ def canonical(value: Any) -> bytes:
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise CanonicalError(f"duplicate key {key!r}")
-        seen[key] = value
-    return seen
+    found = dict(pairs)  # in C; only a short dict means there was a repeat to name
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise CanonicalError(f"duplicate key {key!r}")
+            seen.add(key)
+    return found
 
 
 def _no_constants(name: str) -> Any:
@@ -57,16 +59,19 @@ def strict_loads(data: bytes) -> Any:
         raise CanonicalError("nested too deeply") from None
     except ValueError as exc:  # json.JSONDecodeError: truncated, garbage
         raise CanonicalError(f"not JSON: {exc}") from None
-    _check_depth(value, 0)
+    if isinstance(value, (dict, list)):
+        _check_depth(value)
     return value
 
 
-def _check_depth(value: Any, depth: int) -> None:
-    if depth > MAX_DEPTH:
-        raise CanonicalError(f"nested deeper than {MAX_DEPTH}")
-    if isinstance(value, dict):
-        for item in value.values():
-            _check_depth(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            _check_depth(item, depth + 1)
+def _check_depth(value: Any) -> None:
+    """Refuse nesting deeper than MAX_DEPTH. Iterative, and only containers are visited: the
+    leaves (most of a bundle) cost nothing."""
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise CanonicalError(f"nested deeper than {MAX_DEPTH}")
+        for item in node.values() if type(node) is dict else node:
+            if type(item) is dict or type(item) is list:
+                stack.append((item, depth + 1))

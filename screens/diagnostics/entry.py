@@ -17,6 +17,7 @@ from kiosk.diagnostics.access import PIN_DIGITS, EntryDecision
 from kiosk.diagnostics.mode import DiagnosticsService
 from kiosk.texts import Texts
 from screens.diagnostics.words import duration
+from screens.translation import QtTexts
 from screens.widgets import button, label
 
 IDLE_CLOSE_MS = 60_000  # a pad left open by mistake goes away on its own
@@ -57,7 +58,7 @@ class PinPad(QFrame):
         super().__init__(parent)
         self.setObjectName("PinOverlay")
         self.service, self._on_granted = service, on_granted
-        self._t = Texts("zh_CN")
+        self._t: Texts = QtTexts("zh_CN")
         self._pin = ""
         self._checking = False
         self._message_key: tuple[str, dict[str, object]] | None = None

@@ -31,6 +31,7 @@ from kiosk.diagnostics.selftests import SELFTESTS, SelfTestResult
 from kiosk.session import State, VisitView
 from kiosk.texts import Texts
 from screens.diagnostics import words
+from screens.translation import QtTexts
 from screens.widgets import Spinner, button, label
 
 LIVE_MS = 1000  # device rows are in memory: the page follows them live
@@ -62,7 +63,7 @@ class _Page(QWidget):
     def __init__(self, service: DiagnosticsService) -> None:
         super().__init__()
         self.service = service
-        self.t = Texts("zh_CN")
+        self.t: Texts = QtTexts("zh_CN")
         self.column = QVBoxLayout(self)
         self.column.setContentsMargins(48, 32, 48, 32)
         self.column.setSpacing(20)

@@ -19,7 +19,7 @@ from screens.keypad import LARGE_KEY_PX
 from screens.pinyin_words import WORDS, candidates
 from tests.qt.test_keypad import SCREEN_AREA, assert_labels_fit, assert_laid_out, panel, save
 
-# Proposed texts for kiosk/locales/*.json (not added there yet).
+# Texts these tests lean on; the translation files (kiosk/locales/*.ts) hold the same.
 ZH = {
     "keyboard.mode.phrases": "常用语",
     "keyboard.mode.pinyin": "拼音",

@@ -20,7 +20,7 @@ from screens.keypad import (
     is_mainland_mobile,
 )
 
-# Proposed texts for kiosk/locales/*.json (not added there yet).
+# Texts these tests lean on; the translation files (kiosk/locales/*.ts) hold the same.
 ZH = {
     "keypad.delete": "删除",
     "keypad.clear": "清空",

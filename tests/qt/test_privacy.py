@@ -56,7 +56,9 @@ def kiosk(qtbot: QtBot, tmp_path: Path, platform: Platform) -> Iterator[KioskApp
 
 def tap(qtbot: QtBot, window: QWidget, name: str) -> None:
     btn = window.findChild(QPushButton, name)
-    assert btn is not None and btn.isVisible() and btn.isEnabled(), name
+    assert btn is not None, name
+    # Availability follows device and platform states, which settle just after start.
+    qtbot.waitUntil(lambda: btn.isVisible() and btn.isEnabled(), timeout=5000)
     qtbot.mouseClick(btn, Qt.MouseButton.LeftButton)
 
 

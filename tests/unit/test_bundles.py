@@ -231,3 +231,12 @@ def test_the_applied_bundle_is_laid_over_the_local_configuration(
     assert catalogue is not None and catalogue.get("queue_ticket") is not None
     ConfigStore(tmp_path / "config").bundle_path(5).write_bytes(b"{damaged")
     assert with_applied_bundle(local, tmp_path) == (local, None)
+
+
+def test_nesting_beyond_the_limit_is_refused() -> None:
+    from kiosk.bundles.canonical import MAX_DEPTH, CanonicalError, strict_loads
+
+    fine = b"[" * MAX_DEPTH + b"]" * MAX_DEPTH
+    assert strict_loads(fine) is not None
+    with pytest.raises(CanonicalError, match="nested deeper"):
+        strict_loads(b'{"a":' * (MAX_DEPTH + 2) + b"1" + b"}" * (MAX_DEPTH + 2))

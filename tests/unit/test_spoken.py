@@ -11,7 +11,7 @@ from kiosk.session import AnswerLine, State, VisitView
 from kiosk.spoken import Speech, SpeechPlanner, speech_for
 from kiosk.texts import Texts
 
-# The spoken-only keys proposed for locales/*.json; real translations win once they exist.
+# Texts these tests lean on; the translation files (kiosk/locales/*.ts) win where they have them.
 PROPOSED = {
     "zh_CN": {
         "speak.tap": "请轻触“{button}”。",

@@ -34,3 +34,21 @@ def test_english_texts_contain_no_chinese_except_the_switch() -> None:
 def test_placeholders_fill_in() -> None:
     assert Texts("zh_CN")("catalogue.greeting", name="王芳") == "王芳，您好"
     assert Texts("en")("timeout.warning", seconds=20).endswith("20 seconds.")
+
+
+def test_no_screen_sets_a_literal_text() -> None:
+    """What a resident reads comes from the translation files (or the catalogue), never from a
+    string in the code. Symbols (a dot, a digit on a key) are not words; the simulator's bar is
+    for technicians and bilingual by design."""
+    literal = re.compile(r"""(?:setText|QLabel|QPushButton)\(\s*f?["']([^"']*)["']""")
+    words = re.compile(r"[A-Za-z\u4e00-\u9fff]{2,}")
+    found = []
+    for path in (ROOT / "screens").rglob("*.py"):
+        if path.name == "sim_panel.py":
+            continue
+        for text in literal.findall(path.read_text("utf-8")):
+            # What is interpolated ({...}) or markup (<...>) is not a literal word.
+            bare = re.sub(r"\{[^}]*\}?|<[^>]*>?", "", text)
+            if words.search(bare):
+                found.append((path.name, text))
+    assert found == []

@@ -1,0 +1,1035 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en" sourcelanguage="en">
+<context>
+    <name>kiosk</name>
+    <message>
+        <source>alternative.number_on_screen</source>
+        <translation>your number will show on screen</translation>
+    </message>
+    <message>
+        <source>alternative.staff</source>
+        <translation>staff can help</translation>
+    </message>
+    <message>
+        <source>answer.already_checked_in</source>
+        <translation>You are already checked in; please wait to be called</translation>
+    </message>
+    <message>
+        <source>answer.no_record</source>
+        <translation>We found no record for you</translation>
+    </message>
+    <message>
+        <source>answer.not_today</source>
+        <translation>Your appointment is on another day</translation>
+    </message>
+    <message>
+        <source>answer.unknown_code</source>
+        <translation>This code is not known; please go to the counter</translation>
+    </message>
+    <message>
+        <source>attract.offline_ok</source>
+        <translation>Works even when the network is down</translation>
+    </message>
+    <message>
+        <source>attract.start</source>
+        <translation>Start</translation>
+    </message>
+    <message>
+        <source>attract.subtitle</source>
+        <translation>Touch the screen to start, or place your ID card</translation>
+    </message>
+    <message>
+        <source>attract.title</source>
+        <translation>Welcome to the self-service terminal</translation>
+    </message>
+    <message>
+        <source>card.expired</source>
+        <translation>This card has expired. Please go to a staffed window</translation>
+    </message>
+    <message>
+        <source>card.invalid</source>
+        <translation>This card cannot be recognised. Please go to a staffed window</translation>
+    </message>
+    <message>
+        <source>card.read_failed</source>
+        <translation>The card could not be read. Lay it flat and wait a moment</translation>
+    </message>
+    <message>
+        <source>catalogue.greeting</source>
+        <translation>Hello, {name}</translation>
+    </message>
+    <message>
+        <source>catalogue.more</source>
+        <translation>More services ▶ (page {page} of {pages})</translation>
+    </message>
+    <message>
+        <source>catalogue.previous</source>
+        <translation>◀ Back</translation>
+    </message>
+    <message>
+        <source>catalogue.title</source>
+        <translation>Please choose a service</translation>
+    </message>
+    <message>
+        <source>catalogue.unavailable</source>
+        <translation>Not available now</translation>
+    </message>
+    <message>
+        <source>catalogue.welcome</source>
+        <translation>Welcome</translation>
+    </message>
+    <message>
+        <source>choose.title</source>
+        <translation>Which service do you need?</translation>
+    </message>
+    <message>
+        <source>common.back</source>
+        <translation>Back</translation>
+    </message>
+    <message>
+        <source>common.exit</source>
+        <translation>Finish</translation>
+    </message>
+    <message>
+        <source>common.more_time</source>
+        <translation>I need more time</translation>
+    </message>
+    <message>
+        <source>confirm.certificate.body</source>
+        <translation>Print: {option}</translation>
+    </message>
+    <message>
+        <source>confirm.certificate.ok</source>
+        <translation>Print it</translation>
+    </message>
+    <message>
+        <source>confirm.checkin.body</source>
+        <translation>Check in</translation>
+    </message>
+    <message>
+        <source>confirm.checkin.ok</source>
+        <translation>Check in</translation>
+    </message>
+    <message>
+        <source>confirm.feedback.body</source>
+        <translation>Send your feedback</translation>
+    </message>
+    <message>
+        <source>confirm.feedback.ok</source>
+        <translation>Send</translation>
+    </message>
+    <message>
+        <source>confirm.progress.body</source>
+        <translation>Look up the progress</translation>
+    </message>
+    <message>
+        <source>confirm.progress.ok</source>
+        <translation>Look it up</translation>
+    </message>
+    <message>
+        <source>confirm.query.body</source>
+        <translation>Look up: {service}</translation>
+    </message>
+    <message>
+        <source>confirm.query.ok</source>
+        <translation>Look it up</translation>
+    </message>
+    <message>
+        <source>confirm.ticket.body</source>
+        <translation>A ticket for the {option} counter</translation>
+    </message>
+    <message>
+        <source>confirm.ticket.ok</source>
+        <translation>Get my ticket</translation>
+    </message>
+    <message>
+        <source>confirm.title</source>
+        <translation>Please confirm</translation>
+    </message>
+    <message>
+        <source>contrast.toggle</source>
+        <translation>High contrast</translation>
+    </message>
+    <message>
+        <source>device.camera_paused</source>
+        <translation>The camera is restarting, please wait; staff can also help</translation>
+    </message>
+    <message>
+        <source>device.camera_unavailable</source>
+        <translation>The camera is not available right now</translation>
+    </message>
+    <message>
+        <source>device.printer_cover_open</source>
+        <translation>The printer cover is open</translation>
+    </message>
+    <message>
+        <source>device.printer_paper_out</source>
+        <translation>The printer is out of paper</translation>
+    </message>
+    <message>
+        <source>device.printer_unavailable</source>
+        <translation>The printer is not available right now</translation>
+    </message>
+    <message>
+        <source>device.reader_paused</source>
+        <translation>The card reader will be back in a moment. Staff can also help you.</translation>
+    </message>
+    <message>
+        <source>device.reader_unavailable</source>
+        <translation>The card reader is not available right now</translation>
+    </message>
+    <message>
+        <source>device.smartcard_unavailable</source>
+        <translation>The smart card reader is not available right now</translation>
+    </message>
+    <message>
+        <source>device.unavailable</source>
+        <translation>This device is not available right now</translation>
+    </message>
+    <message>
+        <source>diag.bundle.about</source>
+        <translation>A zip for support: versions, configuration without secrets, devices, queue, recent logs and self-test results. No personal data.</translation>
+    </message>
+    <message>
+        <source>diag.bundle.failed</source>
+        <translation>Could not write the bundle: {error}</translation>
+    </message>
+    <message>
+        <source>diag.bundle.write</source>
+        <translation>Write diagnostics bundle</translation>
+    </message>
+    <message>
+        <source>diag.bundle.written</source>
+        <translation>Written to {path}</translation>
+    </message>
+    <message>
+        <source>diag.busy</source>
+        <translation>Working…</translation>
+    </message>
+    <message>
+        <source>diag.device.counters</source>
+        <translation>Since {since}: operations {ops}, faults {faults}, reconnects {reconnects}</translation>
+    </message>
+    <message>
+        <source>diag.device.driver</source>
+        <translation>Driver {driver}</translation>
+    </message>
+    <message>
+        <source>diag.device.last_fault</source>
+        <translation>Last fault: {words} ({code}) at {at}</translation>
+    </message>
+    <message>
+        <source>diag.device.no_fault</source>
+        <translation>No fault since start</translation>
+    </message>
+    <message>
+        <source>diag.device.where</source>
+        <translation>at {where}</translation>
+    </message>
+    <message>
+        <source>diag.exit</source>
+        <translation>Leave</translation>
+    </message>
+    <message>
+        <source>diag.fault.absent</source>
+        <translation>not connected</translation>
+    </message>
+    <message>
+        <source>diag.fault.connecting</source>
+        <translation>still connecting</translation>
+    </message>
+    <message>
+        <source>diag.fault.cover_open</source>
+        <translation>cover open</translation>
+    </message>
+    <message>
+        <source>diag.fault.io_error</source>
+        <translation>connection lost</translation>
+    </message>
+    <message>
+        <source>diag.fault.no_frames</source>
+        <translation>no picture</translation>
+    </message>
+    <message>
+        <source>diag.fault.open_failed</source>
+        <translation>cannot open its port (unplugged?)</translation>
+    </message>
+    <message>
+        <source>diag.fault.paper_out</source>
+        <translation>paper out</translation>
+    </message>
+    <message>
+        <source>diag.fault.read_failed</source>
+        <translation>read failed</translation>
+    </message>
+    <message>
+        <source>diag.fault.reader_missing</source>
+        <translation>no reader connected</translation>
+    </message>
+    <message>
+        <source>diag.fault.service_not_running</source>
+        <translation>PC/SC service (pcscd) not running</translation>
+    </message>
+    <message>
+        <source>diag.fault.stalled</source>
+        <translation>picture frozen</translation>
+    </message>
+    <message>
+        <source>diag.fault.timeout</source>
+        <translation>not answering</translation>
+    </message>
+    <message>
+        <source>diag.fault.unreachable</source>
+        <translation>not reachable</translation>
+    </message>
+    <message>
+        <source>diag.link.offline</source>
+        <translation>offline</translation>
+    </message>
+    <message>
+        <source>diag.link.online</source>
+        <translation>online</translation>
+    </message>
+    <message>
+        <source>diag.link.refused</source>
+        <translation>refused (check the token)</translation>
+    </message>
+    <message>
+        <source>diag.link.unconfigured</source>
+        <translation>not configured</translation>
+    </message>
+    <message>
+        <source>diag.link.unknown</source>
+        <translation>not tried yet</translation>
+    </message>
+    <message>
+        <source>diag.logs.all</source>
+        <translation>All</translation>
+    </message>
+    <message>
+        <source>diag.logs.empty</source>
+        <translation>No log entries.</translation>
+    </message>
+    <message>
+        <source>diag.nav.bundle</source>
+        <translation>Bundle</translation>
+    </message>
+    <message>
+        <source>diag.nav.devices</source>
+        <translation>Devices</translation>
+    </message>
+    <message>
+        <source>diag.nav.logs</source>
+        <translation>Logs</translation>
+    </message>
+    <message>
+        <source>diag.nav.queue</source>
+        <translation>Queue</translation>
+    </message>
+    <message>
+        <source>diag.nav.selftests</source>
+        <translation>Self-tests</translation>
+    </message>
+    <message>
+        <source>diag.noun.camera</source>
+        <translation>camera</translation>
+    </message>
+    <message>
+        <source>diag.noun.id_card_reader</source>
+        <translation>card reader</translation>
+    </message>
+    <message>
+        <source>diag.noun.receipt_printer</source>
+        <translation>printer</translation>
+    </message>
+    <message>
+        <source>diag.noun.smart_card_reader</source>
+        <translation>smart card reader</translation>
+    </message>
+    <message>
+        <source>diag.pin.cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>diag.pin.checking</source>
+        <translation>Checking…</translation>
+    </message>
+    <message>
+        <source>diag.pin.closed</source>
+        <translation>Diagnostics mode is not set up on this terminal: no technician PIN is configured.</translation>
+    </message>
+    <message>
+        <source>diag.pin.delete</source>
+        <translation>Delete</translation>
+    </message>
+    <message>
+        <source>diag.pin.enter</source>
+        <translation>Enter</translation>
+    </message>
+    <message>
+        <source>diag.pin.locked</source>
+        <translation>Too many wrong PINs. Try again in {time}.</translation>
+    </message>
+    <message>
+        <source>diag.pin.test_pin</source>
+        <translation>Simulator: the test PIN is 123456.</translation>
+    </message>
+    <message>
+        <source>diag.pin.title</source>
+        <translation>Technician PIN</translation>
+    </message>
+    <message>
+        <source>diag.pin.wrong</source>
+        <translation>Wrong PIN. {n} tries left before the entry locks.</translation>
+    </message>
+    <message>
+        <source>diag.queue.closed</source>
+        <translation>The outbox is not open.</translation>
+    </message>
+    <message>
+        <source>diag.queue.counts</source>
+        <translation>Waiting {pending} · sent {sent} · delivered {acknowledged} · rejected {dead}</translation>
+    </message>
+    <message>
+        <source>diag.queue.dead_title</source>
+        <translation>Dead letters (rejected by the platform)</translation>
+    </message>
+    <message>
+        <source>diag.queue.last_sync</source>
+        <translation>Last sync: {result}</translation>
+    </message>
+    <message>
+        <source>diag.queue.link</source>
+        <translation>Platform: {link}</translation>
+    </message>
+    <message>
+        <source>diag.queue.never</source>
+        <translation>never</translation>
+    </message>
+    <message>
+        <source>diag.queue.no_dead</source>
+        <translation>No dead letters.</translation>
+    </message>
+    <message>
+        <source>diag.queue.none_waiting</source>
+        <translation>Nothing waiting</translation>
+    </message>
+    <message>
+        <source>diag.queue.oldest</source>
+        <translation>Oldest waiting for {age}</translation>
+    </message>
+    <message>
+        <source>diag.queue.sync_now</source>
+        <translation>Sync now</translation>
+    </message>
+    <message>
+        <source>diag.refresh</source>
+        <translation>Check again</translation>
+    </message>
+    <message>
+        <source>diag.selftest.camera</source>
+        <translation>Camera</translation>
+    </message>
+    <message>
+        <source>diag.selftest.card</source>
+        <translation>Read a card</translation>
+    </message>
+    <message>
+        <source>diag.selftest.disk</source>
+        <translation>Disk space</translation>
+    </message>
+    <message>
+        <source>diag.selftest.network</source>
+        <translation>Network and platform</translation>
+    </message>
+    <message>
+        <source>diag.selftest.not_run</source>
+        <translation>Not run yet</translation>
+    </message>
+    <message>
+        <source>diag.selftest.outbox</source>
+        <translation>Outbox</translation>
+    </message>
+    <message>
+        <source>diag.selftest.print</source>
+        <translation>Print a test page</translation>
+    </message>
+    <message>
+        <source>diag.selftest.running</source>
+        <translation>Running…</translation>
+    </message>
+    <message>
+        <source>diag.state.absent</source>
+        <translation>not connected</translation>
+    </message>
+    <message>
+        <source>diag.state.busy</source>
+        <translation>busy</translation>
+    </message>
+    <message>
+        <source>diag.state.connecting</source>
+        <translation>connecting</translation>
+    </message>
+    <message>
+        <source>diag.state.degraded</source>
+        <translation>degraded</translation>
+    </message>
+    <message>
+        <source>diag.state.fault</source>
+        <translation>fault</translation>
+    </message>
+    <message>
+        <source>diag.state.ready</source>
+        <translation>ready</translation>
+    </message>
+    <message>
+        <source>diag.summary.ok</source>
+        <translation>All devices are working.</translation>
+    </message>
+    <message>
+        <source>diag.test_page.ok</source>
+        <translation>If you can read this page, the printer works.</translation>
+    </message>
+    <message>
+        <source>diag.test_page.scan</source>
+        <translation>Scan the QR code for this terminal's health (works offline)</translation>
+    </message>
+    <message>
+        <source>diag.test_page.terminal</source>
+        <translation>Terminal</translation>
+    </message>
+    <message>
+        <source>diag.test_page.time</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <source>diag.test_page.title</source>
+        <translation>Printer self-test</translation>
+    </message>
+    <message>
+        <source>diag.time.minutes</source>
+        <translation>{m} min {s} s</translation>
+    </message>
+    <message>
+        <source>diag.time.seconds</source>
+        <translation>{s} s</translation>
+    </message>
+    <message>
+        <source>diag.title</source>
+        <translation>Diagnostics</translation>
+    </message>
+    <message>
+        <source>diag.verdict.fail</source>
+        <translation>FAIL</translation>
+    </message>
+    <message>
+        <source>diag.verdict.pass</source>
+        <translation>PASS</translation>
+    </message>
+    <message>
+        <source>diag.verdict.skip</source>
+        <translation>SKIPPED</translation>
+    </message>
+    <message>
+        <source>elder.no</source>
+        <translation>No, thanks</translation>
+    </message>
+    <message>
+        <source>elder.suggest</source>
+        <translation>Try elder mode: larger text, larger buttons, more time</translation>
+    </message>
+    <message>
+        <source>elder.toggle</source>
+        <translation>Elder mode</translation>
+    </message>
+    <message>
+        <source>elder.yes</source>
+        <translation>Elder mode</translation>
+    </message>
+    <message>
+        <source>feedback.hint</source>
+        <translation>Tap a phrase, or type below</translation>
+    </message>
+    <message>
+        <source>feedback.phrase.1</source>
+        <translation>The staff were friendly</translation>
+    </message>
+    <message>
+        <source>feedback.phrase.2</source>
+        <translation>The wait was too long</translation>
+    </message>
+    <message>
+        <source>feedback.phrase.3</source>
+        <translation>It was quick</translation>
+    </message>
+    <message>
+        <source>feedback.phrase.4</source>
+        <translation>The text on screen is too small</translation>
+    </message>
+    <message>
+        <source>feedback.phrase.5</source>
+        <translation>It was hard to use</translation>
+    </message>
+    <message>
+        <source>feedback.phrase.6</source>
+        <translation>Please open more staffed windows</translation>
+    </message>
+    <message>
+        <source>feedback.phrase.7</source>
+        <translation>The staff were patient</translation>
+    </message>
+    <message>
+        <source>feedback.phrase.8</source>
+        <translation>Thank you!</translation>
+    </message>
+    <message>
+        <source>feedback.title</source>
+        <translation>Your feedback</translation>
+    </message>
+    <message>
+        <source>goodbye.cancelled</source>
+        <translation>Your visit has ended and your details have been cleared</translation>
+    </message>
+    <message>
+        <source>goodbye.finished</source>
+        <translation>Please take your ID card and your receipt</translation>
+    </message>
+    <message>
+        <source>goodbye.timeout</source>
+        <translation>This visit ended after a long pause. Your details have been cleared</translation>
+    </message>
+    <message>
+        <source>goodbye.title</source>
+        <translation>Thank you, goodbye</translation>
+    </message>
+    <message>
+        <source>identify.hint</source>
+        <translation>Lay your ID card flat on the reader below the screen</translation>
+    </message>
+    <message>
+        <source>identify.reading</source>
+        <translation>Reading your card, please keep it still…</translation>
+    </message>
+    <message>
+        <source>identify.title</source>
+        <translation>Please place your ID card</translation>
+    </message>
+    <message>
+        <source>keyboard.backspace</source>
+        <translation>Delete</translation>
+    </message>
+    <message>
+        <source>keyboard.clear</source>
+        <translation>Clear</translation>
+    </message>
+    <message>
+        <source>keyboard.count</source>
+        <translation>{n}/{limit}</translation>
+    </message>
+    <message>
+        <source>keyboard.done</source>
+        <translation>Done</translation>
+    </message>
+    <message>
+        <source>keyboard.mode.letters</source>
+        <translation>ABC</translation>
+    </message>
+    <message>
+        <source>keyboard.mode.phrases</source>
+        <translation>Phrases</translation>
+    </message>
+    <message>
+        <source>keyboard.mode.pinyin</source>
+        <translation>Pinyin</translation>
+    </message>
+    <message>
+        <source>keyboard.mode.symbols</source>
+        <translation>123</translation>
+    </message>
+    <message>
+        <source>keyboard.no_match</source>
+        <translation>Word not known: tap the letters to keep them</translation>
+    </message>
+    <message>
+        <source>keyboard.pinyin_hint</source>
+        <translation>Type the pinyin, then tap the word</translation>
+    </message>
+    <message>
+        <source>keyboard.placeholder</source>
+        <translation>Tap a phrase below, or type your comments</translation>
+    </message>
+    <message>
+        <source>keyboard.shift</source>
+        <translation>Shift</translation>
+    </message>
+    <message>
+        <source>keyboard.space</source>
+        <translation>Space</translation>
+    </message>
+    <message>
+        <source>keypad.clear</source>
+        <translation>Clear</translation>
+    </message>
+    <message>
+        <source>keypad.code.hint</source>
+        <translation>The number on your receipt</translation>
+    </message>
+    <message>
+        <source>keypad.code.title</source>
+        <translation>Enter the number</translation>
+    </message>
+    <message>
+        <source>keypad.delete</source>
+        <translation>Delete</translation>
+    </message>
+    <message>
+        <source>keypad.invalid</source>
+        <translation>Please check the number</translation>
+    </message>
+    <message>
+        <source>keypad.ok</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>keypad.phone.hint</source>
+        <translation>So we can reply; you can skip this</translation>
+    </message>
+    <message>
+        <source>keypad.phone.title</source>
+        <translation>Your mobile number</translation>
+    </message>
+    <message>
+        <source>keypad.skip</source>
+        <translation>Skip</translation>
+    </message>
+    <message>
+        <source>language.switch</source>
+        <translation>中文</translation>
+    </message>
+    <message>
+        <source>option.general</source>
+        <translation>General services</translation>
+    </message>
+    <message>
+        <source>option.housing_fund</source>
+        <translation>Housing fund</translation>
+    </message>
+    <message>
+        <source>option.medical_insurance</source>
+        <translation>Medical insurance</translation>
+    </message>
+    <message>
+        <source>option.social_security</source>
+        <translation>Social security</translation>
+    </message>
+    <message>
+        <source>problem.back_to_start</source>
+        <translation>Back to start</translation>
+    </message>
+    <message>
+        <source>problem.needs_network</source>
+        <translation>This service needs the network, which is down. Please go to the service desk; staff will help you.</translation>
+    </message>
+    <message>
+        <source>problem.processing_timeout</source>
+        <translation>This took too long. Please go to the service desk; staff will check it for you.</translation>
+    </message>
+    <message>
+        <source>problem.record_failed</source>
+        <translation>Nothing was done and nothing was recorded. Please go to the service desk; staff will help you.</translation>
+    </message>
+    <message>
+        <source>problem.refused</source>
+        <translation>This did not work. Please go to the service desk; staff will help you.</translation>
+    </message>
+    <message>
+        <source>problem.title</source>
+        <translation>Sorry, this cannot be done right now</translation>
+    </message>
+    <message>
+        <source>processing.title</source>
+        <translation>Working on it, one moment…</translation>
+    </message>
+    <message>
+        <source>rating.1</source>
+        <translation>Very unhappy</translation>
+    </message>
+    <message>
+        <source>rating.2</source>
+        <translation>Unhappy</translation>
+    </message>
+    <message>
+        <source>rating.3</source>
+        <translation>Okay</translation>
+    </message>
+    <message>
+        <source>rating.4</source>
+        <translation>Happy</translation>
+    </message>
+    <message>
+        <source>rating.5</source>
+        <translation>Very happy</translation>
+    </message>
+    <message>
+        <source>rating.reason.device</source>
+        <translation>A device did not work</translation>
+    </message>
+    <message>
+        <source>rating.reason.hard</source>
+        <translation>Hard to use</translation>
+    </message>
+    <message>
+        <source>rating.reason.result</source>
+        <translation>Not done</translation>
+    </message>
+    <message>
+        <source>rating.reason.wait</source>
+        <translation>Waited too long</translation>
+    </message>
+    <message>
+        <source>rating.reason_title</source>
+        <translation>What could be better? (optional)</translation>
+    </message>
+    <message>
+        <source>rating.skip</source>
+        <translation>Skip</translation>
+    </message>
+    <message>
+        <source>rating.title</source>
+        <translation>How satisfied are you with this service?</translation>
+    </message>
+    <message>
+        <source>receipt.note</source>
+        <translation>Please listen for your number; if you miss it, take a new ticket</translation>
+    </message>
+    <message>
+        <source>receipt.reference</source>
+        <translation>Reference</translation>
+    </message>
+    <message>
+        <source>receipt.scan</source>
+        <translation>Scan to see the queue</translation>
+    </message>
+    <message>
+        <source>receipt.slip_how</source>
+        <translation>The answer comes by text message within one working day; or ask at the counter with this slip.</translation>
+    </message>
+    <message>
+        <source>receipt.slip_title</source>
+        <translation>Request slip</translation>
+    </message>
+    <message>
+        <source>receipt.terminal</source>
+        <translation>Terminal</translation>
+    </message>
+    <message>
+        <source>receipt.ticket</source>
+        <translation>Your number</translation>
+    </message>
+    <message>
+        <source>receipt.time</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <source>receipt.title</source>
+        <translation>Queue ticket</translation>
+    </message>
+    <message>
+        <source>receipt.verify</source>
+        <translation>Scan to check this certificate</translation>
+    </message>
+    <message>
+        <source>receipt.window</source>
+        <translation>Service</translation>
+    </message>
+    <message>
+        <source>result.answer.body</source>
+        <translation></translation>
+    </message>
+    <message>
+        <source>result.answer.title</source>
+        <translation>Your result</translation>
+    </message>
+    <message>
+        <source>result.certificate.body</source>
+        <translation></translation>
+    </message>
+    <message>
+        <source>result.certificate.title</source>
+        <translation>Your certificate</translation>
+    </message>
+    <message>
+        <source>result.continue</source>
+        <translation>Next</translation>
+    </message>
+    <message>
+        <source>result.feedback.body</source>
+        <translation>We read every message</translation>
+    </message>
+    <message>
+        <source>result.feedback.title</source>
+        <translation>Thank you for your feedback</translation>
+    </message>
+    <message>
+        <source>result.no_thanks</source>
+        <translation>No, thanks</translation>
+    </message>
+    <message>
+        <source>result.not_found.body</source>
+        <translation>We found no record; please ask at the counter</translation>
+    </message>
+    <message>
+        <source>result.not_found.title</source>
+        <translation>Nothing found</translation>
+    </message>
+    <message>
+        <source>result.offline_offer.body</source>
+        <translation>We cannot look this up now. We can print a request slip: it is sent as soon as the network is back, the answer comes by text message within one working day, or ask at the counter with the slip.</translation>
+    </message>
+    <message>
+        <source>result.offline_offer.title</source>
+        <translation>The network is down</translation>
+    </message>
+    <message>
+        <source>result.photograph</source>
+        <translation>Photograph this code with your phone and show it at the counter</translation>
+    </message>
+    <message>
+        <source>result.print_answer</source>
+        <translation>Print</translation>
+    </message>
+    <message>
+        <source>result.print_failed</source>
+        <translation>The receipt could not be printed. Please remember your number</translation>
+    </message>
+    <message>
+        <source>result.printed</source>
+        <translation>Please take your receipt below</translation>
+    </message>
+    <message>
+        <source>result.printing</source>
+        <translation>Printing your receipt…</translation>
+    </message>
+    <message>
+        <source>result.recorded</source>
+        <translation>Recorded</translation>
+    </message>
+    <message>
+        <source>result.refused.body</source>
+        <translation>This cannot be done here just now; please go to the counter</translation>
+    </message>
+    <message>
+        <source>result.refused.title</source>
+        <translation>Not possible now</translation>
+    </message>
+    <message>
+        <source>result.request_slip</source>
+        <translation>Print a request slip</translation>
+    </message>
+    <message>
+        <source>result.slip.body</source>
+        <translation>The answer comes by text message within one working day</translation>
+    </message>
+    <message>
+        <source>result.slip.title</source>
+        <translation>Request recorded</translation>
+    </message>
+    <message>
+        <source>result.slip_label</source>
+        <translation>Request number</translation>
+    </message>
+    <message>
+        <source>result.staff.body</source>
+        <translation>Please wait by the terminal; someone will come to you</translation>
+    </message>
+    <message>
+        <source>result.staff.title</source>
+        <translation>Staff are on their way</translation>
+    </message>
+    <message>
+        <source>result.ticket.body</source>
+        <translation></translation>
+    </message>
+    <message>
+        <source>result.ticket.title</source>
+        <translation>Your ticket</translation>
+    </message>
+    <message>
+        <source>result.ticket_label</source>
+        <translation>Your number</translation>
+    </message>
+    <message>
+        <source>scan.application_progress.title</source>
+        <translation>Show the QR code on your application receipt</translation>
+    </message>
+    <message>
+        <source>scan.appointment_checkin.title</source>
+        <translation>Show your appointment QR code</translation>
+    </message>
+    <message>
+        <source>scan.hint</source>
+        <translation>Hold the QR code in front of the camera, as in the picture; it goes on by itself once read</translation>
+    </message>
+    <message>
+        <source>scan.title</source>
+        <translation>Show your QR code</translation>
+    </message>
+    <message>
+        <source>service.needs_network</source>
+        <translation>Needs the network, which is down</translation>
+    </message>
+    <message>
+        <source>speak.rating</source>
+        <translation>Tap a face to rate this service, or skip.</translation>
+    </message>
+    <message>
+        <source>speak.tap</source>
+        <translation>Tap “{button}”.</translation>
+    </message>
+    <message>
+        <source>staff.call</source>
+        <translation>Call staff</translation>
+    </message>
+    <message>
+        <source>staff.called</source>
+        <translation>Staff called, please wait</translation>
+    </message>
+    <message>
+        <source>sync.offline</source>
+        <translation>Offline</translation>
+    </message>
+    <message>
+        <source>sync.online</source>
+        <translation>Online</translation>
+    </message>
+    <message>
+        <source>sync.waiting</source>
+        <translation>{n} waiting to send</translation>
+    </message>
+    <message>
+        <source>timeout.warning</source>
+        <translation>You have not touched the screen for a while. This visit ends in {seconds} seconds.</translation>
+    </message>
+    <message>
+        <source>voice.off</source>
+        <translation>Voice: off</translation>
+    </message>
+    <message>
+        <source>voice.on</source>
+        <translation>Voice: on</translation>
+    </message>
+    <message>
+        <source>voice.repeat</source>
+        <translation>Say it again</translation>
+    </message>
+    <message>
+        <source>voice.volume</source>
+        <translation>Volume</translation>
+    </message>
+    <message>
+        <source>voice.volume_level</source>
+        <translation>Volume {level}</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,255 @@
+"""Every service of the shipped catalogue driven by touch on the real window, with simulated
+devices and a real platform process: online and offline, and with the device a service needs
+taken away (it is greyed with the reason and an alternative; nothing dead-ends).
+Screens go to test-artifacts/services/."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
+
+from drivers.base import DeviceState
+from kiosk.app import KioskApp, build, qt_app
+from kiosk.session import State
+from kiosk.settings import Settings, Timeouts, load_settings
+from tests.platform_process import Platform, platform_process
+
+OFFLINE_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    with platform_process(tmp_path_factory.mktemp("central"), kiosk_id="kiosk-services") as p:
+        yield p
+
+
+def make_kiosk(qtbot: QtBot, data: Path, url: str, token: str, kiosk_id: str) -> KioskApp:
+    qt_app()
+    st = load_settings(data_dir=data)
+    central = st.central.model_copy(update={"url": url, "token": token, "kiosk_id": kiosk_id,
+                                            "timeout": 2})  # fmt: skip
+    settings: Settings = st.model_copy(update={"central": central,
+                                               "timeouts": Timeouts(goodbye=2)})  # fmt: skip
+    app = build(settings, simulate=True)
+    qtbot.addWidget(app.window)
+    app.window.resize(1920, 1080)
+    app.window.show()
+    app.controller.start()
+    reader = app.devices.id_card_reader
+    assert reader is not None
+    qtbot.waitUntil(lambda: reader.status.state is DeviceState.READY, timeout=5000)
+    return app
+
+
+@pytest.fixture
+def online(qtbot: QtBot, tmp_path: Path, platform: Platform) -> Iterator[KioskApp]:
+    app = make_kiosk(qtbot, tmp_path / "data", platform.url, platform.token, platform.kiosk_id)
+    yield app
+    app.shutdown()
+
+
+@pytest.fixture
+def offline(qtbot: QtBot, tmp_path: Path) -> Iterator[KioskApp]:
+    app = make_kiosk(qtbot, tmp_path / "data", OFFLINE_URL, "no-token", "kiosk-offline")
+    yield app
+    app.shutdown()
+
+
+def tap(qtbot: QtBot, window: QWidget, name: str) -> None:
+    btn = window.findChild(QPushButton, name)
+    assert btn is not None, name
+    qtbot.waitUntil(lambda: btn.isVisible() and btn.isEnabled(), timeout=5000)
+    qtbot.mouseClick(btn, Qt.MouseButton.LeftButton)
+
+
+def text(window: QWidget, name: str) -> str:
+    lab = window.findChild(QLabel, name)
+    assert lab is not None, name
+    return str(lab.text())
+
+
+def shot(window: QWidget, artifacts: Path, name: str) -> None:
+    folder = artifacts / "services"
+    folder.mkdir(parents=True, exist_ok=True)
+    assert window.grab().save(str(folder / f"{name}.png"))
+
+
+def until(qtbot: QtBot, condition: Callable[[], bool], timeout: int = 10000) -> None:
+    qtbot.waitUntil(condition, timeout=timeout)
+
+
+def records(data: Path, kiosk: KioskApp) -> list[str]:
+    kiosk.controller.db.run(lambda: None).result(timeout=10)  # the commits so far have landed
+    conn = sqlite3.connect(data / "kiosk.db")
+    try:
+        return [r[0] for r in conn.execute("SELECT service FROM transactions ORDER BY seq")]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("service", ["social_security", "medical_insurance", "housing_fund"])
+def test_record_queries_online(
+    qtbot: QtBot, online: KioskApp, artifacts: Path, service: str
+) -> None:
+    window, session = online.window, online.controller.session
+    tap(qtbot, window, "startButton")
+    tap(qtbot, window, f"service_{service}")
+    assert text(window, "identifyTitle") == "请放置您的身份证"
+    tap(qtbot, window, "simPresentCard")
+    until(qtbot, lambda: session.state is State.CONFIRM)
+    tap(qtbot, window, "confirmButton")
+    until(qtbot, lambda: session.state is State.RESULT)
+    assert session.view().outcome == "answer"
+    assert text(window, "resultTitle") == "查询结果"
+    assert text(window, "answerValue0")  # the platform's first line is on screen
+    shot(window, artifacts, f"{service}-answer")
+    tap(qtbot, window, "printAnswer")
+    until(qtbot, lambda: session.view().receipt == "printed")
+    tap(qtbot, window, "nextButton")
+    tap(qtbot, window, "rate4")
+    assert session.state is State.GOODBYE
+
+
+def test_a_query_offline_prints_a_request_slip(
+    qtbot: QtBot, offline: KioskApp, tmp_path: Path, artifacts: Path
+) -> None:
+    window, session = offline.window, offline.controller.session
+    tap(qtbot, window, "simPresentCard")  # card first this time
+    until(qtbot, lambda: session.state is State.CATALOGUE)
+    tap(qtbot, window, "service_social_security")
+    tap(qtbot, window, "confirmButton")
+    until(qtbot, lambda: session.view().outcome == "offline_offer")
+    assert text(window, "resultTitle") == "网络暂时中断"
+    shot(window, artifacts, "offline-offer")
+    tap(qtbot, window, "requestSlip")
+    until(qtbot, lambda: session.view().receipt == "printed")
+    assert session.view().outcome == "slip" and text(window, "ticketNumber").startswith("R")
+    shot(window, artifacts, "offline-slip")
+    assert "query_request" in records(tmp_path / "data", offline)
+
+
+def test_offline_online_only_services_are_greyed_with_an_alternative(
+    qtbot: QtBot, offline: KioskApp, artifacts: Path
+) -> None:
+    window, session = offline.window, offline.controller.session
+    until(qtbot, lambda: session.view().sync_link == "offline", timeout=15000)
+    until(qtbot, lambda: "certificate" in session.view().unavailable)
+    tap(qtbot, window, "startButton")
+    for code in ("certificate", "appointment_checkin", "application_progress"):
+        tile = window.findChild(QPushButton, f"service_{code}")
+        assert tile is not None and not tile.isEnabled(), code
+        assert "可请工作人员帮忙" in text(window, f"tileReason_{code}")
+    for code in ("queue_ticket", "social_security", "feedback", "call_staff"):
+        assert window.findChild(QPushButton, f"service_{code}").isEnabled(), code
+    shot(window, artifacts, "offline-catalogue")
+
+
+def test_certificate_prints_with_a_verification_code(
+    qtbot: QtBot, online: KioskApp, tmp_path: Path
+) -> None:
+    window, session = online.window, online.controller.session
+    tap(qtbot, window, "startButton")
+    tap(qtbot, window, "service_certificate")
+    tap(qtbot, window, "simPresentCard")
+    until(qtbot, lambda: session.state is State.CHOOSE)
+    tap(qtbot, window, "option_insured_certificate")
+    tap(qtbot, window, "confirmButton")
+    until(qtbot, lambda: session.view().receipt == "printed")
+    receipt = (tmp_path / "data" / "printer" / "last-receipt.bin").read_bytes()
+    assert b"verify.example.gov.cn" in receipt
+    assert "参保证明".encode("gb18030") in receipt
+
+
+def test_a_printer_out_of_paper_greys_the_certificate_only(
+    qtbot: QtBot, online: KioskApp, artifacts: Path
+) -> None:
+    window, session = online.window, online.controller.session
+    tap(qtbot, window, "simPaperOut")
+    until(qtbot, lambda: "certificate" in session.view().unavailable)
+    tap(qtbot, window, "startButton")
+    assert text(window, "tileReason_certificate") == "打印机缺纸 · 可请工作人员帮忙"
+    assert window.findChild(QPushButton, "service_queue_ticket").isEnabled()
+    shot(window, artifacts, "paper-out-catalogue")
+
+
+@pytest.mark.parametrize(
+    ("service", "button", "outcome"),
+    [("application_progress", "simShowReceiptQr", "answer"),
+     ("appointment_checkin", "simShowAppointmentQr", "answer")],
+)  # fmt: skip
+def test_qr_services_through_the_camera(
+    qtbot: QtBot, online: KioskApp, artifacts: Path, service: str, button: str, outcome: str
+) -> None:
+    window, session = online.window, online.controller.session
+    camera = online.devices.camera
+    assert camera is not None
+    until(qtbot, lambda: camera.status.state is DeviceState.READY)
+    tap(qtbot, window, "startButton")
+    tap(qtbot, window, f"service_{service}")
+    assert session.state is State.SCAN
+    shot(window, artifacts, f"{service}-scan")
+    tap(qtbot, window, button)
+    until(qtbot, lambda: session.state is State.RESULT, timeout=15000)
+    assert session.view().outcome == outcome, session.view().reason_key
+    shot(window, artifacts, f"{service}-result")
+
+
+def test_camera_unplugged_greys_the_qr_services(qtbot: QtBot, online: KioskApp) -> None:
+    session = online.controller.session
+    camera = online.devices.camera
+    assert camera is not None
+    camera.inject("unplugged")  # type: ignore[attr-defined]
+    until(qtbot, lambda: "appointment_checkin" in session.view().unavailable)
+    reason, alternative = session.view().unavailable["application_progress"]
+    assert reason.startswith("device.camera") and alternative == "alternative.staff"
+    camera.inject("unplugged", False)  # type: ignore[attr-defined]
+    until(qtbot, lambda: "appointment_checkin" not in session.view().unavailable, 15000)
+
+
+def test_feedback_by_phrase_and_keypad(
+    qtbot: QtBot, online: KioskApp, tmp_path: Path, artifacts: Path
+) -> None:
+    window, session = online.window, online.controller.session
+    tap(qtbot, window, "startButton")
+    tap(qtbot, window, "service_feedback")
+    tap(qtbot, window, "keyboardPhrase_2")
+    shot(window, artifacts, "feedback-keyboard")
+    tap(qtbot, window, "keyboardDone")
+    assert session.state is State.KEYPAD
+    for digit in "13800138000":
+        tap(qtbot, window, f"keypadKey_{digit}")
+    shot(window, artifacts, "feedback-keypad")
+    tap(qtbot, window, "keypadOk")
+    assert session.state is State.CONFIRM
+    tap(qtbot, window, "confirmButton")
+    until(qtbot, lambda: session.view().outcome == "feedback")
+    assert text(window, "resultTitle") == "感谢您的意见"
+    assert "feedback" in records(tmp_path / "data", online)
+    db = (tmp_path / "data" / "kiosk.db").read_bytes()
+    assert b"13800138000" not in db and "排队时间太长".encode() not in db  # sealed
+
+
+def test_call_staff_from_the_footer_and_the_tile(
+    qtbot: QtBot, online: KioskApp, tmp_path: Path, artifacts: Path
+) -> None:
+    window, session = online.window, online.controller.session
+    tap(qtbot, window, "startButton")
+    tap(qtbot, window, "service_queue_ticket")
+    tap(qtbot, window, "callStaffButton")  # from the ID card step
+    assert session.state is State.IDENTIFY and session.view().staff_called
+    assert not window.findChild(QPushButton, "callStaffButton").isEnabled()
+    tap(qtbot, window, "exitButton")
+    until(qtbot, lambda: session.state is State.ATTRACT, 5000)
+    tap(qtbot, window, "startButton")
+    tap(qtbot, window, "service_call_staff")
+    assert session.view().outcome == "staff"
+    assert text(window, "resultTitle") == "已为您呼叫工作人员"
+    shot(window, artifacts, "call-staff")
+    assert records(tmp_path / "data", online).count("call_staff") == 2
