@@ -39,22 +39,15 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-# Before Qt is imported: headless, on the terminal's real panel size (as tests/conftest.py does).
-os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={ROOT / 'tests' / 'screen.json'}")
-if os.environ["QT_QPA_PLATFORM"] == "offscreen":
-    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={ROOT / 'tests' / 'screen.json'}"
-# Qt's mock speech engine, as the tests use: the spoken-guidance code runs, no speech daemon is
-# spawned (one would outlive the benchmark). KIOSK_VOICE_ENGINE=speechd times the audible engine.
-os.environ.setdefault("KIOSK_VOICE_ENGINE", "mock")
-sys.path.insert(0, str(ROOT))
+import headless
+
+ROOT = headless.ROOT
 
 from PySide6.QtCore import QEvent, QObject  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402

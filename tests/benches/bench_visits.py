@@ -45,15 +45,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-# Before Qt is imported: headless, on the terminal's real panel size (as tests/conftest.py does).
-os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={ROOT / 'tests' / 'screen.json'}")
-if os.environ["QT_QPA_PLATFORM"] == "offscreen":
-    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={ROOT / 'tests' / 'screen.json'}"
-# Qt's mock speech engine, as the tests use: the spoken-guidance code runs, no speech daemon is
-# spawned (one would outlive the benchmark). KIOSK_VOICE_ENGINE=speechd soaks the audible one.
-os.environ.setdefault("KIOSK_VOICE_ENGINE", "mock")
-sys.path.insert(0, str(ROOT))
+import headless
+
+ROOT = headless.ROOT
 
 import shiboken6  # noqa: E402
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer  # noqa: E402

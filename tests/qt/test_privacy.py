@@ -12,17 +12,16 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QWidget
 
 from drivers.base import DeviceState
 from drivers.camera import SimulatedCamera
 from drivers.idcard import IdCard
 from drivers.sim_cards import SAMPLE_CARDS
-from kiosk.app import KioskApp, build, qt_app
+from kiosk.app import KioskApp
 from kiosk.session import State
-from kiosk.settings import Settings, Timeouts, load_settings
 from tests.platform_process import Platform, platform_process
+from tests.qt.rig import started_kiosk, tap
 
 RESIDENT = SAMPLE_CARDS[0]
 
@@ -35,31 +34,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 
 @pytest.fixture
 def kiosk(qtbot: QtBot, tmp_path: Path, platform: Platform) -> Iterator[KioskApp]:
-    qt_app()
-    st = load_settings(data_dir=tmp_path / "data")
-    central = st.central.model_copy(
-        update={"url": platform.url, "token": platform.token, "kiosk_id": platform.kiosk_id}
-    )
-    settings: Settings = st.model_copy(update={"central": central,
-                                               "timeouts": Timeouts(goodbye=2)})  # fmt: skip
-    app = build(settings, simulate=True)
-    qtbot.addWidget(app.window)
-    app.window.resize(1920, 1080)
-    app.window.show()
-    app.controller.start()
-    reader = app.devices.id_card_reader
-    assert reader is not None
-    qtbot.waitUntil(lambda: reader.status.state is DeviceState.READY, timeout=5000)
+    app = started_kiosk(qtbot, tmp_path / "data", platform.url, platform.token, platform.kiosk_id)
     yield app
     app.shutdown()
-
-
-def tap(qtbot: QtBot, window: QWidget, name: str) -> None:
-    btn = window.findChild(QPushButton, name)
-    assert btn is not None, name
-    # Availability follows device and platform states, which settle just after start.
-    qtbot.waitUntil(lambda: btn.isVisible() and btn.isEnabled(), timeout=5000)
-    qtbot.mouseClick(btn, Qt.MouseButton.LeftButton)
 
 
 def every_text(window: QWidget) -> str:

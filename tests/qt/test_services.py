@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
 from drivers.base import DeviceState
-from kiosk.app import KioskApp, build, qt_app
+from kiosk.app import KioskApp
 from kiosk.session import State
-from kiosk.settings import Settings, Timeouts, load_settings
 from tests.platform_process import Platform, platform_process
+from tests.qt.rig import started_kiosk, tap
 
 OFFLINE_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
 
@@ -30,43 +29,20 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         yield p
 
 
-def make_kiosk(qtbot: QtBot, data: Path, url: str, token: str, kiosk_id: str) -> KioskApp:
-    qt_app()
-    st = load_settings(data_dir=data)
-    central = st.central.model_copy(update={"url": url, "token": token, "kiosk_id": kiosk_id,
-                                            "timeout": 2})  # fmt: skip
-    settings: Settings = st.model_copy(update={"central": central,
-                                               "timeouts": Timeouts(goodbye=2)})  # fmt: skip
-    app = build(settings, simulate=True)
-    qtbot.addWidget(app.window)
-    app.window.resize(1920, 1080)
-    app.window.show()
-    app.controller.start()
-    reader = app.devices.id_card_reader
-    assert reader is not None
-    qtbot.waitUntil(lambda: reader.status.state is DeviceState.READY, timeout=5000)
-    return app
-
-
 @pytest.fixture
 def online(qtbot: QtBot, tmp_path: Path, platform: Platform) -> Iterator[KioskApp]:
-    app = make_kiosk(qtbot, tmp_path / "data", platform.url, platform.token, platform.kiosk_id)
+    app = started_kiosk(qtbot, tmp_path / "data", platform.url, platform.token,
+                        platform.kiosk_id, timeout=2)  # fmt: skip
     yield app
     app.shutdown()
 
 
 @pytest.fixture
 def offline(qtbot: QtBot, tmp_path: Path) -> Iterator[KioskApp]:
-    app = make_kiosk(qtbot, tmp_path / "data", OFFLINE_URL, "no-token", "kiosk-offline")
+    app = started_kiosk(qtbot, tmp_path / "data", OFFLINE_URL, "no-token", "kiosk-offline",
+                        timeout=2)  # fmt: skip
     yield app
     app.shutdown()
-
-
-def tap(qtbot: QtBot, window: QWidget, name: str) -> None:
-    btn = window.findChild(QPushButton, name)
-    assert btn is not None, name
-    qtbot.waitUntil(lambda: btn.isVisible() and btn.isEnabled(), timeout=5000)
-    qtbot.mouseClick(btn, Qt.MouseButton.LeftButton)
 
 
 def text(window: QWidget, name: str) -> str:
