@@ -25,6 +25,7 @@ from typing import Any
 
 from drivers.apdu import READ_FAILED_KEY, PcscError, ResponseApdu, read_uid, transmit
 from drivers.base import Device, DeviceFault, DeviceKind, DeviceState
+from drivers.social_security import Holder, read_holder
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +199,7 @@ class CardInfo:
     reader: str
     atr: bytes
     uid: bytes | None
+    holder: Holder | None = None  # a social-security card's holder (personal: never logged)
 
     def as_json(self) -> dict[str, str | None]:
         return {
@@ -390,7 +392,7 @@ class PcscReader(SmartCardReader):
         self._set_state(DeviceState.BUSY)
         try:
             with context.connect(reader) as link:
-                card = CardInfo(reader, link.atr() or atr, link.uid())
+                card = CardInfo(reader, link.atr() or atr, link.uid(), read_holder(link.exchange))
         except PcscError as exc:
             self._set_state(DeviceState.READY)
             if exc.transport:
@@ -463,11 +465,16 @@ class SimulatedPcscReader(PcscReader):
         host: str = "127.0.0.1",
         port: int = 35963,
         uid: bytes | None = None,
+        holder: tuple[str, str] | None = None,
     ) -> None:
+        from drivers.sim_cards import SAMPLE_CARDS
         from drivers.sim_vpcd import DEFAULT_UID, VirtualCard
 
         super().__init__(name, reader)
-        self.card = VirtualCard(host=host, port=port, uid=uid or DEFAULT_UID)
+        # A sample resident's social-security card, unless told otherwise.
+        sample = SAMPLE_CARDS[1]
+        self.card = VirtualCard(host=host, port=port, uid=uid or DEFAULT_UID,
+                                holder=holder or (sample.id_number, sample.name))  # fmt: skip
 
     def insert(self) -> None:
         self.card.insert()

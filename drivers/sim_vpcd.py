@@ -42,6 +42,8 @@ DEFAULT_UID = bytes.fromhex("04A1B2C3D4E5F6")
 APPLET_AID = b"\xf0KIOSK\x01"  # proprietary (RID F0...): never a real card's
 APPLET_LABEL = b"KIOSK TEST"
 APPLET_RECORD = (b"KIOSK-TEST-RECORD-" * 17)[:300]
+SSSE_NAME = "sx1.sh.社会保障".encode("gbk")  # the social-security application's DF name
+SSSE_EF06 = 6  # its holder file (short id)
 CONNECT_BACKOFF = (0.1, 0.2, 0.5, 1.0)
 
 CTRL_OFF, CTRL_ON, CTRL_RESET, CTRL_ATR = 0, 1, 2, 4
@@ -78,15 +80,21 @@ class VpcdFramer:
 
 
 class CardApplication:
-    """What the card answers, as a pure function of the APDUs it has seen (no sockets)."""
+    """What the card answers, as a pure function of the APDUs it has seen (no sockets).
 
-    def __init__(self, uid: bytes = DEFAULT_UID) -> None:
+    With a *holder* (social-security number, name) it is also a social-security card: the
+    application ``sx1.sh.社会保障`` with the holder in EF06 (see drivers.social_security).
+    """
+
+    def __init__(self, uid: bytes = DEFAULT_UID, holder: tuple[str, str] | None = None) -> None:
         self.uid = uid
+        self.holder = holder
         self._selected = False
+        self._social_security = False
         self._pending = b""  # what GET RESPONSE hands out next
 
     def reset(self) -> None:
-        self._selected, self._pending = False, b""
+        self._selected, self._social_security, self._pending = False, False, b""
 
     def respond(self, apdu: bytes) -> bytes:
         try:
@@ -125,6 +133,10 @@ class CardApplication:
     def _select(self, command: CommandApdu) -> bytes:
         if command.p1 != 0x04:
             return _sw(0x6A86)
+        self._social_security = self.holder is not None and command.data == SSSE_NAME
+        if self._social_security:
+            self._selected = False
+            return _sw(0x9000)
         if command.data != APPLET_AID:
             self._selected = False
             return _sw(0x6A82)
@@ -134,11 +146,23 @@ class CardApplication:
         return _sw(0x6100 | len(self._pending))
 
     def _read_record(self, command: CommandApdu) -> bytes:
+        if self._social_security and self.holder is not None:
+            return self._holder_record(command)
         if not self._selected:
             return _sw(0x6986)
         if (command.p1, command.p2) != (0x01, 0x04):
             return _sw(0x6A83)
         return self._hand_out(APPLET_RECORD, command.le or 256)
+
+    def _holder_record(self, command: CommandApdu) -> bytes:
+        if command.p2 != (SSSE_EF06 << 3) | 0x04:
+            return _sw(0x6A82)
+        number, name = self.holder or ("", "")
+        if command.p1 == 1:
+            return _sw(0x9000, _tlv(0x08, number.encode("ascii")))
+        if command.p1 == 2:
+            return _sw(0x9000, _tlv(0x09, name.encode("gbk").ljust(30, b" ")))
+        return _sw(0x6A83)
 
     def _get_response(self, command: CommandApdu) -> bytes:
         if not self._pending:
@@ -167,6 +191,7 @@ class VirtualCard:
         atr: bytes = DEFAULT_ATR,
         faults: frozenset[str] = frozenset(),
         mute_timeout: float = 2.0,
+        holder: tuple[str, str] | None = None,
     ) -> None:
         unknown = set(faults) - FAULTS
         if unknown:
@@ -177,7 +202,7 @@ class VirtualCard:
             raise ValueError("an ATR has 2 to 33 bytes")
         self.host, self.port, self.atr = host, port, atr
         self.mute_timeout = mute_timeout
-        self.app = CardApplication(uid)
+        self.app = CardApplication(uid, holder)
         self._faults = set(faults)
         self._inserted = False
         self._muted = False  # silence outlasted mute_timeout: stay out until it is cleared

@@ -311,6 +311,8 @@ def gallery_views(language: str) -> list[tuple[str, VisitView]]:
         ("identify", replace(base, state=State.IDENTIFY)),
         ("identify-reading", replace(base, state=State.IDENTIFY, reading_card=True)),
         ("identify-failed", replace(base, state=State.IDENTIFY, notice_key="card.read_failed")),
+        ("identify-either", replace(base, state=State.IDENTIFY, service="medical_insurance",
+                                    identify_by=("social_security_card", "id_card"))),
         ("catalogue", replace(base, state=State.CATALOGUE)),
         ("catalogue-elder-suggested", replace(person, state=State.CATALOGUE, suggest_elder=True)),
         (

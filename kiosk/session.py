@@ -202,6 +202,7 @@ class VisitSession:
             answer=v.answer,
             reference=v.reference,
             reason_key=v.reason_key,
+            identify_by=step.detail if step and step.kind == "identify" else (),
             keypad_kind=keypad,
             entered=v.entered.get(step.word, "") if step else "",
             staff_called=v.staff_called,

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drivers.base import DeviceStatus
+from drivers.idcard import IdCard
 from drivers.idcard_reader import CardEvent, CardEventKind
 from drivers.manager import DeviceManager
+from drivers.pcsc_reader import SmartCardEvent, SmartCardEventKind
 from drivers.receipt_printer import PrinterError
 from kiosk import session as s
 from kiosk.catalogue import Catalogue
@@ -69,6 +71,9 @@ class VisitController:
         reader = devices.id_card_reader
         if reader is not None:
             reader.add_card_listener(self._on_card_event)
+        smart = devices.smart_card_reader
+        if smart is not None:
+            smart.add_card_listener(self._on_smart_card)
         devices.add_status_listener(self._on_device_status)
 
     # -- wiring -------------------------------------------------------------------------------
@@ -170,6 +175,26 @@ class VisitController:
             self._execute(effect)
         self._publish()
 
+    def _card_read(self, card: IdCard) -> None:
+        """UI thread: an identity from either reader."""
+        if self.cards_held():
+            return
+        if not self.suspended:
+            # From now until the visit ends, these values are masked in every log line.
+            remember_personal(*(v for v in (card.name, card.id_number, card.address,
+                                            card.authority) if v))  # fmt: skip
+        self.dispatch(s.CardRead(card))
+
+    def _on_smart_card(self, event: SmartCardEvent) -> None:
+        # PC/SC thread. A social-security card identifies like an ID card; other cards and
+        # removals mean nothing to a visit; a card that could not be read says so calmly.
+        if event.kind is SmartCardEventKind.INSERTED and event.card and event.card.holder:
+            identity = event.card.holder.as_id_card()
+            self._post(lambda: self._card_read(identity))
+        elif event.kind is SmartCardEventKind.FAILED:
+            failed = s.CardFailed(event.fault.message_key if event.fault else "card.read_failed")
+            self._post(lambda: None if self.cards_held() else self.dispatch(failed))
+
     def _on_card_event(self, event: CardEvent) -> None:
         # Reader thread: translate, then hop to the session's thread.
         mapped: s.Event | None = None
@@ -177,16 +202,7 @@ class VisitController:
             mapped = s.CardReading()
         elif event.kind is CardEventKind.READ and event.card is not None:
             card = event.card
-
-            def read() -> None:
-                if self.cards_held():
-                    return
-                if not self.suspended:
-                    # From now until the visit ends, these values are masked in every log line.
-                    remember_personal(card.name, card.id_number, card.address, card.authority)
-                self.dispatch(s.CardRead(card))
-
-            self._post(read)
+            self._post(lambda: self._card_read(card))
             return
         elif event.kind is CardEventKind.FAILED:
             mapped = s.CardFailed(event.fault.message_key if event.fault else "card.read_failed")

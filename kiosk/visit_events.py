@@ -310,6 +310,7 @@ class VisitView:
     answer: tuple[AnswerLine, ...] = ()
     reference: str | None = None
     reason_key: str | None = None  # why a query found nothing / was refused
+    identify_by: tuple[str, ...] = ()  # while identifying for a service: the means it takes
     keypad_kind: str | None = None  # phone or code, while the keypad step shows
     entered: str = ""  # what the keypad / keyboard step holds (shown back to the resident)
     staff_called: bool = False

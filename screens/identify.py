@@ -31,8 +31,10 @@ class IdentifyScreen(Screen):
             widget.setSizePolicy(policy)
 
     def show_view(self, view: VisitView, t: Texts) -> None:
-        self.title.setText(t("identify.title"))
-        self.hint.setText(t("identify.hint"))
+        # A service that also takes the social-security card says so.
+        either = "social_security_card" in view.identify_by
+        self.title.setText(t("identify.title_either" if either else "identify.title"))
+        self.hint.setText(t("identify.hint_either" if either else "identify.hint"))
         reading = view.reading_card and view.device_notice_key is None
         self.spinner.setVisible(reading)
         self.status.setText(t("identify.reading") if reading else "")

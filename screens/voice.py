@@ -1,26 +1,42 @@
 """Spoken guidance: a ``Voice`` that says each step aloud through QtTextToSpeech.
 
-The engine lives on a thread of its own: speech-dispatcher's engine connects to a daemon when it is
-built and answers every ``say`` over a socket, and a daemon that hangs must never freeze the
-screen. The main thread only emits requests and hears back through queued signals.
+The engine runs in a process of its own (``screens.voice_process``): PySide6 keeps the GIL
+while libspeechd waits for speech-dispatcher, so a daemon that hangs would freeze every thread of
+the process calling it, the screen included. Here the main thread only queues commands and hears
+back through queued signals; three threads do the rest:
+
+- the writer sends the queued commands one answer at a time; while the child lags they wait in
+  a short queue where older ``say``s make way for newer ones;
+- a reader per child turns its events into this object's signals, delivered on the main thread;
+- the watchdog starts the child, kills it (SIGTERM, then SIGKILL) when it stops answering or
+  dies, and starts a new one after a pause; after repeated failures the terminal stays silent.
+
 The spoken text is never logged: it can carry a resident's ticket or details.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
+import select
+import subprocess
+import sys
 import threading
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import time
+from collections import deque
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import shiboken6
-from PySide6.QtCore import QEventLoop, QLocale, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from screens.voice_process import pick_locale, pick_voice
 
 if TYPE_CHECKING:
-    from PySide6.QtTextToSpeech import QTextToSpeech, QVoice
-
     from kiosk.spoken import Speech
+
+__all__ = ["AUTO_ENGINES", "DEFAULT_VOLUME", "ENGINE_ENV", "Voice", "pick_locale", "pick_voice"]
 
 log = logging.getLogger(__name__)
 
@@ -29,164 +45,73 @@ ENGINE_ENV = "KIOSK_VOICE_ENGINE"
 # and tests working where it cannot start.
 AUTO_ENGINES = ("speechd", "mock")
 DEFAULT_VOLUME = 0.7
-_START_TIMEOUT_S = 2.0
-_STOP_TIMEOUT_S = 2.0
-# Voices whose language Qt cannot name, found by name instead: espeak-ng's Mandarin is "cmn",
-# which QLocale does not know, so speech-dispatcher's Mandarin voices sit under the C locale.
-_VOICE_NAME_HINTS = {"zh_CN": ("mandarin",)}
+CHILD_MODULE = "screens.voice_process"
+_QUEUE_LIMIT = 8  # commands waiting for the child; beyond, the oldest say is dropped
+_OPEN_TIMEOUT_S = 10.0  # to start an engine (speech-dispatcher may have to be spawned)
+_ACK_TIMEOUT_S = 5.0  # for a say or volume to be answered
+_BACKOFF_S = (0.5, 2.0)  # before each new child, by failures in a row
+_MAX_FAILURES = 3  # in a row, before staying silent
+_HEALTHY_S = 60.0  # a child that worked this long before failing starts a new count
+_CLOSE_TIMEOUT_S = 0.5  # for an answering child to end after "close"
+_TERM_TIMEOUT_S = 0.3  # after SIGTERM, before SIGKILL
+_REAP_TIMEOUT_S = 0.5  # after SIGKILL
+_SHUTDOWN_TIMEOUT_S = 2.0
+_POLL_S = 0.05
+_ANSWERED = ("say", "volume")  # commands the child answers, watched for a reply
 
 
-def pick_locale(available: Sequence[QLocale], language: str) -> QLocale | None:
-    """The engine's locale for *language* ("zh_CN", "en"): the same territory if it has one,
-    else the same script (Simplified before Traditional for zh_CN), else the same language."""
-    want = QLocale(language)
-    same = [loc for loc in available if loc.language() == want.language()]
-    by_territory = [loc for loc in same if loc.territory() == want.territory()]
-    by_script = [loc for loc in same if loc.script() == want.script()]
-    for candidates in (by_territory, by_script, same):
-        if candidates:
-            return candidates[0]
-    return None
+class _Child:
+    """One engine process. Its fields are read and written under ``Voice._cond``, except the
+    pipes: stdin belongs to the writer (and is closed by the watchdog), stdout to the reader."""
 
+    def __init__(self, proc: subprocess.Popen[bytes], candidates: tuple[str, ...]) -> None:
+        self.proc = proc
+        self.candidates = candidates
+        self.started = time.monotonic()
+        self.opening = ""  # the engine it is starting
+        self.engine: str | None = None  # once opened; "" when it found none
+        self.opened_at = 0.0
+        self.outstanding = 0  # commands written and not yet answered
+        self.progress_at = self.started  # when it last answered, or was first owed an answer
+        self.dead = False  # given up on: nothing more is written to it
+        self.abandoned = False  # killed (and reaped if it could be): the reader may stop
+        self._write_lock = threading.Lock()
+        self._stdin_open = True
+        assert proc.stdin is not None and proc.stdout is not None
+        os.set_blocking(proc.stdin.fileno(), False)
 
-def pick_voice(voices: Sequence[QVoice], language: str) -> QVoice | None:
-    """A voice for *language* among voices of unnamed locales, by name; espeak-ng's plain voice
-    before its "+variant" copies."""
-    hints = _VOICE_NAME_HINTS.get(language, ())
-    named = [v for v in voices if any(hint in v.name().lower() for hint in hints)]
-    named.sort(key=lambda v: "+" in v.name())
-    return named[0] if named else None
+    @property
+    def usable(self) -> bool:
+        return bool(self.engine) and not self.dead
 
+    def write(self, data: bytes) -> bool:
+        """Waits for room in the pipe, but gives up as soon as the child is given up on."""
+        with self._write_lock:
+            stdin = self.proc.stdin
+            if not self._stdin_open or stdin is None:
+                return False
+            fd = stdin.fileno()
+            room = select.poll()
+            room.register(fd, select.POLLOUT)
+            view = memoryview(data)
+            while view:
+                if self.dead:
+                    return False
+                try:
+                    view = view[os.write(fd, view) :]
+                except BlockingIOError:
+                    room.poll(_POLL_S * 1000)
+                except OSError:  # a broken pipe: the child is gone
+                    return False
+            return True
 
-def _state_name(state: object) -> str:
-    return str(getattr(state, "name", state)).lower()
-
-
-class _Engine(QObject):
-    """Owns the QTextToSpeech; every slot runs on the speech thread."""
-
-    opened = Signal(str)  # the engine's name, "" when silent
-    sent = Signal(str, str)  # the text, and the locale the engine speaks it in
-    state_changed = Signal(str)
-    volume_applied = Signal(float)
-
-    def __init__(self, candidates: Sequence[str], volume: float, loop: QEventLoop) -> None:
-        super().__init__()
-        self._candidates = tuple(candidates)
-        self._volume = volume
-        self._loop = loop
-        self._tts: QTextToSpeech | None = None
-        self._choices: dict[str, QLocale | QVoice | None] = {}
-
-    def open(self) -> None:
-        try:
-            from PySide6.QtTextToSpeech import QTextToSpeech
-        except ImportError as exc:  # e.g. libpulse0 missing: QtTextToSpeech links against it
-            log.warning("speech: QtTextToSpeech cannot load (%s); the terminal stays silent", exc)
-            self.opened.emit("")
-            return
-        failures = []
-        for name in self._candidates:
-            if name not in QTextToSpeech.availableEngines():
-                failures.append(f"{name}: not installed")
-                continue
-            tts = QTextToSpeech(name)
-            if tts.state() == QTextToSpeech.State.Error:
-                failures.append(f"{name}: {tts.errorString() or 'failed to start'}")
-                shiboken6.delete(tts)
-                continue
-            self._tts = tts
-            break
-        if self._tts is None:
-            log.warning("speech: no engine could start (%s); the terminal stays silent", failures)
-            self.opened.emit("")
-            return
-        name = self._tts.engine()
-        if failures:
-            log.warning("speech: using the %s engine (%s)", name, "; ".join(failures))
-        else:
-            log.info("speech: using the %s engine", name)
-        if name == "mock":
-            log.info("speech: the mock engine makes no sound")
-        self._tts.stateChanged.connect(self._on_state)
-        self.set_volume(self._volume)
-        self.opened.emit(name)
-
-    @Slot(str, str, bool)
-    def say(self, text: str, language: str, interrupt: bool) -> None:
-        if self._tts is None:
-            return
-        if interrupt:
-            self.stop()
-        self._use_language(language)
-        if interrupt:
-            self._tts.say(text)
-        else:
-            self._tts.enqueue(text)  # said once the current sentence ends
-        self.sent.emit(text, self._tts.locale().name())
-
-    @Slot()
-    def stop(self) -> None:
-        if self._tts is None:
-            return
-        from PySide6.QtTextToSpeech import QTextToSpeech
-
-        if self._tts.state() != QTextToSpeech.State.Ready:
-            self._tts.stop(QTextToSpeech.BoundaryHint.Immediate)
-
-    @Slot(float)
-    def set_volume(self, volume: float) -> None:
-        self._volume = volume
-        if self._tts is not None:
-            self._tts.setVolume(volume)
-            self.volume_applied.emit(self._tts.volume())
-
-    @Slot()
-    def close(self) -> None:
-        self.stop()
-        tts, self._tts = self._tts, None
-        if tts is not None:
-            # Now, on this thread: a deleteLater would never run once the loop has quit.
-            shiboken6.delete(tts)
-        self._loop.quit()
-
-    def _use_language(self, language: str) -> None:
-        tts = self._tts
-        assert tts is not None
-        if language not in self._choices:
-            self._choices[language] = self._find(tts, language)
-        wanted = self._choices[language]
-        if isinstance(wanted, QLocale):
-            if tts.locale() != wanted:
-                tts.setLocale(wanted)
-        elif wanted is not None and tts.voice() != wanted:
-            tts.setVoice(wanted)
-
-    def _find(self, tts: QTextToSpeech, language: str) -> QLocale | QVoice | None:
-        """Looked up once per language: voice lists can take a while on a real engine."""
-        available = tts.availableLocales()
-        locale = pick_locale(available, language)
-        if locale is not None:
-            return locale
-        before = tts.locale()
-        unnamed: list[QVoice] = []
-        for loc in available:
-            if loc.language() == QLocale.Language.C:
-                tts.setLocale(loc)
-                unnamed += tts.availableVoices()
-        tts.setLocale(before)
-        voice = pick_voice(unnamed, language)
-        if voice is None:  # a fleet-wide configuration problem, so said once, not per visit
-            log.warning(
-                "speech: the %s engine has no voice for %s; using %s",
-                tts.engine(),
-                language,
-                before.name(),
-            )
-        return voice
-
-    def _on_state(self, state: object) -> None:
-        self.state_changed.emit(_state_name(state))
+    def close_stdin(self) -> None:
+        """End of input: the child closes its engine and ends."""
+        with self._write_lock:
+            if self._stdin_open and self.proc.stdin is not None:
+                self._stdin_open = False
+                with contextlib.suppress(OSError):
+                    self.proc.stdin.close()
 
 
 class Voice(QObject):
@@ -197,56 +122,32 @@ class Voice(QObject):
     volume_applied = Signal(float)  # the volume the engine reports after a change
     engine_opened = Signal(str)  # the engine in use, "" when silent
 
-    _say_requested = Signal(str, str, bool)
-    _stop_requested = Signal()
-    _volume_requested = Signal(float)
-    _close_requested = Signal()
+    _event = Signal(str, object)  # from the reader and watchdog threads to the main thread
 
     def __init__(self, engine: str | None = None, *, volume: float = DEFAULT_VOLUME) -> None:
         super().__init__()
         chosen = engine or os.environ.get(ENGINE_ENV)
-        self._candidates = (chosen,) if chosen else AUTO_ENGINES
+        self._candidates = (chosen,) if chosen else tuple(AUTO_ENGINES)
         self._volume = _clamp(volume)
         self._enabled = True
         self._last: tuple[str, str] | None = None
-        self.engine_name: str | None = None  # None until the engine thread has opened one
+        self.engine_name: str | None = None  # None until a child has opened an engine
         self.engine_locale = ""  # the locale of the last text sent, e.g. "zh_CN"
-        self._ready = threading.Event()
-        self._thread: threading.Thread | None = threading.Thread(
-            target=self._run, name="speech", daemon=True
+        self._event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
+        # Shared with the threads, under _cond:
+        self._cond = threading.Condition()
+        self._queue: deque[dict[str, Any]] = deque()
+        self._child: _Child | None = None
+        self._closing = False
+        self._silent = False  # no engine, or given up: commands are dropped
+        self._unreaped: list[subprocess.Popen[bytes]] = []
+        # The child starts on the watchdog thread: nothing here waits for it.
+        self._threads: tuple[threading.Thread, ...] = (
+            threading.Thread(target=self._write_loop, name="speech-writer", daemon=True),
+            threading.Thread(target=self._watch_loop, name="speech-watchdog", daemon=True),
         )
-        self._thread.start()
-        # Only the wiring is waited for (microseconds); the engine opens after, off this thread.
-        if not self._ready.wait(_START_TIMEOUT_S):
-            log.warning("speech: the speech thread did not start; the terminal stays silent")
-            self._thread = None
-
-    # -- the speech thread --------------------------------------------------------------------
-    def _run(self) -> None:
-        loop = QEventLoop()
-        engine = _Engine(self._candidates, self._volume, loop)
-        queued = Qt.ConnectionType.QueuedConnection
-        self._say_requested.connect(engine.say, queued)
-        self._stop_requested.connect(engine.stop, queued)
-        self._volume_requested.connect(engine.set_volume, queued)
-        self._close_requested.connect(engine.close, queued)
-        engine.sent.connect(self._on_sent, queued)
-        engine.state_changed.connect(self.state_changed, queued)
-        engine.volume_applied.connect(self.volume_applied, queued)
-        engine.opened.connect(self._on_opened, queued)
-        self._ready.set()
-        engine.open()
-        loop.exec()
-        for signal in (
-            self._say_requested,
-            self._stop_requested,
-            self._volume_requested,
-            self._close_requested,
-        ):
-            signal.disconnect()
-        # Deleted here, on the thread that owns them, not later by the main thread's GC.
-        shiboken6.delete(engine)
-        shiboken6.delete(loop)
+        for thread in self._threads:
+            thread.start()
 
     # -- the main thread ----------------------------------------------------------------------
     @property
@@ -272,8 +173,8 @@ class Voice(QObject):
         if not text.strip():
             return
         self._last = (repeat_text or text, language)
-        if self._enabled and self._thread is not None:
-            self._say_requested.emit(text, language, interrupt)
+        if self._enabled:
+            self._send({"cmd": "say", "text": text, "language": language, "interrupt": interrupt})
 
     def speak(self, speech: Speech) -> None:
         """Say what a ``SpeechPlanner`` planned."""
@@ -288,38 +189,302 @@ class Voice(QObject):
 
     def set_volume(self, volume: float) -> None:
         self._volume = _clamp(volume)
-        if self._thread is not None:
-            self._volume_requested.emit(self._volume)
+        self._send({"cmd": "volume", "value": self._volume})
 
     def set_enabled(self, enabled: bool) -> None:
         self._enabled = enabled
-        if not enabled and self._thread is not None:
-            self._stop_requested.emit()
+        if not enabled:
+            self._send({"cmd": "stop"})
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._stop_requested.emit()
+        self._send({"cmd": "stop"})
 
     def shutdown(self) -> None:
-        """Stop speaking and end the speech thread; safe to call twice."""
-        thread, self._thread = self._thread, None
-        if thread is None:
+        """Stop speaking and end the engine's process and the threads; safe to call twice.
+        Returns within about two seconds even when the child is frozen."""
+        threads, self._threads = self._threads, ()
+        if not threads:
             return
-        self._stop_requested.emit()
-        self._close_requested.emit()
-        thread.join(_STOP_TIMEOUT_S)
-        if thread.is_alive():
-            log.warning("speech: the engine did not stop within %.0f s", _STOP_TIMEOUT_S)
+        deadline = time.monotonic() + _SHUTDOWN_TIMEOUT_S
+        with self._cond:
+            self._closing = True
+            self._queue.clear()
+            self._cond.notify_all()
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        stuck = [thread.name for thread in threads if thread.is_alive()]
+        if stuck:
+            log.warning("speech: %s did not end within %.0f s", stuck, _SHUTDOWN_TIMEOUT_S)
 
-    @Slot(str, str)
-    def _on_sent(self, text: str, locale: str) -> None:
-        self.engine_locale = locale
-        self.spoken.emit(text)
+    def _send(self, command: dict[str, Any]) -> None:
+        """Queues *command* for the writer; never waits for the child."""
+        with self._cond:
+            if self._closing or self._silent:
+                return
+            queue = self._queue
+            if command["cmd"] == "volume":  # only the last one matters
+                self._queue = queue = deque(c for c in queue if c["cmd"] != "volume")
+            elif command["cmd"] == "stop" and queue and queue[-1]["cmd"] == "stop":
+                return
+            queue.append(command)
+            while len(queue) > _QUEUE_LIMIT:  # the child lags: the oldest say goes
+                oldest_say = next((c for c in queue if c["cmd"] == "say"), queue[0])
+                queue.remove(oldest_say)
+            self._cond.notify_all()
 
-    @Slot(str)
-    def _on_opened(self, name: str) -> None:
-        self.engine_name = name
-        self.engine_opened.emit(name)
+    @Slot(str, object)
+    def _on_event(self, kind: str, data: Any) -> None:
+        if kind == "opened":
+            self.engine_name = data
+            self.engine_opened.emit(data)
+        elif kind == "sent":
+            text, self.engine_locale = data
+            self.spoken.emit(text)
+        elif kind == "state":
+            self.state_changed.emit(data)
+        elif kind == "volume":
+            self.volume_applied.emit(data)
+
+    # -- the writer thread --------------------------------------------------------------------
+    def _write_loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closing and not self._can_write():
+                    self._cond.wait()
+                child = self._child
+                if self._closing:
+                    usable = child is not None and child.usable
+                    break
+                assert child is not None
+                command = self._queue.popleft()
+                if command["cmd"] in _ANSWERED:
+                    if not child.outstanding:
+                        child.progress_at = time.monotonic()
+                    child.outstanding += 1
+            child.write(_encode(command))
+        if child is not None:
+            if usable:
+                child.write(_encode({"cmd": "close"}))
+            child.close_stdin()
+
+    def _can_write(self) -> bool:
+        """One answered command in flight at a time: while the child owes an answer, commands
+        wait here, where a newer say can still replace an old one (call under _cond)."""
+        child = self._child
+        return bool(self._queue) and child is not None and child.usable and not child.outstanding
+
+    # -- a reader thread, one per child -------------------------------------------------------
+    def _read_loop(self, child: _Child) -> None:
+        stdout = child.proc.stdout
+        assert stdout is not None
+        fd = stdout.fileno()
+        news = select.poll()
+        news.register(fd, select.POLLIN)
+        pending = b""
+        try:
+            while True:
+                if not news.poll(_POLL_S * 1000):
+                    if child.abandoned:  # killed; whatever still holds the pipe is not it
+                        break
+                    continue
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                *lines, pending = (pending + chunk).split(b"\n")
+                for line in lines:
+                    self._take(child, line)
+        except OSError:
+            pass
+        finally:
+            stdout.close()
+
+    def _take(self, child: _Child, line: bytes) -> None:
+        try:
+            message = json.loads(line)
+            event = message["event"]
+        except (ValueError, TypeError, KeyError):
+            log.warning("speech: the engine wrote an unreadable line")
+            return
+        if event == "log":  # the child's own log lines, under this module's name
+            level = message.get("level")
+            log.log(level if isinstance(level, int) else logging.INFO, "%s", message.get("message"))
+            return
+        with self._cond:
+            if child.dead:
+                return
+            child.progress_at = time.monotonic()
+            if event in ("sent", "volume", "error") and child.outstanding:
+                child.outstanding -= 1
+                self._cond.notify_all()
+            if event == "opening":
+                child.opening = str(message.get("engine", ""))
+            elif event == "opened":
+                child.engine = str(message.get("engine", ""))
+                child.opened_at = child.progress_at
+                self._cond.notify_all()
+        if event == "opened":
+            self._event.emit("opened", child.engine)
+        elif event == "sent":
+            self._event.emit("sent", (message.get("text", ""), message.get("locale", "")))
+        elif event == "state":
+            self._event.emit("state", str(message.get("state", "")))
+        elif event == "volume":
+            self._event.emit("volume", float(message.get("value", 0.0)))
+        elif event == "error":
+            log.warning("speech: the engine reports %s", message.get("detail", "an error"))
+
+    # -- the watchdog thread ------------------------------------------------------------------
+    def _watch_loop(self) -> None:
+        candidates = self._candidates
+        failures = 0
+        while True:
+            try:
+                child = self._spawn(candidates)
+            except OSError as exc:
+                child, reason = None, f"could not be started ({exc.strerror or exc})"
+            else:
+                if child is None:  # shutting down
+                    return
+                reason = self._supervise(child, restarted=failures > 0)
+                if reason == "closing":
+                    return
+                if reason == "silent":  # it found no engine and said so: nothing to retry
+                    self._go_silent(announce=False)
+                    return
+                if child.opened_at and time.monotonic() - child.opened_at > _HEALTHY_S:
+                    failures = 0
+                if reason.startswith("did not start") and child.opening in candidates[:-1]:
+                    # This engine hangs as it starts (a daemon that never answers): the next.
+                    candidates = candidates[candidates.index(child.opening) + 1 :]
+                    log.warning(
+                        "speech: the %s engine %s; trying %s",
+                        child.opening,
+                        reason,
+                        ", ".join(candidates),
+                    )
+                    failures = 0
+                    continue
+            failures += 1
+            if failures >= _MAX_FAILURES:
+                log.warning(
+                    "speech: the engine failed %d times in a row (last: it %s); "
+                    "the terminal stays silent",
+                    failures,
+                    reason,
+                )
+                self._go_silent(announce=True)
+                return
+            log.info("speech: the engine %s; starting a new one", reason)
+            with self._cond:
+                deadline = time.monotonic() + _BACKOFF_S[min(failures, len(_BACKOFF_S)) - 1]
+                while not self._closing and time.monotonic() < deadline:
+                    self._cond.wait(deadline - time.monotonic())
+                if self._closing:
+                    return
+
+    def _supervise(self, child: _Child, *, restarted: bool) -> str:
+        """Runs *child* until it must go, ends it, and says why: "closing", "silent" (it found no
+        engine), or what went wrong."""
+        reader = threading.Thread(
+            target=self._read_loop, args=(child,), name="speech-reader", daemon=True
+        )
+        reader.start()
+        with self._cond:
+            self._child = child
+            if restarted:
+                self._keep_newest_say()
+            self._cond.notify_all()
+        reason = self._watch(child)
+        if reason == "exited":
+            reader.join(_REAP_TIMEOUT_S)  # its last words, e.g. that it found no engine
+            code = child.proc.poll()
+            reason = "silent" if child.engine == "" else f"ended (exit status {code})"
+        self._end(child, graceful=reason == "closing" and bool(child.engine))
+        reader.join(_REAP_TIMEOUT_S)
+        return reason
+
+    def _go_silent(self, *, announce: bool) -> None:
+        with self._cond:
+            self._silent = True
+            self._queue.clear()
+        if announce:
+            self._event.emit("opened", "")
+        with self._cond:
+            while not self._closing:
+                self._cond.wait()
+
+    def _spawn(self, candidates: tuple[str, ...]) -> _Child | None:
+        with self._cond:
+            if self._closing:
+                return None
+        self._reap_leftovers()
+        argv = [sys.executable, "-m", CHILD_MODULE, "--volume", repr(self._volume)]
+        argv += ["--parent", str(os.getpid())]
+        for name in candidates:
+            argv += ["--engine", name]
+        # The package this module came from, first: the child must run the same code.
+        root = str(Path(__file__).resolve().parent.parent)
+        path = os.environ.get("PYTHONPATH")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, path] if path else [root])}
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            start_new_session=True,  # a Ctrl-C on the terminal is the kiosk's to handle
+        )
+        return _Child(proc, candidates)
+
+    def _watch(self, child: _Child) -> str:
+        """Until the child must go: why ("closing", "exited", or how it stopped answering)."""
+        with self._cond:
+            while True:
+                if self._closing:
+                    return "closing"
+                if child.proc.poll() is not None:
+                    return "exited"
+                now = time.monotonic()
+                if child.engine is None and now - child.started > _OPEN_TIMEOUT_S:
+                    return f"did not start within {_OPEN_TIMEOUT_S:.0f} s"
+                if child.outstanding and now - child.progress_at > _ACK_TIMEOUT_S:
+                    return f"did not answer within {_ACK_TIMEOUT_S:.0f} s"
+                self._cond.wait(0.1)
+
+    def _end(self, child: _Child, *, graceful: bool) -> None:
+        """Ends and reaps the child: "close" first when it answers, then SIGTERM, then SIGKILL."""
+        proc = child.proc
+        if graceful:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(_CLOSE_TIMEOUT_S)
+        with self._cond:
+            child.dead = True
+            self._cond.notify_all()
+        for send, timeout in ((proc.terminate, _TERM_TIMEOUT_S), (proc.kill, _REAP_TIMEOUT_S)):
+            if proc.poll() is not None:
+                break
+            try:
+                send()
+                proc.wait(timeout)
+            except (subprocess.TimeoutExpired, OSError):
+                pass
+        if proc.poll() is None:  # stuck in the kernel: reaped later, or by the next spawn
+            log.warning("speech: the engine process %d would not end", proc.pid)
+            self._unreaped.append(proc)
+        child.close_stdin()
+        child.abandoned = True
+
+    def _reap_leftovers(self) -> None:
+        self._unreaped = [proc for proc in self._unreaped if proc.poll() is None]
+
+    def _keep_newest_say(self) -> None:
+        """After a restart, only the newest say is worth saying (call under _cond)."""
+        says = [c for c in self._queue if c["cmd"] == "say"]
+        for stale in says[:-1]:
+            self._queue.remove(stale)
+
+
+def _encode(command: dict[str, Any]) -> bytes:
+    return (json.dumps(command, ensure_ascii=False) + "\n").encode()
 
 
 def _clamp(volume: float) -> float:

@@ -1031,5 +1031,13 @@
         <source>voice.volume_level</source>
         <translation>Volume {level}</translation>
     </message>
+    <message>
+        <source>identify.title_either</source>
+        <translation>Lay your ID card or social-security card</translation>
+    </message>
+    <message>
+        <source>identify.hint_either</source>
+        <translation>ID card on the reader below, social-security card on the pad to the right</translation>
+    </message>
 </context>
 </TS>

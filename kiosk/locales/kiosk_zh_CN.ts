@@ -1031,5 +1031,13 @@
         <source>voice.volume_level</source>
         <translation>音量 {level}</translation>
     </message>
+    <message>
+        <source>identify.title_either</source>
+        <translation>请放置身份证或社保卡</translation>
+    </message>
+    <message>
+        <source>identify.hint_either</source>
+        <translation>身份证放在下方读卡区，社保卡放在右侧感应区</translation>
+    </message>
 </context>
 </TS>

@@ -385,3 +385,63 @@ def test_diag_read_card_from_a_virtual_card_in_another_process(pcscd: Pcscd) -> 
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {"reader": READER, "atr": "3B80800101", "uid": "0A0B0C0D"}
     wait_for(_reader_empty, timeout=3)
+
+
+def test_a_social_security_card_gives_its_holder_through_pcscd(pcscd: Pcscd) -> None:
+    from drivers.sim_cards import SAMPLE_CARDS
+    from drivers.social_security import Holder
+
+    resident = SAMPLE_CARDS[2]
+    events = Events()
+    rd = SimulatedPcscReader("smart_card_reader", READER, port=PORT,
+                             holder=(resident.id_number, resident.name))  # fmt: skip
+    rd.add_card_listener(events)
+    rd.start()
+    try:
+        wait_for(lambda: rd.status.state is DeviceState.READY)
+        rd.insert()
+        events.wait(SmartCardEventKind.INSERTED)
+        card = events.seen[0].card
+        assert card is not None and card.holder == Holder(resident.id_number, resident.name)
+        assert resident.name not in repr(events.seen[0])  # an event in a log says nothing
+    finally:
+        rd.stop()
+    wait_for(_reader_empty, timeout=3)
+
+
+def test_a_visit_identified_by_social_security_card(
+    pcscd: Pcscd, qtbot: object, tmp_path: Path
+) -> None:
+    """Medical insurance by touch, identified with the social-security card through pcscd."""
+    from pytestqt.qtbot import QtBot
+
+    from drivers.sim_cards import SAMPLE_CARDS
+    from kiosk.app import build, qt_app
+    from kiosk.session import ChooseService, Start, State
+    from kiosk.settings import DeviceSettings, load_settings
+
+    assert isinstance(qtbot, QtBot)
+    qt_app()
+    st = load_settings(data_dir=tmp_path / "data").simulated()
+    devices = dict(st.devices)
+    devices["smart_card_reader"] = DeviceSettings.model_validate(
+        {"driver": "sim", "reader": READER, "port": PORT}
+    )
+    kiosk_app = build(st.model_copy(update={"devices": devices}), simulate=False)
+    kiosk_app.controller.start()
+    try:
+        smart = kiosk_app.devices.smart_card_reader
+        assert isinstance(smart, SimulatedPcscReader)
+        qtbot.waitUntil(lambda: smart.status.state is DeviceState.READY, timeout=10000)
+        controller = kiosk_app.controller
+        controller.dispatch(Start())
+        controller.dispatch(ChooseService("medical_insurance"))
+        assert controller.session.state is State.IDENTIFY
+        assert controller.session.view().identify_by == ("social_security_card", "id_card")
+        smart.insert()
+        qtbot.waitUntil(lambda: controller.session.state is State.CONFIRM, timeout=10000)
+        assert controller.session.view().resident_name == SAMPLE_CARDS[1].name
+        smart.remove()
+    finally:
+        kiosk_app.shutdown()
+    wait_for(_reader_empty, timeout=3)

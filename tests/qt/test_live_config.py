@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -67,6 +68,12 @@ def signed_bundle(operator: Path, version: int, payload: dict[str, Any]) -> byte
 
 def offer_from_sync_thread(kiosk: KioskApp, data: Path, raw: bytes) -> ConfigUpdater:
     """What the sync worker does with a fetched bundle, on a thread of its own."""
+    # The terminal's own updater looks for a bundle left waiting by a restart when its sync
+    # worker is made: let that happen first, as it does long before any bundle arrives.
+    deadline = time.monotonic() + 10
+    while kiosk.controller.sync is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert kiosk.controller.sync is not None
     updater = ConfigUpdater(
         data, "kiosk-dev-001", frozenset({"hepingli"}),
         take_up=kiosk.controller._take_up_config,

@@ -77,7 +77,10 @@ def test_record_queries_online(
     window, session = online.window, online.controller.session
     tap(qtbot, window, "startButton")
     tap(qtbot, window, f"service_{service}")
-    assert text(window, "identifyTitle") == "请放置您的身份证"
+    either = service != "housing_fund"  # these two also take the social-security card
+    assert text(window, "identifyTitle") == (
+        "请放置身份证或社保卡" if either else "请放置您的身份证"
+    )
     tap(qtbot, window, "simPresentCard")
     until(qtbot, lambda: session.state is State.CONFIRM)
     tap(qtbot, window, "confirmButton")

@@ -1,10 +1,12 @@
 """Spoken guidance on Qt's mock speech engine: say, interrupt, repeat, volume, off, languages,
-the degraded silent mode, and the resident's three buttons (saved under test-artifacts/voice/)."""
+the degraded silent mode, an engine process that hangs or dies, and the resident's three buttons
+(saved under test-artifacts/voice/)."""
 
 from __future__ import annotations
 
 import logging
-import sys
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,10 +22,11 @@ from kiosk.spoken import SpeechPlanner
 from kiosk.texts import Texts
 from screens import theme
 from screens import voice as voice_module
-from screens.voice import ENGINE_ENV, Voice, _Engine, pick_locale, pick_voice
+from screens.voice import ENGINE_ENV, Voice, pick_locale, pick_voice
 from screens.voice_controls import VOLUME_LEVELS, VoiceControls
+from screens.voice_process import HANG_ENV
 
-# The keys proposed for locales/*.json; real translations win once they exist.
+# Texts these tests lean on; the translation files (kiosk/locales/*.ts) win where they have them.
 PROPOSED = {
     "zh_CN": {
         "voice.repeat": "再说一遍",
@@ -46,6 +49,36 @@ LONG = "Please lay your ID card flat on the reader below the screen and wait a m
 def translator(language: str):  # type: ignore[no-untyped-def]
     texts = Texts(language)
     return lambda key: texts(key) or PROPOSED[language].get(key, "")
+
+
+def engine_processes() -> dict[int, str]:
+    """This process's engine children, and any zombie child, by pid: their state letter."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:  # ended meanwhile
+            continue
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == os.getpid() and (b"screens.voice_process" in cmdline or state == "Z"):
+            found[int(entry.name)] = state
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_engine_left() -> Iterator[None]:
+    """Every test ends with its engine processes ended and reaped: none running, no zombie."""
+    yield
+    assert engine_processes() == {}
+
+
+def the_engine_process() -> int:
+    found = engine_processes()
+    assert len(found) == 1, found
+    return next(iter(found))
 
 
 def open_voice(qtbot: QtBot, engine: str | None = "mock") -> Voice:
@@ -225,6 +258,7 @@ def test_without_any_engine_it_is_silent_and_says_so_once(
     qtbot: QtBot,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
     breakage: str,
 ) -> None:
     caplog.set_level(logging.INFO, logger="screens.voice")
@@ -233,8 +267,8 @@ def test_without_any_engine_it_is_silent_and_says_so_once(
         engine = "nosuch"
     elif breakage == "environment":
         monkeypatch.setenv(ENGINE_ENV, "nosuch")
-    else:  # e.g. libpulse0 missing: the module's import fails
-        monkeypatch.setitem(sys.modules, "PySide6.QtTextToSpeech", None)
+    else:  # e.g. libpulse0 missing: the module's import fails (in the engine's process)
+        engine_process_runs(tmp_path, monkeypatch, 'sys.modules["PySide6.QtTextToSpeech"] = None')
     voice = open_voice(qtbot, engine)
     try:
         assert voice.engine_name == ""
@@ -244,6 +278,7 @@ def test_without_any_engine_it_is_silent_and_says_so_once(
             voice.repeat()
         warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
         assert len(warnings) == 1 and "silent" in warnings[0].getMessage()
+        qtbot.waitUntil(lambda: engine_processes() == {}, timeout=3000)  # it ended by itself
     finally:
         voice.shutdown()
 
@@ -266,26 +301,182 @@ def test_by_default_a_real_engine_is_tried_before_the_mock(
 
 
 def test_a_slow_engine_never_holds_up_the_screen(
-    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Given an engine that takes a second to connect (speech-dispatcher starting up),
+    """Given an engine process that takes a second to start (speech-dispatcher starting up),
     building the voice and asking it to speak return at once; the speech follows."""
-    slow_open = _Engine.open
-
-    def open_slowly(self: _Engine) -> None:
-        time.sleep(1.0)
-        slow_open(self)
-
-    monkeypatch.setattr(_Engine, "open", open_slowly)
+    engine_process_runs(tmp_path, monkeypatch, "time.sleep(1.0)")
     started = time.monotonic()
     voice = Voice("mock")
     try:
         voice.say("Please place your ID card", "en")
         assert time.monotonic() - started < 0.3
-        with qtbot.waitSignal(voice.spoken, timeout=5000):
+        with qtbot.waitSignal(voice.spoken, timeout=5000) as heard:
             pass
+        assert heard.args == ["Please place your ID card"]
     finally:
         voice.shutdown()
+
+
+def engine_process_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str) -> None:
+    """Engine processes started from now on run *code* first (a sitecustomize on their path)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(f"import sys, time\n{code}\n")
+    monkeypatch.setenv("PYTHONPATH", str(site))
+
+
+# ---- an engine process that hangs or dies ----------------------------------------------------
+@pytest.fixture
+def quick_watchdog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watchdog's limits shortened, to keep these tests short."""
+    monkeypatch.setattr(voice_module, "_ACK_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(voice_module, "_OPEN_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(voice_module, "_BACKOFF_S", (0.1,))
+
+
+@pytest.fixture
+def hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """While this file exists, an engine process freezes at its next say (SIGSTOP: it ignores
+    SIGTERM too, like one stuck in libspeechd holding the GIL)."""
+    flag = tmp_path / "hang"
+    flag.write_text("say")
+    monkeypatch.setenv(HANG_ENV, str(flag))
+    return flag
+
+
+def frozen(pid: int) -> bool:
+    return engine_processes().get(pid) == "T"
+
+
+def test_a_hung_engine_never_holds_up_the_screen_and_is_replaced(
+    qtbot: QtBot, quick_watchdog: None, hang: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="screens.voice")
+    voice = open_voice(qtbot)
+    try:
+        first = the_engine_process()
+        opened: list[str] = []
+        heard: list[str] = []
+        voice.engine_opened.connect(opened.append)
+        applied: list[float] = []
+        voice.spoken.connect(heard.append)
+        voice.volume_applied.connect(applied.append)
+        voice.say("请放置您的身份证", "zh_CN")
+        qtbot.waitUntil(lambda: frozen(first), timeout=3000)
+        hang.unlink()  # the next engine process will answer
+        # Each call only queues: the screen goes on; older steps make way for newer ones.
+        slowest = 0.0
+        for step in range(20):
+            started = time.monotonic()
+            voice.say(f"Step {step}", "en")
+            voice.set_volume(0.5)
+            slowest = max(slowest, time.monotonic() - started)
+        assert slowest < 0.05
+        # Killed (SIGTERM is not enough), reaped, and replaced; only the newest step is said.
+        qtbot.waitUntil(lambda: opened == ["mock"], timeout=5000)
+        qtbot.waitUntil(lambda: heard == ["Step 19"], timeout=3000)
+        assert first not in engine_processes()  # gone, not a zombie
+        assert the_engine_process() != first
+        qtbot.waitUntil(lambda: applied[-1:] == [pytest.approx(0.5)], timeout=3000)
+        with qtbot.waitSignal(voice.spoken, timeout=3000) as again:
+            voice.repeat()
+        assert again.args == ["Step 19"]
+    finally:
+        voice.shutdown()
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert "did not answer" in caplog.text and "身份证" not in caplog.text
+
+
+def test_an_engine_that_keeps_hanging_is_given_up_with_one_warning(
+    qtbot: QtBot, quick_watchdog: None, hang: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="screens.voice")
+    voice = open_voice(qtbot)
+    try:
+        for attempt in range(voice_module._MAX_FAILURES):
+            with qtbot.waitSignal(voice.engine_opened, timeout=5000) as opened:
+                voice.say(f"请放置您的身份证 {attempt}", "zh_CN")
+        assert opened.args == [""] and voice.engine_name == ""  # silent now
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(warnings) == 1 and "stays silent" in warnings[0].getMessage()
+        assert "身份证" not in caplog.text
+        assert engine_processes() == {}  # none left running, none restarted
+        with qtbot.assertNotEmitted(voice.spoken, wait=300):
+            voice.say("Please place your ID card", "en")
+            voice.repeat()
+    finally:
+        voice.shutdown()
+
+
+def test_shutdown_returns_at_once_with_a_hung_engine(
+    qtbot: QtBot, hang: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(voice_module, "_ACK_TIMEOUT_S", 60.0)  # the watchdog has not noticed yet
+    voice = open_voice(qtbot)
+    pid = the_engine_process()
+    voice.say("Please place your ID card", "en")
+    qtbot.waitUntil(lambda: frozen(pid), timeout=3000)
+    started = time.monotonic()
+    voice.shutdown()
+    assert time.monotonic() - started < 2.0
+    assert engine_processes() == {}
+    voice.shutdown()  # twice is fine
+
+
+def test_an_engine_process_that_dies_is_replaced(qtbot: QtBot, quick_watchdog: None) -> None:
+    voice = open_voice(qtbot)
+    try:
+        first = the_engine_process()
+        with qtbot.waitSignal(voice.engine_opened, timeout=5000) as opened:
+            os.kill(first, signal.SIGKILL)
+        assert opened.args == ["mock"]
+        assert first not in engine_processes()
+        with qtbot.waitSignal(voice.spoken, timeout=3000) as heard:
+            voice.say("Please place your ID card", "en")
+        assert heard.args == ["Please place your ID card"]
+    finally:
+        voice.shutdown()
+
+
+def test_an_engine_that_hangs_as_it_starts_makes_way_for_the_next(
+    qtbot: QtBot,
+    monkeypatch: pytest.MonkeyPatch,
+    quick_watchdog: None,
+    hang: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """speech-dispatcher that never answers hangs QTextToSpeech("speechd") itself: after the
+    start-up limit the mock is used. (Frozen before the real engine is built: no daemon.)"""
+    from PySide6.QtTextToSpeech import QTextToSpeech
+
+    if "speechd" not in QTextToSpeech.availableEngines():
+        pytest.skip("no speechd plugin")
+    hang.write_text("open speechd")
+    monkeypatch.delenv(ENGINE_ENV, raising=False)
+    caplog.set_level(logging.INFO, logger="screens.voice")
+    started = time.monotonic()
+    voice = Voice()
+    try:
+        assert time.monotonic() - started < 0.3
+        qtbot.waitUntil(lambda: voice.engine_name is not None, timeout=5000)
+        assert voice.engine_name == "mock"
+        assert "the speechd engine did not start within 1 s; trying mock" in caplog.text
+        with qtbot.waitSignal(voice.spoken, timeout=3000):
+            voice.say("Please place your ID card", "en")
+    finally:
+        voice.shutdown()
+
+
+def test_building_and_shutting_down_a_voice_is_quick(qtbot: QtBot) -> None:
+    """The app builds one per start, and the tests build many apps."""
+    started = time.monotonic()
+    Voice("mock").shutdown()  # before its process has even opened the engine
+    assert time.monotonic() - started < 1.0  # typically 5 ms
+    voice = open_voice(qtbot)
+    started = time.monotonic()
+    voice.shutdown()  # an open engine is closed, not killed
+    assert time.monotonic() - started < 1.0  # typically 5 ms
 
 
 # ---- the resident's buttons ------------------------------------------------------------------
