@@ -206,9 +206,23 @@ class EscposNetworkPrinter(StatusCheckedPrinter):
 
     def _send(self, data: bytes) -> None:
         self.check_status()
+        import socket
+
         from escpos.printer import Network
 
-        _send_through(Network(self.host, self.port, timeout=self.timeout), data)
+        # Connected here, not by python-escpos's open(): when a connect fails, that drops its
+        # socket without closing it, and a terminal retrying for hours leaks descriptors.
+        try:
+            sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        except OSError as exc:
+            detail = f"{self.where}: {exc.strerror or exc}"
+            raise PrinterError("unreachable", "device.printer_unavailable", detail) from exc
+        printer = Network(self.host, self.port, timeout=self.timeout)
+        printer.device = sock
+        try:
+            printer._raw(data)
+        finally:
+            printer.close()
 
 
 class EscposSerialPrinter(StatusCheckedPrinter):
