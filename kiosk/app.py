@@ -232,6 +232,12 @@ def run(
 
     started: list[KioskApp] = []
     failure: list[Exception] = []
+
+    def leave() -> None:
+        # Qt 6's quit() first asks every window to close, and a locked-down window refuses:
+        # unlock it, or the terminal could never be stopped (systemd's SIGTERM included).
+        window.unlock()
+        app.quit()
     bench = bool(os.environ.get("KIOSK_BENCH_FIRST_PAINT"))
 
     def second_phase() -> None:
@@ -263,12 +269,12 @@ def run(
         log.info("kiosk running (data dir %s)", data_dir_of(settings))
         if bench:
             print(f"READY {time.time():.6f}", flush=True)
-            app.quit()
+            leave()
 
     hook = AfterFirstPaint(window.screens[State.ATTRACT], second_phase)
     # systemd stops the terminal with SIGTERM: leave the event loop so shutdown drains the
     # outbox worker. (Python runs the handler when the 250 ms ticker gives it control.)
-    previous = {sig: signal.signal(sig, lambda *_: app.quit()) for sig in _STOP_SIGNALS}
+    previous = {sig: signal.signal(sig, lambda *_: leave()) for sig in _STOP_SIGNALS}
     try:
         code = app.exec()
     finally:

@@ -154,21 +154,26 @@ _ABSENT_KEYS = {
 }
 
 
+_KIND = {kind.value: kind for kind in DeviceKind}  # a dict lookup is cheaper than DeviceKind(n)
+
+
 class CatalogueError(ValueError):
     """The catalogue data is wrong; the message names the service and the field."""
 
 
-def _texts(raw: object, what: str) -> dict[str, str]:
-    if not isinstance(raw, dict):
-        raise CatalogueError(f"{what} must be an object of language -> text")
-    for value in raw.values():
-        if not isinstance(value, str):
-            raise CatalogueError(f"{what} must be an object of language -> text")
+def _texts(raw: object, what: str, option: object = None) -> dict[str, str]:
+    # The field's name is only spelt out on an error: this runs a thousand times a catalogue.
+    if not isinstance(raw, dict) or not all(type(v) is str for v in raw.values()):
+        raise CatalogueError(f"{_field(what, option)} must be an object of language -> text")
     for lang in LANGUAGES:
         if not raw.get(lang, "").strip():
             missing = [x for x in LANGUAGES if not raw.get(x, "").strip()]
-            raise CatalogueError(f"{what} has no text for {', '.join(missing)}")
+            raise CatalogueError(f"{_field(what, option)} has no text for {', '.join(missing)}")
     return raw
+
+
+def _field(what: str, option: object) -> str:
+    return f"options[{option}].name" if option is not None else what
 
 
 def _step(word: object) -> Step:
@@ -205,7 +210,7 @@ def _service(raw: dict[str, object]) -> Service:
         ServiceOption(
             str(o["code"]),
             str(o.get("prefix", "")),
-            _texts(o["name"], f"options[{o['code']}].name") if "name" in o else {},
+            _texts(o["name"], "options", o.get("code")) if "name" in o else {},
         )
         for o in raw.get("options", [])  # type: ignore[attr-defined]
     )
@@ -214,7 +219,7 @@ def _service(raw: dict[str, object]) -> Service:
         raise CatalogueError("a 'choose' step needs options")
     if action in PLATFORM_QUERIES and not raw.get("query"):
         raise CatalogueError(f"action {action!r} needs 'query' (the platform's service)")
-    needs = [DeviceKind(n) for n in raw.get("needs", [])]  # type: ignore[attr-defined]
+    needs = [_KIND.get(n) or DeviceKind(n) for n in raw.get("needs", [])]  # type: ignore[attr-defined]
     if "scan" in kinds and DeviceKind.CAMERA not in needs:
         needs.append(DeviceKind.CAMERA)
     offline = str(raw.get("offline", "none"))

@@ -47,10 +47,13 @@ class Texts:
     def lookup(self, key: str) -> str:
         return self._table.get(key, "")
 
+    def fallback(self, key: str) -> str:
+        return _table("zh_CN").get(key, "")
+
     def __call__(self, key: str, **values: object) -> str:
         # A missing key shows the Chinese text rather than a raw key: never English-only, never
         # a code on a resident's screen.
-        template = self.lookup(key) or _table("zh_CN").get(key) or ""
+        template = self.lookup(key) or self.fallback(key) or ""
         return template.format(**values) if values else template
 
 

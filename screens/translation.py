@@ -29,10 +29,15 @@ class QtTexts(Texts):
     service names) still come from the configuration."""
 
     def __init__(self, language: str, extra: dict[str, str] | None = None) -> None:
-        super().__init__(language, extra)
+        # Not Texts.__init__: the .ts sources are not read at all (the first frame waits on it).
+        self.language = language
+        self._extra = dict(extra or {})
         self._qt = translator(language)
 
     def lookup(self, key: str) -> str:
         if key in self._extra:
             return self._extra[key]
         return self._qt.translate(CONTEXT, key) or ""
+
+    def fallback(self, key: str) -> str:
+        return translator("zh_CN").translate(CONTEXT, key) or ""

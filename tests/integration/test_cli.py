@@ -113,3 +113,29 @@ def test_gallery_renders_every_screen_in_both_languages(tmp_path: Path) -> None:
     for f in files:
         with Image.open(f) as im:
             assert im.size == (1920, 1080), f
+
+
+def test_the_locked_down_terminal_stops_on_sigterm(tmp_path: Path) -> None:
+    """Full screen (not --windowed) the window refuses to close; systemd's SIGTERM must still
+    stop the terminal cleanly (Qt 6's quit() asks windows to close first)."""
+    import signal
+    import time
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    log = tmp_path / "data" / "logs" / "kiosk.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "run", "--simulate", "--data-dir", str(tmp_path / "data")],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not (log.exists() and "kiosk running" in log.read_text()):
+            assert proc.poll() is None, "the terminal died on its own"
+            assert time.monotonic() < deadline, "the terminal did not come up"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
