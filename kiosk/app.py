@@ -238,6 +238,7 @@ def run(
         # unlock it, or the terminal could never be stopped (systemd's SIGTERM included).
         window.unlock()
         app.quit()
+
     bench = bool(os.environ.get("KIOSK_BENCH_FIRST_PAINT"))
 
     def second_phase() -> None:
