@@ -133,14 +133,14 @@ class CardApplication:
     def _select(self, command: CommandApdu) -> bytes:
         if command.p1 != 0x04:
             return _sw(0x6A86)
-        self._social_security = self.holder is not None and command.data == SSSE_NAME
-        if self._social_security:
-            self._selected = False
+        if self.holder is not None and command.data == SSSE_NAME:
+            self._social_security, self._selected = True, False
             return _sw(0x9000)
         if command.data != APPLET_AID:
-            self._selected = False
+            # ISO 7816-4: a failed SELECT leaves the current selection as it was (a reader
+            # looking for a social-security application must not disturb another session).
             return _sw(0x6A82)
-        self._selected = True
+        self._social_security, self._selected = False, True
         # Like a T=0 card: the FCI waits for a GET RESPONSE.
         self._pending = _tlv(0x6F, _tlv(0x84, APPLET_AID) + _tlv(0xA5, _tlv(0x50, APPLET_LABEL)))
         return _sw(0x6100 | len(self._pending))

@@ -206,10 +206,14 @@ def test_insert_and_remove_are_events_with_atr_and_uid(
     events.wait(SmartCardEventKind.INSERTED, SmartCardEventKind.REMOVED)
 
 
-def test_transmit_handles_61xx_and_6cxx(card: VirtualCard, reader: PcscReader) -> None:
+def test_transmit_handles_61xx_and_6cxx(
+    card: VirtualCard, reader: PcscReader, events: Events
+) -> None:
     card.insert()
     wait_for(lambda: card.connected)
-    wait_for(lambda: not _reader_empty())
+    # The reader's own look at the card (ATR, UID, a social-security holder) comes first: two
+    # sessions interleaving a 61xx/GET RESPONSE pair would disturb each other, as on a real card.
+    events.wait(SmartCardEventKind.INSERTED)
     with reader.session() as link:
         fci = link.transmit(SELECT_APPLET)  # 61xx, then GET RESPONSE
         assert fci.ok and APPLET_AID in fci.data and APPLET_LABEL in fci.data
