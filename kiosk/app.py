@@ -329,6 +329,7 @@ def gallery_views(language: str) -> list[tuple[str, VisitView]]:
                 state=State.CATALOGUE,
                 unavailable={
                     "certificate": ("device.printer_paper_out", "alternative.staff"),
+                    "social_security": ("service.needs_network", "alternative.staff"),
                     "application_progress": ("device.camera_unavailable", "alternative.staff"),
                     "appointment_checkin": ("device.camera_unavailable", "alternative.staff"),
                 },

@@ -266,14 +266,15 @@ class VisitController:
         if printer is None:
             self.dispatch(s.ReceiptDone(job.visit, False, "device.printer_unavailable"))
             return
-        receipt = receipt_for(job, self.settings, self.session.catalogue)
+        # Laid out on the printer's thread too (it reads the translation sources the first time).
+        settings, catalogue = self.settings, self.session.catalogue
 
         def failed(exc: BaseException) -> None:
             key = exc.message_key if isinstance(exc, PrinterError) else "device.printer_unavailable"
             self.dispatch(s.ReceiptDone(job.visit, False, key))
 
         self.printer_worker.run(
-            lambda: printer.print_receipt(receipt),
+            lambda: printer.print_receipt(receipt_for(job, settings, catalogue)),
             lambda _: self.dispatch(s.ReceiptDone(job.visit, True)),
             failed,
         )

@@ -19,8 +19,9 @@ COLUMNS = 3
 
 
 class ServiceTile(QPushButton):
-    """A big button with the service's name, a line of help and, greyed, the reason it cannot
-    run now with the alternative. The labels let taps through to the button."""
+    """A big button with the service's name, a line of help and, greyed, the reason it
+    cannot run now (what to do instead is said once, under the tiles). The labels let taps
+    through to the button."""
 
     def __init__(self, code: str, on_click: partial[None]) -> None:
         super().__init__()
@@ -32,7 +33,7 @@ class ServiceTile(QPushButton):
         left = Qt.AlignmentFlag.AlignLeft
         self.name = label("tilename", f"tileName_{code}", wrap=False, align=left)
         self.help = label("tilehelp", f"tileHelp_{code}", wrap=False, align=left)
-        self.reason = label("tilereason", f"tileReason_{code}", align=Qt.AlignmentFlag.AlignLeft)
+        self.reason = label("tilereason", f"tileReason_{code}", wrap=False, align=left)
         column = QVBoxLayout(self)
         column.setContentsMargins(32, 18, 32, 18)
         column.setSpacing(6)
@@ -69,13 +70,15 @@ class CatalogueScreen(Screen):
         suggestion.addWidget(self.elder_no)
         self.tiles: dict[str, ServiceTile] = {}
         self.grid = QGridLayout()
-        self.grid.setSpacing(24)
+        self.grid.setSpacing(20)
         for service in catalogue.services:
             tile = ServiceTile(service.code, partial(self.dispatch, ChooseService(service.code)))
             self.tiles[service.code] = tile
         # Elder mode shows fewer services at once: pages, turned with two large buttons.
         self.previous = button("cataloguePrevious", lambda: self._turn(-1), "quiet")
         self.more = button("catalogueMore", lambda: self._turn(1), "quiet")
+        # One line for every greyed tile: what the resident can do instead.
+        self.instead = label("body", "catalogueInstead", wrap=False)
         self._page, self._per_page, self._visit = 0, len(self.tiles), -1
         self._view: tuple[VisitView, Texts] | None = None
         self.column.setContentsMargins(96, 16, 96, 8)
@@ -84,6 +87,7 @@ class CatalogueScreen(Screen):
         self.column.addWidget(self.elder)
         self.column.addSpacing(8)
         self.column.addLayout(self.grid)
+        self.column.addWidget(self.instead)
         self.column.addLayout(row(self.previous, self.more))
         self.column.addStretch(1)
         self.set_look(theme.current())
@@ -118,11 +122,18 @@ class CatalogueScreen(Screen):
         if view.visit != self._visit:
             self._page, self._visit = 0, view.visit  # every resident starts on the first page
         pages = -(-len(self.tiles) // self._per_page)
+        alternatives = []
         for i, (code, tile) in enumerate(self.tiles.items()):
             why = view.unavailable.get(code)
-            reason = f"{t(why[0])} · {t(why[1])}" if why else None
-            tile.show_texts(t(f"service.{code}.name"), t(f"service.{code}.help"), reason)
-            tile.setVisible(i // self._per_page == self._page)
+            shown = i // self._per_page == self._page
+            tile.show_texts(
+                t(f"service.{code}.name"), t(f"service.{code}.help"), t(why[0]) if why else None
+            )
+            tile.setVisible(shown)
+            if why and shown and why[1] not in alternatives:
+                alternatives.append(why[1])
+        self.instead.setText(" ".join(t(f"{key}.long") for key in alternatives))
+        self.instead.setVisible(bool(alternatives))
         self.previous.setText(t("catalogue.previous"))
         self.more.setText(t("catalogue.more", page=self._page + 1, pages=pages))
         self.previous.setVisible(pages > 1 and self._page > 0)

@@ -97,6 +97,7 @@ class TextKeyboard(QWidget):
         self._mode: Mode = "phrases"
         self._shift = False
         self._large: bool | None = None  # not sized yet
+        self._look: theme.Look | None = None  # the look the sheet was made for
 
         self.area = QPlainTextEdit()
         self.area.setObjectName("keyboardText")
@@ -292,9 +293,10 @@ class TextKeyboard(QWidget):
     def set_large(self, large: bool) -> None:
         """Elder mode: 96 px keys, 44 px letters and text."""
         k = theme.current()  # the look the window shows now
-        if large == self._large:
+        if large == self._large and k == self._look:
             return  # screens call this on every update: re-polishing every key is not free
-        self._large = large
+        # A new look (high contrast) needs a new sheet as much as a new size does.
+        self._large, self._look = large, k
         key = LARGE_KEY_PX if large else NORMAL_KEY_PX
         text_px = theme.MAIN_PX if large else theme.BODY_PX
         # The phrase page is as tall as the key page (candidate bar and four rows of keys).

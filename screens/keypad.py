@@ -154,6 +154,7 @@ class NumericKeypad(QWidget):
         self._validator = validator or bool  # by default any number at all will do
         self._value = ""
         self._large: bool | None = None  # not sized yet
+        self._look: theme.Look | None = None  # the look the sheet was made for
 
         self.display = QLabel()
         self.display.setObjectName("keypadDisplay")
@@ -228,9 +229,10 @@ class NumericKeypad(QWidget):
     def set_large(self, large: bool) -> None:
         """Elder mode: 96 px keys and bigger digits."""
         k = theme.current()  # the look the window shows now
-        if large == self._large:
+        if large == self._large and k == self._look:
             return  # screens call this on every update: re-polishing every key is not free
-        self._large = large
+        # A new look (high contrast) needs a new sheet as much as a new size does.
+        self._large, self._look = large, k
         key = LARGE_KEY_PX if large else NORMAL_KEY_PX
         digit_px = theme.PIN_PX if large else theme.MAIN_PX
         shown_px = theme.TITLE_PX if large else theme.MAIN_PX

@@ -69,7 +69,7 @@ class Look:
     ticket_px: int = TICKET_PX
     tile_name_px: int = TILE_NAME_PX
     button_min_h: int = BUTTON_MIN_H
-    tile_min_h: int = 132
+    tile_min_h: int = 126
     quiet_min_h: int = 80
     tiles_per_page: int = 9  # the catalogue shows this many services at once
     animate: bool = True  # spinners turn; elder mode keeps everything still
@@ -79,7 +79,7 @@ NORMAL = Look("normal")
 # 长辈模式: larger everything, four services a screen, nothing that moves.
 ELDER = replace(
     NORMAL, name="elder", title_px=72, main_px=52, body_px=36, notice_px=42, small_px=30,
-    ticket_px=150, tile_name_px=56, button_min_h=128, tile_min_h=200, quiet_min_h=96,
+    ticket_px=150, tile_name_px=56, button_min_h=128, tile_min_h=190, quiet_min_h=96,
     tiles_per_page=4, animate=False,
 )  # fmt: skip
 # High contrast: white and yellow on black, every pair at least 7:1 (WCAG AAA).

@@ -977,7 +977,7 @@
     </message>
     <message>
         <source>service.needs_network</source>
-        <translation>Needs the network, which is down</translation>
+        <translation>The network is down</translation>
     </message>
     <message>
         <source>speak.rating</source>
@@ -1038,6 +1038,14 @@
     <message>
         <source>identify.hint_either</source>
         <translation>ID card on the reader below, social-security card on the pad to the right</translation>
+    </message>
+    <message>
+        <source>alternative.staff.long</source>
+        <translation>Greyed services are not available now: tap “Call staff” for help</translation>
+    </message>
+    <message>
+        <source>alternative.number_on_screen.long</source>
+        <translation>If the receipt cannot print, your number shows on screen</translation>
     </message>
 </context>
 </TS>

@@ -977,7 +977,7 @@
     </message>
     <message>
         <source>service.needs_network</source>
-        <translation>需要联网，网络暂时中断</translation>
+        <translation>网络暂时中断</translation>
     </message>
     <message>
         <source>speak.rating</source>
@@ -1038,6 +1038,14 @@
     <message>
         <source>identify.hint_either</source>
         <translation>身份证放在下方读卡区，社保卡放在右侧感应区</translation>
+    </message>
+    <message>
+        <source>alternative.staff.long</source>
+        <translation>灰色业务暂不可办理，可点「呼叫工作人员」请人帮忙</translation>
+    </message>
+    <message>
+        <source>alternative.number_on_screen.long</source>
+        <translation>凭条打印不了时，号码会显示在屏幕上</translation>
     </message>
 </context>
 </TS>

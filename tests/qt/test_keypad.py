@@ -286,3 +286,22 @@ def assert_laid_out(owner: QWidget, keys: list[QPushButton]) -> None:
         for other, other_box in boxes[i + 1 :]:
             # Keys have gaps between them: touching counts as squeezed.
             assert not box.adjusted(-2, -2, 2, 2).intersects(other_box), f"{name} meets {other}"
+
+
+def test_keys_follow_the_look_as_well_as_the_size(qtbot: QtBot) -> None:
+    """Switching to high contrast at the same size gives the keys the contrast colours."""
+    from screens.keyboard import TextKeyboard
+
+    pad, board = NumericKeypad(ZH.__getitem__), TextKeyboard(lambda key: ZH.get(key, key))
+    qtbot.addWidget(pad)
+    qtbot.addWidget(board)
+    try:
+        theme.use(theme.HIGH_CONTRAST)
+        pad.set_large(False)
+        board.set_large(False)
+        assert theme.HIGH_CONTRAST.primary in pad.styleSheet()
+        assert theme.HIGH_CONTRAST.primary in board.styleSheet()
+    finally:
+        theme.use(theme.NORMAL)
+    pad.set_large(False)
+    assert theme.HIGH_CONTRAST.primary not in pad.styleSheet()

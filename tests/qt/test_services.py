@@ -124,7 +124,8 @@ def test_offline_online_only_services_are_greyed_with_an_alternative(
     for code in ("certificate", "appointment_checkin", "application_progress"):
         tile = window.findChild(QPushButton, f"service_{code}")
         assert tile is not None and not tile.isEnabled(), code
-        assert "可请工作人员帮忙" in text(window, f"tileReason_{code}")
+        assert text(window, f"tileReason_{code}")  # why, on the tile itself
+    assert "呼叫工作人员" in text(window, "catalogueInstead")  # and once, what to do instead
     for code in ("queue_ticket", "social_security", "feedback", "call_staff"):
         assert window.findChild(QPushButton, f"service_{code}").isEnabled(), code
     shot(window, artifacts, "offline-catalogue")
@@ -153,7 +154,8 @@ def test_a_printer_out_of_paper_greys_the_certificate_only(
     tap(qtbot, window, "simPaperOut")
     until(qtbot, lambda: "certificate" in session.view().unavailable)
     tap(qtbot, window, "startButton")
-    assert text(window, "tileReason_certificate") == "打印机缺纸 · 可请工作人员帮忙"
+    assert text(window, "tileReason_certificate") == "打印机缺纸"
+    assert text(window, "catalogueInstead") == "灰色业务暂不可办理，可点「呼叫工作人员」请人帮忙"
     assert window.findChild(QPushButton, "service_queue_ticket").isEnabled()
     shot(window, artifacts, "paper-out-catalogue")
 
