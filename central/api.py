@@ -29,7 +29,7 @@ from central.store import (
     IncomingItem,
     StoreError,
 )
-from central.wire import (
+from contracts.wire import (
     KIOSK_ID_PATTERN,
     MAX_INT64,
     MAX_ITEMS_CEILING,

@@ -20,9 +20,9 @@ from pathlib import Path
 import click
 
 from central import __version__
-from central.config_cli import ConfigCliError
+from central.bundle_commands import ConfigCliError
 from central.store import CentralStore, StoreError
-from central.wire import KIOSK_ID_PATTERN
+from contracts.wire import KIOSK_ID_PATTERN
 
 log = logging.getLogger("central")
 
@@ -161,7 +161,7 @@ def export(kiosk_id: str, db_url: str | None) -> None:
 )  # fmt: skip
 def sample_codes(kind: str, count: int, day: datetime | None) -> None:
     """Print valid codes the platform answers, one a line (for testers, rigs and QR labels)."""
-    from central.services import sample_application_code, sample_appointment_code
+    from contracts.codes import sample_application_code, sample_appointment_code
 
     chosen = day.date() if day is not None else None
     try:
@@ -196,7 +196,7 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _register_config_commands() -> None:
-    from central.config_cli import register
+    from central.bundle_commands import register
 
     register(cli, DB, opened_store)
 

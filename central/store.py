@@ -50,11 +50,11 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
-from central.wire import (
+from contracts.canonical import canonical_text
+from contracts.wire import (
     MAX_PAYLOAD_BYTES,
     MAX_PAYLOAD_DEPTH,
     ItemStatus,
-    canonical_json,
     item_fingerprint,
 )
 
@@ -177,7 +177,7 @@ class Access(Enum):
 
 @dataclass(frozen=True)
 class IncomingItem:
-    """One transaction from a batch, already structurally valid (see central.wire.BatchItem)."""
+    """One transaction from a batch, already structurally valid (see contracts.wire.BatchItem)."""
 
     uuid: str
     seq: int
@@ -271,7 +271,7 @@ def _prepare(item: IncomingItem) -> _Prepared | str:
     if _depth_exceeds(item.payload, MAX_PAYLOAD_DEPTH):
         return f"payload is nested deeper than {MAX_PAYLOAD_DEPTH} levels"
     try:
-        payload_json = canonical_json(item.payload)
+        payload_json = canonical_text(item.payload)
         size = len(payload_json.encode("utf-8"))
     except ValueError:  # NaN/Infinity (UnicodeEncodeError is a ValueError too: lone surrogates)
         return "payload holds a value JSON cannot carry (NaN, Infinity or a lone surrogate)"
@@ -568,7 +568,7 @@ class CentralStore:
             "kiosk_id": kiosk_id,
             "last_seen": now,
             "app_version": app_version,
-            "devices": canonical_json(devices),
+            "devices": canonical_text(devices),
             "queue_depth": queue_depth,
         }
         upsert = (

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Set up this checkout on Debian/Ubuntu and run the terminal or its test suite.
-#   deploy/dev.sh run [kiosk run options]   the terminal on simulated devices, windowed
+#   deploy/dev.sh run [kiosk run options]   the terminal on simulated devices, windowed; with no
+#                                           display, on a virtual one to watch over VNC
+#   deploy/dev.sh screenshot [FILE]         a PNG of that virtual display
 #   deploy/dev.sh test [pytest options]     lint, types and the whole test suite
+#   deploy/dev.sh setup                     only the set-up
 # Idempotent: system packages and the virtual environment are installed only when missing.
+# APT_PACKAGES is what a fresh Debian 12 (debootstrap minbase) lacks; tests/unit/test_fresh_machine.py
+# fails when the code or tests run a program that no package here (or an essential one) ships.
 set -euo pipefail
+caller_dir=$PWD  # a screenshot's FILE is relative to where the command was typed
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
@@ -12,6 +18,13 @@ APT_PACKAGES=(
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 xvfb fonts-wqy-microhei fontconfig
   postgresql
+  # pgrep (tests/integration/test_sync.py): procps is "important", not in a minimal root
+  procps
+  # HTTPS (pip's cert setting, a platform over TLS) needs the system's CA bundle
+  ca-certificates
+  # command 1 without a display: xvfb-run needs xauth (xvfb only recommends it); the virtual
+  # display is watched over VNC (x11vnc) and photographed with ImageMagick's import
+  xauth x11vnc imagemagick
   # spoken guidance: QtTextToSpeech needs libpulse; speech-dispatcher + espeak-ng speak zh and en
   libpulse0 speech-dispatcher speech-dispatcher-espeak-ng espeak-ng
 )
@@ -62,12 +75,131 @@ setup() {
   setup_venv
 }
 
+# Command 1 without a display: a virtual one (Xvfb) and a VNC server on loopback to watch it. The
+# display number goes to this file so that "deploy/dev.sh screenshot" finds the display.
+DISPLAY_STATE=.venv/virtual-display
+xvfb_pid="" vnc_pid="" kiosk_pid="" display_dir="" stop_requests=0
+
+die() { echo "deploy/dev.sh: $*" >&2; exit 1; }
+
+# Wait up to $2 seconds for the check $1 (a shell command) to succeed while process $3 lives.
+wait_until() {
+  local check=$1 seconds=$2 pid=$3 i
+  for ((i = 0; i < seconds * 10; i++)); do
+    eval "$check" && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+stop_terminal() {
+  # The terminal stops cleanly on SIGTERM; a second Ctrl-C does not wait for that any more.
+  stop_requests=$((stop_requests + 1))
+  [ -n "$kiosk_pid" ] || exit 130
+  if [ "$stop_requests" -gt 1 ]; then
+    kill -KILL "$kiosk_pid" 2>/dev/null || true
+  else
+    kill -TERM "$kiosk_pid" 2>/dev/null || true
+  fi
+}
+
+remove_virtual_display() {
+  local pid
+  for pid in "$kiosk_pid" "$vnc_pid" "$xvfb_pid"; do
+    [ -n "$pid" ] || continue
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  # Only this run's record: another run may have started a display since.
+  if [ -n "$xvfb_pid" ] && grep -qx "xvfb_pid=$xvfb_pid" "$DISPLAY_STATE" 2>/dev/null; then
+    rm -f "$DISPLAY_STATE"
+  fi
+  [ -z "$display_dir" ] || rm -rf "$display_dir"
+}
+
+run_on_virtual_display() {
+  local display port status
+  command -v Xvfb >/dev/null || die "Xvfb is missing: run deploy/dev.sh setup"
+  command -v x11vnc >/dev/null || die "x11vnc is missing: run deploy/dev.sh setup"
+  display_dir=$(mktemp -d "${TMPDIR:-/tmp}/kiosk-display.XXXXXX")
+  # Not "exec": the virtual display and the VNC server are stopped when the terminal stops.
+  trap remove_virtual_display EXIT
+  trap stop_terminal INT TERM
+
+  # -displayfd: Xvfb takes the first free display number and writes it once it accepts clients.
+  Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp \
+    3>"$display_dir/number" >"$display_dir/xvfb.log" 2>&1 &
+  xvfb_pid=$!
+  # shellcheck disable=SC2016  # expanded by wait_until's eval
+  wait_until '[ -s "$display_dir/number" ]' 15 "$xvfb_pid" ||
+    die "Xvfb did not start: $(tail -n 1 "$display_dir/xvfb.log")"
+  display=":$(head -n 1 "$display_dir/number")"
+
+  # Loopback only and no password: whoever can log in to this machine may watch and touch.
+  # -autoport: the first free port from 5900; x11vnc prints PORT=<n> once it listens.
+  x11vnc -display "$display" -localhost -autoport 5900 -forever -shared -nopw -quiet \
+    >"$display_dir/vnc.out" 2>"$display_dir/vnc.log" &
+  vnc_pid=$!
+  # shellcheck disable=SC2016  # expanded by wait_until's eval
+  wait_until 'grep -q "^PORT=" "$display_dir/vnc.out"' 15 "$vnc_pid" ||
+    die "x11vnc did not start: $(tail -n 1 "$display_dir/vnc.log")"
+  port=$(sed -n 's/^PORT=//p' "$display_dir/vnc.out" | head -n 1)
+  printf 'display=%s\nvnc_port=%s\nxvfb_pid=%s\n' "$display" "$port" "$xvfb_pid" >"$DISPLAY_STATE"
+
+  DISPLAY=$display .venv/bin/kiosk run --simulate --windowed "$@" &
+  kiosk_pid=$!
+  say "no display here: the terminal runs on a virtual one ($display, 1920x1080)"
+  cat >&2 <<EOF
+    watch it:    a VNC viewer on localhost:$port (this machine only, no password)
+    from afar:   ssh -L $port:localhost:$port $(id -un)@$(uname -n), then a viewer on localhost:$port
+    screenshot:  deploy/dev.sh screenshot /tmp/kiosk.png
+    stop:        Ctrl-C
+EOF
+  # "wait" returns early when a signal's trap has run: wait again until the terminal is gone.
+  while :; do
+    status=0
+    wait "$kiosk_pid" || status=$?
+    kill -0 "$kiosk_pid" 2>/dev/null || break
+  done
+  kiosk_pid=""
+  return "$status"
+}
+
+screenshot() {
+  local file=${1:-/tmp/kiosk-screenshot.png} key value display="" xvfb=""
+  [ $# -le 1 ] || die "usage: deploy/dev.sh screenshot [FILE]"
+  [[ $file = /* ]] || file=$caller_dir/$file
+  if [ -r "$DISPLAY_STATE" ]; then
+    while IFS='=' read -r key value; do
+      case "$key" in
+        display) display=$value ;;
+        xvfb_pid) xvfb=$value ;;
+      esac
+    done <"$DISPLAY_STATE"
+  fi
+  if [ -z "$display" ] || [ -z "$xvfb" ] || ! kill -0 "$xvfb" 2>/dev/null; then
+    die "no virtual display is running: start one with deploy/dev.sh run (without DISPLAY)"
+  fi
+  command -v import >/dev/null || die "import (ImageMagick) is missing: run deploy/dev.sh setup"
+  DISPLAY=$display import -window root "png:$file" || die "could not take a screenshot of $display"
+  echo "$file"
+}
+
 cmd=${1:-}
 shift || true
 case "$cmd" in
   run)
     setup
-    exec .venv/bin/kiosk run --simulate --windowed "$@"
+    # With a display (or a Qt platform chosen by hand), the terminal goes there as it always did.
+    if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ] ||
+      { [ -n "${QT_QPA_PLATFORM:-}" ] && [ "$QT_QPA_PLATFORM" != xcb ]; }; then
+      exec .venv/bin/kiosk run --simulate --windowed "$@"
+    fi
+    run_on_virtual_display "$@"
+    ;;
+  screenshot)
+    screenshot "$@"
     ;;
   test)
     setup
@@ -84,7 +216,7 @@ case "$cmd" in
     setup
     ;;
   *)
-    echo "usage: deploy/dev.sh run|test|setup [options]" >&2
+    echo "usage: deploy/dev.sh run|screenshot|test|setup [options]" >&2
     exit 2
     ;;
 esac

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from contracts.devices import DeviceKind
+
 log = logging.getLogger(__name__)
 
 
@@ -25,13 +27,6 @@ class DeviceState(enum.Enum):
 
 # States in which a service that needs the device can still be offered to a resident.
 USABLE_STATES = frozenset({DeviceState.READY, DeviceState.BUSY, DeviceState.DEGRADED})
-
-
-class DeviceKind(enum.Enum):
-    ID_CARD_READER = "id_card_reader"
-    RECEIPT_PRINTER = "receipt_printer"
-    CAMERA = "camera"
-    SMART_CARD_READER = "smart_card_reader"
 
 
 @dataclass(frozen=True)

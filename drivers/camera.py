@@ -25,7 +25,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from drivers.base import Device, DeviceKind, DeviceState
+from contracts.devices import DeviceKind
+from drivers.base import Device, DeviceState
 
 if TYPE_CHECKING:
     import cv2

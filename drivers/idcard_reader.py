@@ -6,7 +6,8 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from drivers.base import Device, DeviceFault, DeviceKind
+from contracts.devices import DeviceKind
+from drivers.base import Device, DeviceFault
 from drivers.idcard import IdCard
 
 

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from drivers.base import Device, DeviceKind, DeviceStatus, StatusListener
+from contracts.devices import DeviceKind
+from drivers.base import Device, DeviceStatus, StatusListener
 from drivers.idcard_reader import IdCardReader
 from drivers.pcsc_reader import SmartCardReader
 from drivers.receipt_printer import ReceiptPrinter

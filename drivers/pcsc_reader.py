@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from types import ModuleType, TracebackType
 from typing import Any
 
+from contracts.devices import DeviceKind
 from drivers.apdu import READ_FAILED_KEY, PcscError, ResponseApdu, read_uid, transmit
-from drivers.base import Device, DeviceFault, DeviceKind, DeviceState
+from drivers.base import Device, DeviceFault, DeviceState
 from drivers.social_security import Holder, read_holder
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from drivers.base import Device, DeviceKind, DeviceState
+from contracts.devices import DeviceKind
+from drivers.base import Device, DeviceState
 from drivers.escpos_layout import PrinterProfile, render
 from drivers.escpos_status import PaperStatus
 from drivers.receipt import Receipt

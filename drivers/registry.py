@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from drivers.base import Device, DeviceKind
+from contracts.devices import DeviceKind
+from drivers.base import Device
 from drivers.camera import CAMERA_FAULTS, STALL_SECONDS, OpenCvCamera, SimulatedCamera
 from drivers.escpos_layout import PrinterProfile
 from drivers.pcsc_reader import PcscReader, SimulatedPcscReader

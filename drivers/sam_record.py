@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-from drivers.idcard import IdCard, is_valid_id_number
+from contracts.id_number import is_valid_id_number
+from drivers.idcard import IdCard
 
 # (field, width in bytes), in record order.
 FIELDS: tuple[tuple[str, int], ...] = (

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-from drivers.idcard import IdCard, id_check_char
+from contracts.id_number import id_check_char
+from drivers.idcard import IdCard
 from drivers.sam_record import PHOTO_LEN
 
 

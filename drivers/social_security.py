@@ -13,8 +13,9 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
+from contracts.id_number import is_valid_id_number
 from drivers.apdu import READ_FAILED_KEY, Exchange, PcscError, StatusWordError, transmit
-from drivers.idcard import IdCard, is_valid_id_number
+from drivers.idcard import IdCard
 
 log = logging.getLogger(__name__)
 

@@ -29,17 +29,17 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from kiosk.errors import KioskError
-from kiosk.first_look import FirstLook, first_look
-from kiosk.session import State, VisitView
+from kiosk.visit.first_look import FirstLook, first_look
+from kiosk.visit.session import State, VisitView
 from screens import theme
 from screens.bridge import MainThreadPoster
 from screens.main_window import KioskWindow
 
 if TYPE_CHECKING:
     from drivers.manager import DeviceManager
-    from kiosk.diagnostics.mode import DiagnosticsService
-    from kiosk.settings import Settings
-    from kiosk.visit import VisitController
+    from kiosk.config.settings import Settings
+    from kiosk.technician.mode import DiagnosticsService
+    from kiosk.visit.controller import VisitController
 
 log = logging.getLogger(__name__)
 # Until the log file is set up, Qt's chatter goes nowhere rather than to stderr.
@@ -120,11 +120,11 @@ def attach_backend(window: KioskWindow, settings: Settings, *, simulate: bool) -
     """Build devices, outbox worker and controller behind *window*; devices are not started."""
     from drivers.manager import DeviceManager
     from drivers.registry import ConfigError
-    from kiosk.catalogue import default_catalogue
-    from kiosk.diagnostics.mode import DiagnosticsService
-    from kiosk.session import VisitSession
-    from kiosk.settings import data_dir_of
-    from kiosk.visit import VisitController
+    from kiosk.config.settings import data_dir_of
+    from kiosk.config.shipped import default_catalogue
+    from kiosk.technician.mode import DiagnosticsService
+    from kiosk.visit.controller import VisitController
+    from kiosk.visit.session import VisitSession
 
     data_dir = data_dir_of(settings)
     try:
@@ -133,8 +133,8 @@ def attach_backend(window: KioskWindow, settings: Settings, *, simulate: bool) -
         raise StartupError(f"data directory {data_dir}: {exc.strerror}") from exc
     if simulate:
         settings = settings.simulated()
-    from kiosk.bundles.overlay import with_applied_bundle
-    from kiosk.live_config import LiveConfig
+    from kiosk.config.live import LiveConfig
+    from kiosk.config.overlay import with_applied_bundle
 
     local, local_catalogue = settings, default_catalogue()
     settings, signed_catalogue = with_applied_bundle(settings, data_dir)
@@ -247,8 +247,8 @@ def run(
             # terminal ready for a resident, then quit.
             print(f"FIRST_PAINT {time.time():.6f}", flush=True)
         try:
+            from kiosk.config.settings import data_dir_of, load_settings
             from kiosk.logs import setup_logging
-            from kiosk.settings import data_dir_of, load_settings
 
             settings = load_settings(config_file, data_dir)
             setup_logging(data_dir_of(settings) / "logs", verbose=verbose)
@@ -260,7 +260,7 @@ def run(
         started.append(kiosk)
         kiosk.controller.start()
         if settings.central.url is None and settings.central.embedded and not bench:
-            from kiosk.embedded_central import EmbeddedCentral
+            from kiosk.platform_link.embedded import EmbeddedCentral
 
             embedded = EmbeddedCentral(
                 data_dir_of(settings), settings.central.kiosk_id, kiosk.controller.use_platform
@@ -294,7 +294,7 @@ def gallery_views(language: str) -> list[tuple[str, VisitView]]:
     """One representative view per screen and outcome (plus warning and failure variants)."""
     from datetime import datetime
 
-    from kiosk.session import AnswerLine
+    from kiosk.visit.session import AnswerLine
 
     when = datetime(2026, 11, 23, 9, 41).astimezone()
     name = "张秀英"
@@ -368,9 +368,9 @@ GALLERY_THEMES = {"normal": (False, False), "elder": (True, False), "contrast": 
 
 def render_gallery(settings: Settings, out_dir: Path) -> list[Path]:
     """Every screen in every theme and language, to ``out_dir/<screen>.<theme>.<language>.png``."""
-    from kiosk.bundles.overlay import with_applied_bundle
-    from kiosk.catalogue import default_catalogue
-    from kiosk.settings import data_dir_of
+    from kiosk.config.overlay import with_applied_bundle
+    from kiosk.config.settings import data_dir_of
+    from kiosk.config.shipped import default_catalogue
     from kiosk.texts import LANGUAGES
 
     app = qt_app()

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kiosk.diagnostics.redaction import redact_data, redact_text
+from kiosk.technician.redaction import redact_data, redact_text
 
 LOG_FILE = "kiosk.jsonl"
 MAX_BYTES = 5_000_000

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from contracts.canonical import canonical_text
 from offline.db import connect
 from offline.sealing import Sealer, SealingError, load_or_create_key
 from offline.uuid7 import uuid7
@@ -80,15 +81,6 @@ class Outbound:
     payload: dict[str, Any]
     created_at: str
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "uuid": self.uuid,
-            "seq": self.seq,
-            "service": self.service,
-            "payload": self.payload,
-            "created_at": self.created_at,
-        }
-
 
 @dataclass(frozen=True)
 class DeadLetter:
@@ -98,11 +90,6 @@ class DeadLetter:
     status: str
     reason: str
     died_at: str
-
-
-def canonical_json(payload: dict[str, Any]) -> str:
-    """Sorted keys, UTF-8, no insignificant whitespace: the same payload always hashes the same."""
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 class OutboxStore:
@@ -178,7 +165,7 @@ class OutboxStore:
                 cur = conn.execute(
                     "INSERT INTO transactions (uuid, service, payload, created_at, personal)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (txn_uuid, service, canonical_json(body), moment.isoformat(), sealed),
+                    (txn_uuid, service, canonical_text(body), moment.isoformat(), sealed),
                 )
                 seq = int(cur.lastrowid or 0)
                 conn.execute("INSERT INTO outbox (seq) VALUES (?)", (seq,))

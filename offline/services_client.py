@@ -9,39 +9,15 @@ put into an exception message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
+from contracts.wire import ServiceAnswer, ServiceQuery
 from offline.http import HttpError, post_json
 from offline.sync import RefusedError, TransientError
 
 Language = Literal["zh_CN", "en"]
-STATUSES = frozenset({"ok", "not_found", "refused"})
-_LINE_KEYS = ("label_zh", "label_en", "value")
-
-
-@dataclass(frozen=True)
-class AnswerLine:
-    """One line to show and print: both labels, the value in the query's language."""
-
-    label_zh: str
-    label_en: str
-    value: str
-
-    def label(self, language: Language) -> str:
-        return self.label_zh if language == "zh_CN" else self.label_en
-
-
-@dataclass(frozen=True)
-class ServiceAnswer:
-    status: str  # ok, not_found, refused
-    reason: str | None  # stable code when not ok: no_record, unknown_code, not_today, ...
-    fields: tuple[AnswerLine, ...]
-    reference: str
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
 
 
 class ServiceQueryClient:
@@ -52,7 +28,13 @@ class ServiceQueryClient:
 
     def query(self, service: str, identifier: str, language: Language = "zh_CN") -> ServiceAnswer:
         """The platform's answer; TransientError or RefusedError when there is none."""
-        body = {"service": service, "identifier": identifier, "language": language}
+        try:
+            query = ServiceQuery.model_validate(
+                {"service": service, "identifier": identifier, "language": language}
+            )
+        except ValidationError:  # its text would repeat the identifier: say only what is wrong
+            raise RefusedError(f"not a valid {service} query") from None
+        body = query.model_dump()
         try:
             response = post_json(
                 f"{self.url}/v1/kiosks/{self.kiosk_id}/services/query",
@@ -73,20 +55,7 @@ class ServiceQueryClient:
 def parse_answer(body: Any) -> ServiceAnswer:
     """The answer in a 200 body, or TransientError when it is not one (a proxy, a broken
     platform): the terminal then answers from its offline path rather than show garbage."""
-    if not isinstance(body, dict):
-        raise TransientError("the platform's answer is not an object")
-    status, reason, reference = body.get("status"), body.get("reason"), body.get("reference")
-    raw_fields = body.get("fields")
-    if (
-        status not in STATUSES
-        or not (reason is None or isinstance(reason, str))
-        or not isinstance(reference, str)
-        or not isinstance(raw_fields, list)
-    ):
-        raise TransientError("the platform's answer lacks status, fields or reference")
-    lines = []
-    for raw in raw_fields:
-        if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) for k in _LINE_KEYS):
-            raise TransientError("the platform's answer has a malformed field")
-        lines.append(AnswerLine(raw["label_zh"], raw["label_en"], raw["value"]))
-    return ServiceAnswer(str(status), reason, tuple(lines), reference)
+    try:
+        return ServiceAnswer.model_validate(body)
+    except ValidationError:
+        raise TransientError("the platform's answer is not a service answer") from None

@@ -24,6 +24,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+
+from contracts.wire import (
+    BatchItem,
+    BatchRequest,
+    BatchResponse,
+    ConfigReport,
+    Heartbeat,
+)
 from offline.http import HttpError, Response, get_raw, post_json
 from offline.outbox import Outbound, OutboxError, OutboxStore, verdicts_by_seq
 
@@ -126,7 +135,10 @@ class SyncClient:
         return result
 
     def _send(self, batch: list[Outbound], result: PushResult) -> str:
-        response = self._post(self._batches_url, {"items": [i.as_json() for i in batch]})
+        items = self._wire_items(batch, result)
+        if not items:
+            return "ok"
+        response = self._post(self._batches_url, BatchRequest(items=items).model_dump())
         result.requests += 1
         result.sent += len(batch)
         if response.status == 200:
@@ -140,6 +152,27 @@ class SyncClient:
             self.store.release(item.seq for item in batch)
             return "split"
         raise self._unexpected(response)
+
+    def _wire_items(self, batch: list[Outbound], result: PushResult) -> list[BatchItem]:
+        """The batch in the contract's shape. An item that does not fit it (a bad service code
+        from the command line, say) can never be accepted: it goes to the dead letters now rather
+        than hold up the queue. Batch order is kept for the rest."""
+        items: list[BatchItem] = []
+        for out in batch:
+            try:
+                items.append(
+                    BatchItem(uuid=out.uuid, seq=out.seq, service=out.service,
+                              payload=out.payload, created_at=out.created_at)
+                )  # fmt: skip
+            except ValidationError as exc:
+                first = exc.errors()[0]  # location and message only: never the input values
+                where = ".".join(str(part) for part in first["loc"])
+                self.store.bury([(out.seq, "rejected", f"not sendable: {where}: {first['msg']}")])
+                result.dead += 1
+        if len(items) < len(batch):
+            sendable = {item.seq for item in items}
+            batch[:] = [out for out in batch if out.seq in sendable]
+        return items
 
     def _send_one_by_one(self, batch: list[Outbound], result: PushResult) -> None:
         # The batch was refused as a whole: send its items singly (they are the oldest waiting,
@@ -162,12 +195,13 @@ class SyncClient:
 
     def _apply(self, batch: list[Outbound], response: Response, result: PushResult) -> None:
         results: dict[str, tuple[str, str | None]] = {}
-        body = response.body if isinstance(response.body, dict) else {}
-        for entry in body.get("results", []):
-            if isinstance(entry, dict) and isinstance(entry.get("uuid"), str):
-                status = str(entry.get("status"))
-                results[entry["uuid"]] = (status, entry.get("reason"))
-                result.counts[status] = result.counts.get(status, 0) + 1
+        try:
+            answered = BatchResponse.model_validate(response.body).results
+        except ValidationError:  # not an answer (a proxy's page): none of the items is settled
+            answered = []
+        for entry in answered:
+            results[entry.uuid] = (entry.status, entry.reason)
+            result.counts[entry.status] = result.counts.get(entry.status, 0) + 1
         ok, dead, missing = verdicts_by_seq(batch, results)
         result.acknowledged += self.store.acknowledge(ok)
         if dead:
@@ -194,12 +228,21 @@ class SyncClient:
         return reply.status, reply.headers.get("etag"), reply.body
 
     def report_config(self, report: dict[str, Any]) -> None:
-        response = self._post(f"{self.url}/v1/kiosks/{self.kiosk_id}/config-report", report)
+        try:
+            body = ConfigReport.model_validate(report).model_dump()
+        except ValidationError as exc:
+            raise RefusedError(f"configuration report does not fit the contract: {exc}") from exc
+        response = self._post(f"{self.url}/v1/kiosks/{self.kiosk_id}/config-report", body)
         if response.status != 200:
             raise self._unexpected(response)
 
     def heartbeat(self, info: dict[str, Any]) -> dict[str, Any]:
-        response = self._post(f"{self.url}/v1/kiosks/{self.kiosk_id}/heartbeat", info)
+        try:
+            body = Heartbeat.model_validate(info).model_dump()
+        except ValidationError as exc:  # a terminal bug; say so and let delivery go on
+            log.error("heartbeat skipped, it does not fit the contract: %s", exc)
+            return {}
+        response = self._post(f"{self.url}/v1/kiosks/{self.kiosk_id}/heartbeat", body)
         if response.status != 200:
             raise self._unexpected(response)
         return response.body if isinstance(response.body, dict) else {}
@@ -218,7 +261,7 @@ class SyncClient:
         return TransientError(detail)
 
 
-# (what is due now or None, "the platform has it") -- see kiosk.bundles.updater
+# (what is due now or None, "the platform has it") -- see kiosk.config.updater
 ConfigDue = tuple[Callable[[], dict[str, Any] | None], Callable[[dict[str, Any]], None]]
 
 

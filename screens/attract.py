@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kiosk.session import Start, VisitView
 from kiosk.texts import Texts
+from kiosk.visit.session import Start, VisitView
 from screens.base import Dispatch, Screen, centered
 from screens.widgets import CardIcon, button, label
 

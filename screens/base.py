@@ -8,8 +8,8 @@ from typing import Protocol
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QVBoxLayout, QWidget
 
-from kiosk.session import Event, VisitView
 from kiosk.texts import Texts
+from kiosk.visit.session import Event, VisitView
 
 Dispatch = Callable[[Event], None]
 

@@ -8,9 +8,9 @@ from functools import partial
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QPushButton, QVBoxLayout
 
-from kiosk.catalogue import Catalogue
-from kiosk.session import ChooseService, SetElderMode, VisitView
+from contracts.catalogue import Catalogue
 from kiosk.texts import Texts
+from kiosk.visit.session import ChooseService, SetElderMode, VisitView
 from screens import theme
 from screens.base import Dispatch, Screen, row
 from screens.widgets import button, label

@@ -6,9 +6,9 @@ from functools import partial
 
 from PySide6.QtWidgets import QGridLayout, QPushButton
 
-from kiosk.catalogue import Catalogue
-from kiosk.session import ChooseOption, VisitView
+from contracts.catalogue import Catalogue
 from kiosk.texts import Texts
+from kiosk.visit.session import ChooseOption, VisitView
 from screens.base import Dispatch, Screen
 from screens.widgets import button, label
 

@@ -8,8 +8,9 @@ from datetime import datetime
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
-from kiosk.first_look import FirstLook
-from kiosk.session import (
+from kiosk.texts import Texts
+from kiosk.visit.first_look import FirstLook
+from kiosk.visit.session import (
     Back,
     CallStaff,
     Cancel,
@@ -20,7 +21,6 @@ from kiosk.session import (
     State,
     VisitView,
 )  # fmt: skip
-from kiosk.texts import Texts
 from screens.base import Dispatch
 from screens.widgets import button, label
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kiosk.session import Confirm, VisitView
 from kiosk.texts import Texts
+from kiosk.visit.session import Confirm, VisitView
 from screens.base import Dispatch, Screen, centered
 from screens.widgets import button, label
 

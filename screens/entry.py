@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from kiosk.session import Entered, VisitView
 from kiosk.texts import Texts
+from kiosk.visit.session import Entered, VisitView
 from screens.base import Dispatch, Screen, row
 from screens.keyboard import TextKeyboard
 from screens.keypad import NumericKeypad, is_mainland_mobile

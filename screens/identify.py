@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kiosk.session import VisitView
 from kiosk.texts import Texts
+from kiosk.visit.session import VisitView
 from screens.base import Dispatch, Screen, centered, row
 from screens.widgets import CardIcon, Spinner, label
 

@@ -14,9 +14,9 @@ from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
-from kiosk.first_look import FirstLook
-from kiosk.session import Event, State, VisitView
 from kiosk.texts import Texts
+from kiosk.visit.first_look import FirstLook
+from kiosk.visit.session import Event, State, VisitView
 from screens import theme
 from screens.attract import AttractScreen
 from screens.base import Dispatch, Page
@@ -27,13 +27,13 @@ from screens.translation import QtTexts
 DEFAULT_VOLUME = 0.7  # screens.voice's default, without importing QtTextToSpeech at first paint
 
 if TYPE_CHECKING:
+    from contracts.catalogue import Catalogue
     from drivers.camera import OpenCvCamera
     from drivers.manager import DeviceManager
-    from kiosk.catalogue import Catalogue
-    from kiosk.diagnostics.mode import DiagnosticsService
-    from kiosk.spoken import SpeechPlanner
-    from screens.diagnostics.entry import PinPad
+    from kiosk.technician.mode import DiagnosticsService
+    from kiosk.visit.spoken import SpeechPlanner
     from screens.sim_panel import SimulatorPanel
+    from screens.technician.pin_entry import PinPad
     from screens.voice import Voice
     from screens.voice_controls import VoiceControls
 
@@ -161,8 +161,8 @@ class KioskWindow(QWidget):
         """The technician's mode: *taps* taps on the header's top-left corner within
         *window_seconds* open the PIN pad; a right PIN calls *enter* (the controller suspends
         visits and the window shows the mode); the mode's "leave" calls *leave*."""
-        from screens.diagnostics.entry import CornerTaps, PinPad
-        from screens.diagnostics.mode import DiagnosticsScreen
+        from screens.technician.pages import DiagnosticsScreen
+        from screens.technician.pin_entry import CornerTaps, PinPad
 
         def left() -> None:
             service.left()
@@ -200,7 +200,7 @@ class KioskWindow(QWidget):
 
     def attach_voice(self, voice: Voice) -> None:
         """Say every step and every notice, with repeat, volume and on/off in the footer."""
-        from kiosk.spoken import SpeechPlanner
+        from kiosk.visit.spoken import SpeechPlanner
         from screens.voice_controls import VoiceControls
 
         self.voice = voice

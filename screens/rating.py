@@ -7,8 +7,8 @@ from functools import partial
 
 from PySide6.QtWidgets import QPushButton
 
-from kiosk.session import Rate, VisitView
 from kiosk.texts import Texts
+from kiosk.visit.session import Rate, VisitView
 from screens.base import Dispatch, Screen, row
 from screens.widgets import FaceButton, button, label
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
-from kiosk.session import Confirm, PrintAnswer, RequestSlip, VisitView
 from kiosk.texts import Texts
+from kiosk.visit.session import Confirm, PrintAnswer, RequestSlip, VisitView
 from screens.base import Dispatch, Screen, centered, row
 from screens.qr_code import QrCode
 from screens.widgets import CheckMark, button, label

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kiosk.session import VisitView
 from kiosk.texts import Texts
+from kiosk.visit.session import VisitView
 from screens.base import Dispatch, Screen, row
 from screens.camera_view import CameraView
 from screens.widgets import label

@@ -59,7 +59,7 @@ class SimulatorPanel(QFrame):
     def _hold_up(self, camera: SimulatedCamera, kind: str) -> None:
         """A resident holds a code the reference platform issued up to the camera for a few
         seconds: an application receipt, or a new appointment for today each time."""
-        from central.services import sample_application_code, sample_appointment_code
+        from contracts.codes import sample_application_code, sample_appointment_code
 
         self._serial = self._serial % 899 + 1
         code = (

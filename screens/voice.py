@@ -34,7 +34,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from screens.voice_process import pick_locale, pick_voice
 
 if TYPE_CHECKING:
-    from kiosk.spoken import Speech
+    from kiosk.visit.spoken import Speech
 
 __all__ = ["AUTO_ENGINES", "DEFAULT_VOLUME", "ENGINE_ENV", "Voice", "pick_locale", "pick_voice"]
 

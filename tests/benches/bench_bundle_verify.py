@@ -14,9 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from kiosk.bundles.schema import SCHEMA_VERSION
-from kiosk.bundles.signing import Trust, generate, key_id, load_private, load_public, sign
-from kiosk.bundles.verify import verify_bundle
+from contracts.payload import SCHEMA_VERSION
+from contracts.signing import Trust, generate, key_id, load_private, load_public, sign
+from contracts.verify import verify_bundle
 
 
 def catalogue(services: int, *, lean: bool = False) -> dict[str, object]:

@@ -23,7 +23,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from offline.outbox import OutboxStore, canonical_json
+from contracts.canonical import canonical_text
+from offline.outbox import OutboxStore
 from offline.sync import SyncClient
 from offline.uuid7 import uuid7
 
@@ -38,7 +39,7 @@ def fill_backlog(store_path: Path, count: int) -> None:
     conn = sqlite3.connect(store_path)
     stamp = "2026-11-23T09:00:00+08:00"
     rows = [
-        (str(uuid7()), "queue_ticket", canonical_json({"option": "general", "ticket": f"D{n:05d}"}))
+        (str(uuid7()), "queue_ticket", canonical_text({"option": "general", "ticket": f"D{n:05d}"}))
         for n in range(count)
     ]
     with conn:

@@ -11,9 +11,9 @@ import time
 from datetime import datetime
 
 from drivers.escpos_layout import PrinterProfile, render
-from kiosk.receipts import queue_ticket_receipt
-from kiosk.session import PrintReceipt
-from kiosk.settings import Settings
+from kiosk.config.settings import Settings
+from kiosk.visit.receipts import queue_ticket_receipt
+from kiosk.visit.session import PrintReceipt
 
 
 def main() -> None:

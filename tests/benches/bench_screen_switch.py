@@ -55,7 +55,8 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 from drivers.base import DeviceState  # noqa: E402
 from drivers.sim_cards import SAMPLE_CARDS  # noqa: E402
 from kiosk.app import KioskApp, build, gallery_views, qt_app  # noqa: E402
-from kiosk.session import (  # noqa: E402
+from kiosk.config.settings import load_settings  # noqa: E402
+from kiosk.visit.session import (  # noqa: E402
     CardRead,
     ChooseOption,
     ChooseService,
@@ -68,7 +69,6 @@ from kiosk.session import (  # noqa: E402
     State,
     VisitView,
 )
-from kiosk.settings import load_settings  # noqa: E402
 
 GOAL_P95_MS = 50.0
 PAINT_TIMEOUT = 5.0  # seconds: a switch that has not painted by then is a failure

@@ -57,7 +57,8 @@ from drivers.base import DeviceState  # noqa: E402
 from drivers.idcard_reader import CardEvent, CardEventKind  # noqa: E402
 from drivers.sim_cards import SAMPLE_CARDS  # noqa: E402
 from kiosk.app import KioskApp, build, qt_app  # noqa: E402
-from kiosk.session import (  # noqa: E402
+from kiosk.config.settings import load_settings  # noqa: E402
+from kiosk.visit.session import (  # noqa: E402
     CardRead,
     ChooseOption,
     ChooseService,
@@ -68,7 +69,6 @@ from kiosk.session import (  # noqa: E402
     Start,
     State,
 )
-from kiosk.settings import load_settings  # noqa: E402
 
 GOAL_RSS_MB = 10.0
 STEP_TIMEOUT = 15.0  # seconds for a worker's answer (a record, a receipt, a card read)

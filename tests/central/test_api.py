@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from central.api import create_app
 from central.store import CentralStore
-from central.wire import MAX_PAYLOAD_BYTES
+from contracts.wire import MAX_PAYLOAD_BYTES
 from tests.central.helpers import Kiosk, item, run_together
 
 

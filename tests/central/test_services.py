@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import socket
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,10 @@ from sqlalchemy import inspect
 from central import services
 from central.cli import main
 from central.store import CentralStore, CheckIn, schema_version
-from central.wire import RECORD_SERVICES, ServiceAnswer, ServiceQuery
-from drivers.idcard import id_check_char
-from offline.services_client import ServiceQueryClient, parse_answer
-from offline.sync import RefusedError, TransientError
+from contracts import codes
+from contracts.id_number import id_check_char
+from contracts.wire import RECORD_SERVICES, ServiceAnswer, ServiceQuery
 from tests.central.helpers import Kiosk, run_together
-from tests.platform_process import platform_process
 
 TODAY = date(2025, 3, 14)
 RECORDS = sorted(RECORD_SERVICES)
@@ -157,21 +154,21 @@ def test_residents_over_sixty_are_retired_and_stopped_contributing_at_sixty() ->
 
 
 def test_luhn_check_digit() -> None:
-    assert services.luhn_digit("7992739871") == "3"  # the textbook example
-    assert services.luhn_digit("0") == "0"
+    assert codes.luhn_digit("7992739871") == "3"  # the textbook example
+    assert codes.luhn_digit("0") == "0"
 
 
 def test_sample_codes_have_the_documented_formats_and_parse_back() -> None:
-    code = services.sample_application_code(7, date(2025, 3, 1))
+    code = codes.sample_application_code(7, date(2025, 3, 1))
     assert re.fullmatch(r"APP-[0-9]{10}", code)
-    assert services.parse_application_code(code) == (date(2025, 3, 1), 7)
-    code = services.sample_appointment_code(TODAY, 42)
+    assert codes.parse_application_code(code) == (date(2025, 3, 1), 7)
+    code = codes.sample_appointment_code(TODAY, 42)
     assert re.fullmatch(r"APT-20250314-[0-9]{4}", code)
-    assert services.parse_appointment_code(code) == (TODAY, 42)
-    assert services.parse_appointment_code(f"  {code.lower()}\n") == (TODAY, 42)
+    assert codes.parse_appointment_code(code) == (TODAY, 42)
+    assert codes.parse_appointment_code(f"  {code.lower()}\n") == (TODAY, 42)
     for bad in (0, 900):
         with pytest.raises(ValueError):
-            services.sample_appointment_code(TODAY, bad)
+            codes.sample_appointment_code(TODAY, bad)
 
 
 def flip_last(code: str) -> str:
@@ -179,14 +176,14 @@ def flip_last(code: str) -> str:
 
 
 UNKNOWN_APPLICATIONS = [
-    flip_last(services.application_code(date(2025, 3, 1), 7)),  # check digit wrong
-    services.application_code(date(2025, 3, 1), 900),  # well-formed, never issued
-    services.application_code(date(2025, 3, 1), 0),
-    services.application_code(TODAY + timedelta(days=1), 7),  # not submitted yet
-    "APP-2513010" + "00" + services.luhn_digit("251301000"),  # month 13
+    flip_last(codes.application_code(date(2025, 3, 1), 7)),  # check digit wrong
+    codes.application_code(date(2025, 3, 1), 900),  # well-formed, never issued
+    codes.application_code(date(2025, 3, 1), 0),
+    codes.application_code(TODAY + timedelta(days=1), 7),  # not submitted yet
+    "APP-2513010" + "00" + codes.luhn_digit("251301000"),  # month 13
     "APP-25030100",
     "APP-25030100711",
-    services.sample_appointment_code(TODAY, 1),
+    codes.sample_appointment_code(TODAY, 1),
     "https://example.org/?APP-2503010077",
     "x",
 ]
@@ -200,12 +197,12 @@ def test_invalid_or_unknown_application_codes_are_not_found(code: str) -> None:
 
 
 UNKNOWN_APPOINTMENTS = [
-    flip_last(services.appointment_code(TODAY, 5)),
-    services.appointment_code(TODAY, 900),
-    services.appointment_code(TODAY, 0),
-    "APT-20250230-" + "001" + services.luhn_digit("20250230001"),  # no such day
+    flip_last(codes.appointment_code(TODAY, 5)),
+    codes.appointment_code(TODAY, 900),
+    codes.appointment_code(TODAY, 0),
+    "APT-20250230-" + "001" + codes.luhn_digit("20250230001"),  # no such day
     "APT-2025031-40051",
-    services.sample_application_code(1, TODAY),
+    codes.sample_application_code(1, TODAY),
     "APT-20250314-00１5",  # a full-width digit is not a digit here
 ]
 
@@ -225,7 +222,7 @@ def test_invalid_or_unknown_appointment_codes_are_not_found(code: str) -> None:
 
 
 def test_an_application_moves_through_its_stages_and_never_back() -> None:
-    code = services.sample_application_code(3, TODAY)
+    code = codes.sample_application_code(3, TODAY)
     seen = []
     for days in range(0, 40):
         answer = ask("application_progress", code, "en", today=TODAY + timedelta(days=days))
@@ -247,7 +244,7 @@ def test_an_application_moves_through_its_stages_and_never_back() -> None:
 
 def test_appointment_checkin_once_then_already_checked_in() -> None:
     book = MemoryBook()
-    code = services.sample_appointment_code(TODAY, 3)
+    code = codes.sample_appointment_code(TODAY, 3)
     first = ask("appointment_checkin", code, "en", book=book)
     assert (first.status, first.reason) == ("ok", None)
     found = values(first)
@@ -264,7 +261,7 @@ def test_appointment_checkin_once_then_already_checked_in() -> None:
 @pytest.mark.parametrize("day", [TODAY - timedelta(days=1), TODAY + timedelta(days=1)])
 def test_an_appointment_on_another_day_is_refused_and_not_checked_in(day: date) -> None:
     book = MemoryBook()
-    answer = ask("appointment_checkin", services.sample_appointment_code(day, 3), "en", book=book)
+    answer = ask("appointment_checkin", codes.sample_appointment_code(day, 3), "en", book=book)
     assert (answer.status, answer.reason) == ("refused", "not_today")
     assert values(answer)["Date"] == day.isoformat()
     assert book.held == {}
@@ -335,8 +332,8 @@ def test_every_service_answers_through_the_endpoint(client: TestClient, kiosk: K
     today = date.today()
     identifiers = {
         **{service: first_id(service, "ok") for service in RECORDS},
-        "application_progress": services.sample_application_code(5),
-        "appointment_checkin": services.sample_appointment_code(today, 5),
+        "application_progress": codes.sample_application_code(5),
+        "appointment_checkin": codes.sample_appointment_code(today, 5),
     }
     for service, identifier in identifiers.items():
         body = {"service": service, "identifier": identifier, "language": "en"}
@@ -362,12 +359,12 @@ def test_the_endpoint_is_in_the_openapi_document(client: TestClient) -> None:
 def test_the_second_check_in_through_the_endpoint_is_refused(
     client: TestClient, kiosk: Kiosk, other_kiosk: Kiosk
 ) -> None:
-    code = services.sample_appointment_code(date.today(), 9)
+    code = codes.sample_appointment_code(date.today(), 9)
     body = {"service": "appointment_checkin", "identifier": code, "language": "en"}
     assert post_query(client, kiosk, body).json()["status"] == "ok"
     again = post_query(client, other_kiosk, body).json()  # on another terminal, too
     assert (again["status"], again["reason"]) == ("refused", "already_checked_in")
-    unknown = {**body, "identifier": services.appointment_code(date.today(), 999)}
+    unknown = {**body, "identifier": codes.appointment_code(date.today(), 999)}
     assert post_query(client, kiosk, unknown).json()["reason"] == "unknown_code"
 
 
@@ -443,7 +440,7 @@ def test_no_id_number_reaches_the_database_or_the_log(
                 bad = {"service": "housing_fund", "identifier": identifier[:-1] + "Z"}
                 assert post_query(client, kiosk, bad).status_code == 422
             for n in range(1, 6):
-                code = services.sample_appointment_code(date.today(), n)
+                code = codes.sample_appointment_code(date.today(), n)
                 body = {"service": "appointment_checkin", "identifier": code}
                 assert post_query(client, kiosk, body).status_code == 200
     finally:
@@ -483,9 +480,9 @@ VALID_IDENTIFIERS = [
     id_number(),
     id_number("19500101", 7),
     "11010519491231002x",
-    services.sample_application_code(3, TODAY),
-    services.sample_appointment_code(date.today(), 1),
-    services.appointment_code(date.today(), 950),
+    codes.sample_application_code(3, TODAY),
+    codes.sample_appointment_code(date.today(), 1),
+    codes.appointment_code(date.today(), 950),
 ]
 near_valid_queries = st.fixed_dictionaries(
     {
@@ -534,78 +531,14 @@ def test_arbitrary_bytes_never_fail_the_query_endpoint(client: TestClient, kiosk
 # -- the terminal's client ----------------------------------------------------------------------
 
 
-def test_the_terminal_client_against_a_real_platform(tmp_path: Path, db_url: str) -> None:
-    with platform_process(tmp_path, db_url=db_url) as platform:
-        client = ServiceQueryClient(platform.url, platform.kiosk_id, platform.token, timeout=10)
-        identifier = first_id("medical_insurance", "ok")
-        answer = client.query("medical_insurance", identifier, "en")
-        assert answer.ok and answer.reason is None
-        assert answer.fields[0].label("en") == "Insurance type"
-        assert answer.fields[0].label("zh_CN") == "险种"
-        expected = ask("medical_insurance", identifier, "en", today=date.today())
-        assert [(f.label_en, f.value) for f in answer.fields] == [
-            (f.label_en, f.value) for f in expected.fields
-        ]
-        code = services.sample_appointment_code(date.today(), 11)
-        assert client.query("appointment_checkin", code).ok
-        again = client.query("appointment_checkin", code)
-        assert (again.status, again.reason) == ("refused", "already_checked_in")
-
-        with pytest.raises(RefusedError, match="HTTP 422") as invalid:
-            client.query("social_security", identifier[:-1] + "Z")
-        assert identifier[:-1] not in str(invalid.value)
-        stranger = ServiceQueryClient(platform.url, platform.kiosk_id, "wrong", timeout=10)
-        with pytest.raises(RefusedError, match="HTTP 401"):
-            stranger.query("social_security", identifier)
-    # The platform is gone: the terminal falls back to its offline path.
-    with pytest.raises(TransientError) as gone:
-        client.query("social_security", identifier)
-    assert identifier not in str(gone.value)
-
-
-def test_the_client_treats_an_unreachable_platform_as_transient() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    client = ServiceQueryClient(f"http://127.0.0.1:{port}", "kiosk-001", "t", timeout=2)
-    with pytest.raises(TransientError):
-        client.query("housing_fund", id_number())
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        None,
-        [],
-        {"status": "ok", "fields": [], "reference": 5},
-        {"status": "maybe", "fields": [], "reference": "Q"},
-        {"status": "ok", "fields": {}, "reference": "Q"},
-        {"status": "ok", "fields": [{"label_zh": "a", "label_en": "b"}], "reference": "Q"},
-        {"status": "ok", "reason": 3, "fields": [], "reference": "Q"},
-    ],
-)
-def test_a_garbled_answer_is_transient(body: Any) -> None:
-    with pytest.raises(TransientError):
-        parse_answer(body)
-
-
-def test_a_newer_platform_may_add_to_an_answer() -> None:
-    body = {
-        "status": "ok", "reason": None, "reference": "Q1", "more": 1,
-        "fields": [{"label_zh": "甲", "label_en": "A", "value": "1", "hint": "x"}],
-    }  # fmt: skip
-    answer = parse_answer(body)
-    assert answer.ok and answer.fields[0].value == "1"
-
-
 # -- the command line ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("kind", "parse"),
     [
-        ("application", services.parse_application_code),
-        ("appointment", services.parse_appointment_code),
+        ("application", codes.parse_application_code),
+        ("appointment", codes.parse_appointment_code),
     ],
 )
 def test_sample_codes_command_prints_valid_codes(

@@ -18,7 +18,7 @@ from central.store import (
     database_url,
     schema_version,
 )
-from central.wire import MAX_PAYLOAD_BYTES, item_fingerprint
+from contracts.wire import MAX_PAYLOAD_BYTES, item_fingerprint
 from tests.central.helpers import Kiosk, item, run_together
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from kiosk.bundles.store import ConfigStore
+from kiosk.config.bundle_store import ConfigStore
 
 
 def body(version: int) -> bytes:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kiosk.bundles.store import ConfigStore
+from kiosk.config.bundle_store import ConfigStore
 from tests.processes import run_then_kill
 
 RIG = Path(__file__).with_name("config_apply_rig.py")

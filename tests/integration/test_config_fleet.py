@@ -54,7 +54,7 @@ def test_an_operator_changes_the_catalogue_of_three_running_terminals(tmp_path: 
                 ))  # fmt: skip
 
             # The catalogue change: the queue ticket offers two kinds of window, not four.
-            catalogue = json.loads((ROOT / "kiosk" / "catalogue.json").read_text())
+            catalogue = json.loads((ROOT / "kiosk" / "config" / "catalogue.json").read_text())
             queue = next(s for s in catalogue["services"] if s["code"] == "queue_ticket")
             queue["options"] = queue["options"][:2]
             payload = tmp_path / "payload.json"

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from central.rollout import in_rollout
-from kiosk.bundles.updater import ConfigUpdater
+from kiosk.config.updater import ConfigUpdater
 from offline.outbox import OutboxStore
 from offline.sync import SyncClient, SyncWorker
 from tests.platform_process import platform_process

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from drivers.sim_cards import SAMPLE_CARDS
-from kiosk.diagnostics.access import verify_pin
-from kiosk.diagnostics.redaction import forget_personal, remember_personal
 from kiosk.logs import setup_logging
+from kiosk.technician.access import verify_pin
+from kiosk.technician.redaction import forget_personal, remember_personal
 from offline.outbox import OutboxStore
 from tests.integration.test_cli import kiosk
 
@@ -170,7 +170,7 @@ def terminal_with_a_resident(tmp_path: Path) -> Iterator[Path]:
     setup_logging(data / "logs")
     try:
         remember_personal(CARD.name, CARD.address)  # what the visit does when a card is read
-        log = logging.getLogger("kiosk.visit")
+        log = logging.getLogger("kiosk.visit.controller")
         log.info("visit 7: card %s read for %s (%s)", CARD.id_number, CARD.name, PHONE)
         log.info("visit 7: resident %s", {"name": CARD.name, "address": CARD.address})
         logging.getLogger("drivers.receipt_printer").warning("printer: paper out")
@@ -267,6 +267,6 @@ def test_diag_logs_filters_by_device(terminal_with_a_resident: Path) -> None:
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
     assert len(lines) == 2 and lines[0].endswith(
-        "kiosk.visit: visit 7: resident {'name': '[personal]', 'address': '[personal]'}"
+        "kiosk.visit.controller: visit 7: resident {'name': '[personal]', 'address': '[personal]'}"
     )
     assert CARD.id_number not in text.stdout

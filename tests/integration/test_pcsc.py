@@ -421,8 +421,8 @@ def test_a_visit_identified_by_social_security_card(
 
     from drivers.sim_cards import SAMPLE_CARDS
     from kiosk.app import build, qt_app
-    from kiosk.session import ChooseService, Start, State
-    from kiosk.settings import DeviceSettings, load_settings
+    from kiosk.config.settings import DeviceSettings, load_settings
+    from kiosk.visit.session import ChooseService, Start, State
 
     assert isinstance(qtbot, QtBot)
     qt_app()

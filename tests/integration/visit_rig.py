@@ -11,10 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from drivers.manager import DeviceManager
-from kiosk import session as s
-from kiosk.catalogue import default_catalogue
-from kiosk.settings import load_settings
-from kiosk.visit import VisitController
+from kiosk.config.settings import load_settings
+from kiosk.config.shipped import default_catalogue
+from kiosk.visit import session as s
+from kiosk.visit.controller import VisitController
 
 
 def main(data_dir: Path) -> None:

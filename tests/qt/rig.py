@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QPushButton, QWidget
 
 from drivers.base import DeviceState
 from kiosk.app import KioskApp, build, qt_app
-from kiosk.settings import Settings, Timeouts, load_settings
+from kiosk.config.settings import Settings, Timeouts, load_settings
 
 
 def started_kiosk(

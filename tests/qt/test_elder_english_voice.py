@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QPushButton
 
 from drivers.sim_cards import SAMPLE_CARDS
 from kiosk.app import KioskApp
-from kiosk.session import State
+from kiosk.visit.session import State
 from screens import theme
 from tests.qt.rig import started_kiosk, tap
 

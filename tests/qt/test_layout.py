@@ -14,8 +14,8 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
 
 from kiosk.app import GALLERY_THEMES, gallery_views, look_of, qt_app
-from kiosk.catalogue import default_catalogue
-from kiosk.settings import load_settings
+from kiosk.config.settings import load_settings
+from kiosk.config.shipped import default_catalogue
 from kiosk.texts import LANGUAGES
 from screens.main_window import KioskWindow
 from screens.widgets import LINE_HEIGHT_PERCENT, Words

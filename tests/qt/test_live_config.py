@@ -17,15 +17,15 @@ from pytestqt.qtbot import QtBot
 
 from PySide6.QtWidgets import QPushButton
 
+from contracts.payload import SCHEMA_VERSION
+from contracts.signing import generate, load_private, sign
 from kiosk.app import KioskApp, build, qt_app
-from kiosk.bundles.schema import SCHEMA_VERSION
-from kiosk.bundles.signing import generate, load_private, sign
-from kiosk.bundles.updater import ConfigUpdater
-from kiosk.session import Cancel, Start, State
-from kiosk.settings import Settings, Timeouts, load_settings
+from kiosk.config.settings import Settings, Timeouts, load_settings
+from kiosk.config.updater import ConfigUpdater
+from kiosk.visit.session import Cancel, Start, State
 
 ROOT = Path(__file__).parents[2]
-CATALOGUE = json.loads((ROOT / "kiosk" / "catalogue.json").read_text())
+CATALOGUE = json.loads((ROOT / "kiosk" / "config" / "catalogue.json").read_text())
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 from kiosk.app import KioskApp, build, qt_app
-from kiosk.session import Start, State
-from kiosk.settings import load_settings
+from kiosk.config.settings import load_settings
+from kiosk.visit.session import Start, State
 
 ESCAPES = [
     (Qt.Key.Key_F4, Qt.KeyboardModifier.AltModifier),

@@ -19,7 +19,7 @@ from drivers.camera import SimulatedCamera
 from drivers.idcard import IdCard
 from drivers.sim_cards import SAMPLE_CARDS
 from kiosk.app import KioskApp
-from kiosk.session import State
+from kiosk.visit.session import State
 from tests.platform_process import Platform, platform_process
 from tests.qt.rig import started_kiosk, tap
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
 from drivers.base import DeviceState
 from kiosk.app import KioskApp
-from kiosk.session import State
+from kiosk.visit.session import State
 from tests.platform_process import Platform, platform_process
 from tests.qt.rig import started_kiosk, tap
 

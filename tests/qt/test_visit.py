@@ -20,8 +20,8 @@ from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from drivers.base import DeviceState
 from drivers.receipt_printer import ReceiptPrinter
 from kiosk.app import KioskApp, build, qt_app
-from kiosk.session import State, VisitView
-from kiosk.settings import Settings, Timeouts, load_settings
+from kiosk.config.settings import Settings, Timeouts, load_settings
+from kiosk.visit.session import State, VisitView
 from offline.outbox import OutboxStore
 
 

@@ -17,9 +17,9 @@ from pytestqt.qtbot import QtBot
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from kiosk.session import State, VisitView
-from kiosk.spoken import SpeechPlanner
 from kiosk.texts import Texts
+from kiosk.visit.session import State, VisitView
+from kiosk.visit.spoken import SpeechPlanner
 from screens import theme
 from screens import voice as voice_module
 from screens.voice import ENGINE_ENV, Voice, pick_locale, pick_voice

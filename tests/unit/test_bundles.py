@@ -13,14 +13,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.bundles.canonical import canonical
-from kiosk.bundles.schema import SCHEMA_VERSION, validate_payload
-from kiosk.bundles.signing import Trust, TrustError, generate, load_private, sign
-from kiosk.bundles.store import ConfigStore, ConfigStoreError
-from kiosk.bundles.verify import BundleRejected, verify_bundle
+from contracts.canonical import canonical
+from contracts.payload import SCHEMA_VERSION, validate_payload
+from contracts.signing import Trust, TrustError, generate, load_private, sign
+from contracts.verify import BundleRejected, verify_bundle
+from kiosk.config.bundle_store import ConfigStore, ConfigStoreError
 
 NOW = datetime.fromisoformat("2026-11-23T10:00:00+08:00")
-CATALOGUE = json.loads((Path(__file__).parents[2] / "kiosk" / "catalogue.json").read_text())
+CATALOGUE = json.loads(
+    (Path(__file__).parents[2] / "kiosk" / "config" / "catalogue.json").read_text()
+)
 
 
 @pytest.fixture(scope="module")
@@ -218,8 +220,8 @@ def test_apply_keeps_the_previous_and_rollback_never_reopens_a_version(tmp_path:
 def test_the_applied_bundle_is_laid_over_the_local_configuration(
     keys: Path, trust: Trust, tmp_path: Path
 ) -> None:
-    from kiosk.bundles.overlay import with_applied_bundle
-    from kiosk.settings import load_settings
+    from kiosk.config.overlay import with_applied_bundle
+    from kiosk.config.settings import load_settings
 
     local = load_settings(None, tmp_path)
     assert with_applied_bundle(local, tmp_path) == (local, None)  # nothing applied yet
@@ -234,7 +236,7 @@ def test_the_applied_bundle_is_laid_over_the_local_configuration(
 
 
 def test_nesting_beyond_the_limit_is_refused() -> None:
-    from kiosk.bundles.canonical import MAX_DEPTH, CanonicalError, strict_loads
+    from contracts.canonical import MAX_DEPTH, CanonicalError, strict_loads
 
     fine = b"[" * MAX_DEPTH + b"]" * MAX_DEPTH
     assert strict_loads(fine) is not None

@@ -11,15 +11,18 @@ from typing import Any
 
 import pytest
 
-from drivers.base import DeviceKind
-from kiosk.bundles.schema import SCHEMA_VERSION
-from kiosk.bundles.signing import generate, load_private, sign
-from kiosk.bundles.updater import WAITING, ConfigUpdater, Outcome
-from kiosk.bundles.verify import Verified
-from kiosk.catalogue import default_catalogue, parse_catalogue
-from kiosk.live_config import health_problems
+from contracts.catalogue import parse_catalogue
+from contracts.devices import DeviceKind
+from contracts.payload import SCHEMA_VERSION
+from contracts.signing import generate, load_private, sign
+from contracts.verify import Verified
+from kiosk.config.live import health_problems
+from kiosk.config.shipped import default_catalogue
+from kiosk.config.updater import WAITING, ConfigUpdater, Outcome
 
-CATALOGUE = json.loads((Path(__file__).parents[2] / "kiosk" / "catalogue.json").read_text())
+CATALOGUE = json.loads(
+    (Path(__file__).parents[2] / "kiosk" / "config" / "catalogue.json").read_text()
+)
 
 
 @pytest.fixture

@@ -16,10 +16,13 @@ from typing import Any
 
 import pytest
 
-from drivers.base import Device, DeviceKind, DeviceState
+from contracts.devices import DeviceKind
+from drivers.base import Device, DeviceState
 from drivers.receipt_printer import SimulatedReceiptPrinter
 from drivers.sim_cards import SAMPLE_CARDS
-from kiosk.diagnostics.access import (
+from kiosk.config.settings import load_settings
+from kiosk.logs import setup_logging, tail_logs
+from kiosk.technician.access import (
     AUDIT_SERVICE,
     AuditTrail,
     LockoutPolicy,
@@ -30,9 +33,9 @@ from kiosk.diagnostics.access import (
     verify_any,
     verify_pin,
 )
-from kiosk.diagnostics.bundle import BUNDLE_FILES, write_bundle
-from kiosk.diagnostics.devices import device_row
-from kiosk.diagnostics.redaction import (
+from kiosk.technician.devices import device_row
+from kiosk.technician.diag_bundle import BUNDLE_FILES, write_bundle
+from kiosk.technician.redaction import (
     ID_MASK,
     PERSONAL_MASK,
     PHONE_MASK,
@@ -43,7 +46,7 @@ from kiosk.diagnostics.redaction import (
     redact_text,
     remember_personal,
 )
-from kiosk.diagnostics.selftests import (
+from kiosk.technician.selftests import (
     SelfTestContext,
     SelfTestTimeout,
     bounded,
@@ -51,9 +54,7 @@ from kiosk.diagnostics.selftests import (
     run_selftest,
     save_last,
 )
-from kiosk.diagnostics.snapshot import compact_health, health_snapshot
-from kiosk.logs import setup_logging, tail_logs
-from kiosk.settings import load_settings
+from kiosk.technician.snapshot import compact_health, health_snapshot
 from offline.outbox import OutboxStore
 from tests.waiting import wait_for
 
@@ -284,7 +285,7 @@ def test_redact_data_masks_personal_fields_and_leaves_numbers() -> None:
 
 
 def test_the_log_file_is_json_lines_without_personal_data(json_logs: Path) -> None:
-    log = logging.getLogger("kiosk.visit")
+    log = logging.getLogger("kiosk.visit.controller")
     remember_personal(CARD.name)
     log.info("visit 3: card read for %s, id %s, phone %s", CARD.name, CARD.id_number, PHONE)
     log.info("resident %s", {"name": CARD.name, "id_number": CARD.id_number, "option": "general"})
@@ -321,7 +322,7 @@ def test_tail_logs_filters_and_reads_across_rotation(tmp_path: Path) -> None:
         for i in range(40):
             log.info("frame batch %d", i)
             if i % 10 == 0:
-                logging.getLogger("kiosk.visit").warning("visit warning %d", i)
+                logging.getLogger("kiosk.visit.controller").warning("visit warning %d", i)
     finally:
         for h in root.handlers[:]:
             if h not in before:
@@ -445,7 +446,7 @@ def test_print_selftest_paper_out_then_fixed(
 
 
 def test_selftests_never_raise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kiosk.diagnostics import selftests
+    from kiosk.technician import selftests
 
     def broken(ctx: SelfTestContext, deadline: Any) -> Any:
         raise RuntimeError(f"oops {CARD.id_number}")
@@ -597,7 +598,7 @@ def test_health_snapshot_is_redacted(
             personal={"name": CARD.name, "id_number": CARD.id_number, "phone": PHONE},
         )
         store.bury([(rec.seq, "rejected", f"id_number {CARD.id_number} not allowed")])
-        logging.getLogger("kiosk.visit").info("visit for %s", CARD.id_number)
+        logging.getLogger("kiosk.visit.controller").info("visit for %s", CARD.id_number)
         snapshot = health_snapshot(settings, devices=[FakeReader("id_card_reader")], store=store)
     finally:
         store.close()

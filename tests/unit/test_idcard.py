@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.idcard import id_check_char, is_valid_id_number
+from contracts.id_number import id_check_char, is_valid_id_number
 from drivers.sim_cards import SAMPLE_CARDS
 
 

@@ -8,11 +8,11 @@ from datetime import date, datetime
 
 import pytest
 
+from contracts.payload import Timeouts
 from drivers.idcard import IdCard
 from drivers.sim_cards import SAMPLE_CARDS
-from kiosk import session as s
-from kiosk.catalogue import default_catalogue
-from kiosk.settings import Timeouts
+from kiosk.config.shipped import default_catalogue
+from kiosk.visit import session as s
 
 State = s.State
 NOW = datetime(2026, 11, 23, 10, 0).astimezone()

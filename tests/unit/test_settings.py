@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from drivers.base import DeviceKind
-from kiosk.settings import SettingsError, load_settings
+from contracts.devices import DeviceKind
+from kiosk.config.settings import SettingsError, load_settings
 
 
 def test_defaults_run_on_simulators(tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ from datetime import datetime
 
 import pytest
 
-from kiosk.session import AnswerLine, State, VisitView
-from kiosk.spoken import Speech, SpeechPlanner, speech_for
 from kiosk.texts import Texts
+from kiosk.visit.session import AnswerLine, State, VisitView
+from kiosk.visit.spoken import Speech, SpeechPlanner, speech_for
 
 # Texts these tests lean on; the translation files (kiosk/locales/*.ts) win where they have them.
 PROPOSED = {

@@ -1,0 +1,208 @@
+"""The wire format between terminals and the central platform: request and response bodies.
+
+Only pydantic, the standard library and ``drivers.idcard`` (itself standard library only, no Qt:
+one ID-number check for the whole product), so a terminal can import the same models (DESIGN.md:
+central shares wire models with the terminal, never internals).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+
+from contracts.canonical import canonical_text
+from contracts.id_number import is_valid_id_number
+
+# Limits that keep one request's cost bounded; the API enforces them with 4xx, never a 5xx.
+MAX_INT64 = 2**63 - 1
+MAX_PAYLOAD_BYTES = 64 * 1024  # canonical JSON of one item's payload, UTF-8
+MAX_PAYLOAD_DEPTH = 64  # nesting of objects and arrays inside one payload
+MAX_ITEMS_CEILING = 10_000  # the API's max_items can be lowered from this, never raised past it
+
+KIOSK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+SERVICE_PATTERN = r"^[a-z0-9_.-]{1,64}$"
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# Printable text only: these strings are stored as they are, and PostgreSQL refuses NUL.
+PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+
+ItemStatus = Literal["accepted", "duplicate", "conflict", "rejected"]
+
+Printable = Annotated[StrictStr, Field(max_length=128, pattern=PRINTABLE_PATTERN)]
+
+
+class WireModel(BaseModel):
+    # Unknown fields are ignored, not refused: terminals and the platform are upgraded at different
+    # times, and a field added by a newer terminal must not turn its whole queue into dead letters.
+    model_config = ConfigDict(extra="ignore")
+
+
+class BatchItem(WireModel):
+    """One transaction as a terminal's outbox sends it."""
+
+    uuid: Annotated[StrictStr, Field(pattern=UUID_PATTERN, description="UUID, any version")]
+    seq: Annotated[StrictInt, Field(ge=1, le=MAX_INT64, description="per-terminal sequence")]
+    service: Annotated[StrictStr, Field(pattern=SERVICE_PATTERN)]
+    payload: dict[str, Any]
+    created_at: Annotated[StrictStr, Field(description="ISO 8601, as the terminal recorded it")]
+
+
+class BatchRequest(WireModel):
+    items: Annotated[
+        list[BatchItem],
+        Field(
+            min_length=1,
+            max_length=MAX_ITEMS_CEILING,
+            description="at most the platform's max_items (1000 unless configured), else 422",
+        ),
+    ]
+
+
+class ItemResult(WireModel):
+    uuid: str
+    status: ItemStatus
+    reason: str | None = None
+
+
+class BatchResponse(WireModel):
+    results: list[ItemResult] = Field(description="one per request item, in request order")
+
+
+class DeviceReport(WireModel):
+    name: Printable
+    kind: Printable
+    driver: Printable
+    state: Printable
+    fault_code: Printable | None = None
+
+
+class Heartbeat(WireModel):
+    app_version: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=PRINTABLE_PATTERN)]
+    devices: Annotated[list[DeviceReport], Field(max_length=64)]
+    queue_depth: Annotated[StrictInt, Field(ge=0, le=MAX_INT64)]
+    sent_at: Annotated[
+        StrictStr, Field(max_length=64, description="the terminal's clock, ISO 8601")
+    ]
+
+
+class HeartbeatReply(WireModel):
+    server_time: str = Field(description="the platform's clock (UTC, ISO 8601), for skew checks")
+
+
+class StoredTransaction(WireModel):
+    uuid: str
+    seq: int
+    service: str
+    payload: dict[str, Any]
+    created_at: str
+    received_at: str
+
+
+class TransactionPage(WireModel):
+    transactions: list[StoredTransaction]
+
+
+class Health(WireModel):
+    status: str
+    db: str
+
+
+class ErrorBody(WireModel):
+    error: str = Field(description="stable machine-readable code, e.g. unauthorized")
+    detail: str
+
+
+def item_fingerprint(service: str, seq: int, payload: Any, created_at: str) -> str:
+    """sha256 hex of what makes a transaction the same one when it is sent again.
+
+    It covers the canonical JSON of ``{created_at, payload, seq, service}``: a resend carries the
+    same four and matches; anything else with the same uuid is a conflict.
+    """
+    body = {"created_at": created_at, "payload": payload, "seq": seq, "service": service}
+    return hashlib.sha256(canonical_text(body).encode("utf-8")).hexdigest()
+
+
+class ConfigReport(BaseModel):
+    """What a terminal did with a configuration bundle."""
+
+    model_config = ConfigDict(extra="ignore")
+    version: int | None = Field(None, ge=1, le=MAX_INT64)  # the bundle the report is about
+    running: int | None = Field(None, ge=1, le=MAX_INT64)  # the version the terminal runs now
+    status: Literal["applied", "rejected", "rolled_back"]
+    reason: str = Field("", max_length=500)
+
+
+class ConfigReportReply(BaseModel):
+    recorded: bool
+
+
+# -- online services (central/services.py answers them) ---------------------------------------
+
+ServiceCode = Literal[
+    "social_security", "medical_insurance", "housing_fund", "application_progress",
+    "appointment_checkin",
+]  # fmt: skip
+# Looked up by the resident's ID number; the other services by a code the resident scans.
+RECORD_SERVICES = frozenset({"social_security", "medical_insurance", "housing_fund"})
+MAX_IDENTIFIER_LENGTH = 64  # a scanned code is checked against its format by the platform
+MAX_ANSWER_FIELDS = 32
+AnswerStatus = Literal["ok", "not_found", "refused"]
+
+
+class ServiceQuery(BaseModel):
+    """A terminal asks the platform for a resident's record or for a scanned code's status."""
+
+    # Strict, unlike WireModel: a live query is answered or refused on the spot, nothing queues
+    # behind it, and a field the platform would silently ignore is a bug on one side or the other.
+    model_config = ConfigDict(extra="forbid")
+    service: ServiceCode
+    identifier: Annotated[
+        StrictStr,
+        Field(
+            min_length=1,
+            max_length=MAX_IDENTIFIER_LENGTH,
+            pattern=r"^[\x21-\x7e]+$",  # printable ASCII, no spaces: every code format fits
+            description="the ID number for record services, else the scanned code",
+        ),
+    ]
+    language: Literal["zh_CN", "en"] = "zh_CN"
+
+    @model_validator(mode="after")
+    def _identifier_fits_service(self) -> ServiceQuery:
+        # The message never repeats the identifier: it may be an ID number, and errors are logged.
+        if self.service in RECORD_SERVICES and not is_valid_id_number(self.identifier):
+            raise ValueError("identifier must be an 18-character resident ID number")
+        return self
+
+
+class AnswerField(WireModel):
+    """One line of an answer, ready for the screen and the receipt: both labels, one value."""
+
+    label_zh: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    label_en: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    value: Annotated[StrictStr, Field(max_length=256, description="in the query's language")]
+
+    def label(self, language: str) -> str:
+        return self.label_zh if language == "zh_CN" else self.label_en
+
+
+class ServiceAnswer(WireModel):
+    # Unknown fields are ignored (WireModel): a newer platform may add to an answer.
+    status: AnswerStatus
+    reason: Annotated[
+        str | None,
+        Field(
+            max_length=64,
+            description="stable code when status is not ok: no_record, unknown_code, "
+            "not_today, already_checked_in",
+        ),
+    ] = None
+    fields: Annotated[list[AnswerField], Field(max_length=MAX_ANSWER_FIELDS)]
+    reference: Annotated[
+        StrictStr, Field(max_length=64, description="this answer's number, for the receipt")
+    ]
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"

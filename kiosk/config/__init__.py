@@ -1,0 +1,2 @@
+"""Configuration: local settings, the shipped catalogue, signed bundles applied and taken up
+live."""

@@ -1,0 +1,72 @@
+"""Building the sync worker from settings: the one place that knows where the platform is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drivers.manager import DeviceManager
+from kiosk import __version__
+from kiosk.config.settings import Settings, data_dir_of
+from kiosk.config.updater import ConfigUpdater, TakeUp
+from offline.outbox import OutboxStore
+from offline.sync import SyncClient, SyncWorker
+
+
+def make_client(store: OutboxStore, settings: Settings) -> SyncClient | None:
+    central = settings.central
+    if not central.url or not central.token:
+        return None
+    return SyncClient(
+        store,
+        central.url,
+        central.kiosk_id,
+        central.token,
+        batch_size=central.batch_size,
+        timeout=central.timeout,
+    )
+
+
+def make_sync_worker(
+    store: OutboxStore,
+    settings: Settings,
+    devices: DeviceManager | None = None,
+    *,
+    take_up: TakeUp | None = None,
+) -> SyncWorker:
+    def heartbeat() -> dict[str, Any]:
+        statuses = devices.statuses() if devices is not None else []
+        return {
+            "app_version": __version__,
+            "devices": [
+                {
+                    "name": st.name,
+                    "kind": st.kind.value,
+                    "driver": st.driver,
+                    "state": st.state.value,
+                    "fault_code": st.fault.code if st.fault else None,
+                }
+                for st in statuses
+            ],
+        }
+
+    # Signed configuration from the platform: verified against the trusted keys installed in the
+    # data directory, applied atomically, taken up by the running terminal via *take_up*
+    # (between visits, with a health check and a rollback if it fails).
+    updater = ConfigUpdater(
+        data_dir_of(settings),
+        settings.central.kiosk_id,
+        frozenset(settings.central.groups),
+        take_up=take_up,
+    )
+    worker = SyncWorker(
+        make_client(store, settings),
+        store,
+        heartbeat_info=heartbeat,
+        config_offer=updater.offer,
+        config_due=(updater.due_report, updater.report_delivered),
+        config_seconds=settings.central.config_interval,
+        base=settings.central.backoff_base,
+        cap=settings.central.backoff_cap,
+    )
+    updater.report_due = worker.wake  # a bundle taken up (or rolled back): tell the platform now
+    return worker

@@ -1,0 +1,322 @@
+"""The visit's vocabulary: the events that move it, the effects it asks for and the view the
+screens render. Plain data, no Qt; ``kiosk.visit.session`` is the machine that uses them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from drivers.idcard import IdCard
+
+
+class State(enum.Enum):
+    ATTRACT = "attract"
+    IDENTIFY = "identify"
+    CATALOGUE = "catalogue"
+    SCAN = "scan"  # show a QR code to the camera
+    CHOOSE = "choose"
+    KEYPAD = "keypad"  # a number on the on-screen keypad
+    FEEDBACK = "feedback"  # a few words on the on-screen keyboard
+    CONFIRM = "confirm"
+    PROCESSING = "processing"
+    RESULT = "result"
+    RATING = "rating"
+    PROBLEM = "problem"
+    GOODBYE = "goodbye"
+    # A technician has the terminal (diagnostics mode): no visit can start until they leave.
+    TECHNICIAN = "technician"
+
+
+# ---- events: what happened ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Start:
+    """The resident touched the attract screen."""
+
+
+@dataclass(frozen=True)
+class CardReading:
+    """The reader found a card and is reading it."""
+
+
+@dataclass(frozen=True, repr=False)
+class CardRead:
+    card: IdCard
+
+    def __repr__(self) -> str:
+        return "CardRead(<redacted>)"
+
+
+@dataclass(frozen=True)
+class CardFailed:
+    message_key: str
+
+
+@dataclass(frozen=True, repr=False)
+class QrScanned:
+    """The camera decoded a QR code while the scan step was showing."""
+
+    text: str
+
+    def __repr__(self) -> str:
+        return "QrScanned(<redacted>)"
+
+
+@dataclass(frozen=True)
+class ChooseService:
+    code: str
+
+
+@dataclass(frozen=True)
+class ChooseOption:
+    code: str
+
+
+@dataclass(frozen=True, repr=False)
+class Entered:
+    """The resident finished the keypad or keyboard step (an empty value skips an optional one)."""
+
+    value: str
+
+    def __repr__(self) -> str:
+        return "Entered(<redacted>)"
+
+
+@dataclass(frozen=True)
+class Confirm:
+    pass
+
+
+@dataclass(frozen=True)
+class Back:
+    pass
+
+
+@dataclass(frozen=True)
+class Cancel:
+    """The resident chose to finish, or staff ended the visit."""
+
+
+@dataclass(frozen=True)
+class Extend:
+    """The resident asked for more time."""
+
+
+@dataclass(frozen=True)
+class SetLanguage:
+    language: str
+
+
+@dataclass(frozen=True)
+class SetElderMode:
+    on: bool
+
+
+@dataclass(frozen=True)
+class SetContrast:
+    """The high-contrast theme, for this visit."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
+class CallStaff:
+    """ "Call staff", from any screen: someone comes to the terminal; the visit goes on."""
+
+
+@dataclass(frozen=True)
+class PrintAnswer:
+    """The resident asked for the answer on paper (never printed unasked: it is personal)."""
+
+
+@dataclass(frozen=True)
+class RequestSlip:
+    """Offline, the resident accepted a printed request slip for an online query."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    visit: int
+    uuid: str
+    ticket: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordFailed:
+    visit: int
+    detail: str
+
+
+@dataclass(frozen=True, repr=False)
+class AnswerLine:
+    label_zh: str
+    label_en: str
+    value: str
+
+    def label(self, language: str) -> str:
+        return self.label_en if language == "en" else self.label_zh
+
+    def __repr__(self) -> str:
+        return f"AnswerLine({self.label_en!r}, <redacted>)"
+
+
+@dataclass(frozen=True)
+class Answered:
+    """The platform answered a query: ``ok``, ``not_found`` or ``refused`` with a reason code."""
+
+    visit: int
+    status: str
+    lines: tuple[AnswerLine, ...]
+    reference: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """The platform could not be asked (offline) or would not answer (refused the request)."""
+
+    visit: int
+    offline: bool
+
+
+@dataclass(frozen=True)
+class ReceiptDone:
+    visit: int
+    ok: bool
+    message_key: str = ""
+
+
+@dataclass(frozen=True)
+class Rate:
+    score: int
+    reason: str | None = None  # optional: one of the rating screen's reason codes
+
+
+@dataclass(frozen=True)
+class SyncChanged:
+    """How the terminal stands with the platform: shown small in the header, never in the way."""
+
+    link: str  # online, offline, refused, unknown, unconfigured
+    waiting: int
+
+
+@dataclass(frozen=True)
+class ServicesUnavailable:
+    """Device states changed: these services cannot run now (code -> (reason key, alternative
+    key)), and these devices are down (device kind -> reason key)."""
+
+    reasons: dict[str, tuple[str, str]]
+    devices_down: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Suspend:
+    """A technician takes the terminal: any visit in progress ends, none can start."""
+
+
+@dataclass(frozen=True)
+class Resume:
+    """The technician has left: back to attract."""
+
+
+Event = (
+    Start | CardReading | CardRead | CardFailed | QrScanned | ChooseService | ChooseOption
+    | Entered | Confirm | Back | Cancel | Extend | SetLanguage | SetElderMode | SetContrast
+    | CallStaff
+    | PrintAnswer | RequestSlip | Recorded | RecordFailed | Answered | Unanswered | ReceiptDone
+    | Rate | ServicesUnavailable | SyncChanged | Suspend | Resume
+)  # fmt: skip
+
+
+# ---- effects: what the controller must do ---------------------------------------------------
+@dataclass(frozen=True)
+class RecordTransaction:
+    visit: int
+    service: str
+    payload: dict[str, object]
+    counter: str | None = None
+    counter_format: str = "{}"
+    personal: dict[str, object] | None = None  # sealed in the outbox, purged after delivery
+    # Whether the session waits for Recorded/RecordFailed (a ticket number, a request slip).
+    answer: bool = False
+
+
+@dataclass(frozen=True, repr=False)
+class AskPlatform:
+    visit: int
+    query: str  # the platform's service code
+    identifier: str  # personal: an ID number or a scanned code
+    language: str
+
+    def __repr__(self) -> str:
+        return f"AskPlatform({self.visit}, {self.query!r}, <redacted>)"
+
+
+@dataclass(frozen=True, repr=False)
+class PrintReceipt:
+    """A document for the printer; ``kind`` says which (ticket, answer, certificate, slip)."""
+
+    visit: int
+    kind: str
+    service: str
+    language: str
+    option: str = ""
+    ticket: str = ""
+    uuid: str = ""
+    created_at: datetime | None = None
+    lines: tuple[AnswerLine, ...] = ()
+    reference: str = ""
+
+    def __repr__(self) -> str:
+        return f"PrintReceipt({self.visit}, {self.kind!r}, {self.service!r})"
+
+
+@dataclass(frozen=True)
+class VisitEnded:
+    """Forget everything about the resident now."""
+
+    visit: int
+    reason: str
+
+
+Effect = RecordTransaction | AskPlatform | PrintReceipt | VisitEnded
+
+
+# ---- what the screens render ----------------------------------------------------------------
+@dataclass(frozen=True)
+class VisitView:
+    state: State
+    language: str
+    visit: int
+    resident_name: str | None = None
+    service: str | None = None
+    option: str | None = None
+    ticket: str | None = None
+    created_at: datetime | None = None
+    reading_card: bool = False
+    notice_key: str | None = None  # a calm message for this step (card not read, ...)
+    receipt: str | None = None  # None, "printing", "printed", "failed"
+    receipt_key: str | None = None
+    end_reason: str | None = None
+    warning_seconds: int | None = None  # set while the timeout warning is showing
+    unavailable: dict[str, tuple[str, str]] = field(default_factory=dict)
+    device_notice_key: str | None = None  # a device this step needs is down; it will come back
+    sync_link: str = "unknown"
+    sync_waiting: int = 0
+    # What the result screen shows: ticket, answer, not_found, refused, offline_offer, slip,
+    # feedback, staff.
+    outcome: str | None = None
+    answer: tuple[AnswerLine, ...] = ()
+    reference: str | None = None
+    reason_key: str | None = None  # why a query found nothing / was refused
+    identify_by: tuple[str, ...] = ()  # while identifying for a service: the means it takes
+    keypad_kind: str | None = None  # phone or code, while the keypad step shows
+    entered: str = ""  # what the keypad / keyboard step holds (shown back to the resident)
+    staff_called: bool = False
+    elder: bool = False
+    contrast: bool = False
+    suggest_elder: bool = False  # the card says 60 or older and elder mode is off
+    action: str | None = None  # the chosen service's action (ticket, query, ...)
+    step: int = 0  # 1-based position among the service's steps (0 outside a service)
+    steps: int = 0
