@@ -125,10 +125,12 @@ run_on_virtual_display() {
   display_dir=$(mktemp -d "${TMPDIR:-/tmp}/kiosk-display.XXXXXX")
   # Not "exec": the virtual display and the VNC server are stopped when the terminal stops.
   trap remove_virtual_display EXIT
-  trap stop_terminal INT TERM
+  trap stop_terminal INT TERM HUP
 
+  # Xvfb and x11vnc in a session of their own: a Ctrl-C reaches only the terminal (and this
+  # script), so the display stays up until the terminal has stopped, and goes afterwards.
   # -displayfd: Xvfb takes the first free display number and writes it once it accepts clients.
-  Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp \
+  setsid Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp \
     3>"$display_dir/number" >"$display_dir/xvfb.log" 2>&1 &
   xvfb_pid=$!
   # shellcheck disable=SC2016  # expanded by wait_until's eval
@@ -138,11 +140,11 @@ run_on_virtual_display() {
 
   # Loopback only and no password: whoever can log in to this machine may watch and touch.
   # -autoport: the first free port from 5900; x11vnc prints PORT=<n> once it listens.
-  x11vnc -display "$display" -localhost -autoport 5900 -forever -shared -nopw -quiet \
+  setsid x11vnc -display "$display" -localhost -autoport 5900 -forever -shared -nopw -quiet \
     >"$display_dir/vnc.out" 2>"$display_dir/vnc.log" &
   vnc_pid=$!
   # shellcheck disable=SC2016  # expanded by wait_until's eval
-  wait_until 'grep -q "^PORT=" "$display_dir/vnc.out"' 15 "$vnc_pid" ||
+  wait_until 'grep -qs "^PORT=" "$display_dir/vnc.out"' 15 "$vnc_pid" ||
     die "x11vnc did not start: $(tail -n 1 "$display_dir/vnc.log")"
   port=$(sed -n 's/^PORT=//p' "$display_dir/vnc.out" | head -n 1)
   printf 'display=%s\nvnc_port=%s\nxvfb_pid=%s\n' "$display" "$port" "$xvfb_pid" >"$DISPLAY_STATE"

@@ -357,16 +357,7 @@ class SimulatedCamera(OpenCvCamera):
         if text is None:
             self._held = None
             return
-        import cv2
-        import numpy as np
-
-        code = cv2.QRCodeEncoder.create().encode(text)
-        # Black modules on white paper with a quiet zone, large enough to decode at 640x480.
-        scale = max(1, 240 // code.shape[0])
-        code = cv2.resize(code, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
-        paper = np.full((code.shape[0] + 80, code.shape[1] + 80), 255, dtype=np.uint8)
-        paper[40:-40, 40:-40] = code
-        self._held = cast("Frame", cv2.cvtColor(paper, cv2.COLOR_GRAY2BGR))
+        self._held = qr_paper(text)
 
     @property
     def faults(self) -> frozenset[str]:
@@ -431,3 +422,17 @@ def make_sim_frames(out_dir: Path, count: int = 30) -> None:
         x = 120 + int(40 * np.sin(2 * np.pi * i / count))
         frame[80:400, x : x + 320] = face
         cv2.imwrite(str(out_dir / f"frame_{i:03d}.png"), frame)
+
+
+def qr_paper(text: str) -> Frame:
+    """A paper with a QR code of *text* as the simulated camera sees it held up."""
+    import cv2
+    import numpy as np
+
+    code = cv2.QRCodeEncoder.create().encode(text)
+    # Black modules on white paper with a quiet zone, large enough to decode at 640x480.
+    scale = max(1, 240 // code.shape[0])
+    code = cv2.resize(code, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+    paper = np.full((code.shape[0] + 80, code.shape[1] + 80), 255, dtype=np.uint8)
+    paper[40:-40, 40:-40] = code
+    return cast("Frame", cv2.cvtColor(paper, cv2.COLOR_GRAY2BGR))

@@ -17,7 +17,7 @@ import pytest
 import segno
 
 from drivers.base import DeviceState, DeviceStatus
-from drivers.camera import OpenCvCamera, SimulatedCamera
+from drivers.camera import OpenCvCamera, SimulatedCamera, qr_paper
 from drivers.vision import QrScanner, decode_qr, detect_faces
 from tests.waiting import wait_for
 
@@ -141,6 +141,15 @@ def test_an_image_sequence_loops_without_counting_as_a_stall(sequence: str) -> N
 def test_decode_qr_reads_the_code_and_nothing_in_a_blank_frame() -> None:
     assert decode_qr(scene(0, "身份核验 KIOSK-42")) == ["身份核验 KIOSK-42"]
     assert decode_qr(np.full((480, 640, 3), 190, np.uint8)) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="OpenCV's QRCodeDetector misses about 1.2% of valid codes drawn perfectly; the "
+    "reliability issue (14) replaces the decoder, and this mark then has to go",
+)
+def test_the_decoder_reads_a_code_opencv_is_known_to_miss() -> None:
+    assert decode_qr(qr_paper("APT-20261205-0015")) == ["APT-20261205-0015"]
 
 
 def test_faces_are_found_in_the_fixture_and_not_in_a_blank_frame() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,10 @@ from pytestqt.qtbot import QtBot
 
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
+from contracts import codes
 from drivers.base import DeviceState
+from drivers.camera import qr_paper
+from drivers.vision import decode_qr
 from kiosk.app import KioskApp
 from kiosk.visit.session import State
 from tests.platform_process import Platform, platform_process
@@ -172,6 +176,11 @@ def test_qr_services_through_the_camera(
     camera = online.devices.camera
     assert camera is not None
     until(qtbot, lambda: camera.status.state is DeviceState.READY)
+    # The panel's next code is one the decoder reads today, whatever the date: OpenCV misses about
+    # 1 valid code in 100 (APT-20261205-0015 among them; see test_camera.py), which is the QR
+    # decoder's business, not this test's.
+    assert window.sim_panel is not None
+    window.sim_panel._serial = first_readable_serial(service) - 1
     tap(qtbot, window, "startButton")
     tap(qtbot, window, f"service_{service}")
     assert session.state is State.SCAN
@@ -180,6 +189,19 @@ def test_qr_services_through_the_camera(
     until(qtbot, lambda: session.state is State.RESULT, timeout=15000)
     assert session.view().outcome == outcome, session.view().reason_key
     shot(window, artifacts, f"{service}-result")
+
+
+def first_readable_serial(service: str) -> int:
+    """The first sample serial whose code, drawn as the simulated camera draws it, decodes."""
+    for serial in codes.ISSUED_SERIALS:
+        code = (
+            codes.sample_appointment_code(date.today(), serial)
+            if service == "appointment_checkin"
+            else codes.sample_application_code(serial)
+        )
+        if decode_qr(qr_paper(code)) == [code]:
+            return serial
+    raise AssertionError(f"no sample {service} code decodes")
 
 
 def test_camera_unplugged_greys_the_qr_services(qtbot: QtBot, online: KioskApp) -> None:
