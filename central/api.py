@@ -21,14 +21,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from central import __version__, services
+from central.database import DatabaseUnavailableError, StoreError
+from central.ingest import IncomingItem
 from central.rollout import Rollouts
-from central.store import (
-    Access,
-    CentralStore,
-    DatabaseUnavailableError,
-    IncomingItem,
-    StoreError,
-)
+from central.store import Access, CentralStore
 from contracts.wire import (
     KIOSK_ID_PATTERN,
     MAX_INT64,

@@ -21,7 +21,8 @@ import click
 
 from central import __version__
 from central.bundle_commands import ConfigCliError
-from central.store import CentralStore, StoreError
+from central.database import StoreError
+from central.store import CentralStore
 from contracts.wire import KIOSK_ID_PATTERN
 
 log = logging.getLogger("central")

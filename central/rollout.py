@@ -16,7 +16,8 @@ from typing import Any
 
 from sqlalchemy import desc, select
 
-from central.store import CentralStore, config_bundles, config_reports, kiosks, utc_now
+from central.store import CentralStore
+from central.tables import config_bundles, config_reports, kiosks, utc_now
 
 
 class RolloutError(Exception):

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from contracts.devices import DeviceKind
+from contracts.device_kinds import DeviceKind
 
 LANGUAGES = ("zh_CN", "en")
 ACTIONS = ("ticket", "query", "certificate", "checkin", "progress", "feedback", "call_staff")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from contracts.devices import DeviceKind
+from contracts.device_kinds import DeviceKind
 
 log = logging.getLogger(__name__)
 

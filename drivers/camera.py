@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from contracts.devices import DeviceKind
+from contracts.device_kinds import DeviceKind
 from drivers.base import Device, DeviceState
 
 if TYPE_CHECKING:

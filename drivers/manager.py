@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from contracts.devices import DeviceKind
+from contracts.device_kinds import DeviceKind
 from drivers.base import Device, DeviceStatus, StatusListener
 from drivers.idcard_reader import IdCardReader
 from drivers.pcsc_reader import SmartCardReader

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from types import ModuleType, TracebackType
 from typing import Any
 
-from contracts.devices import DeviceKind
+from contracts.device_kinds import DeviceKind
 from drivers.apdu import READ_FAILED_KEY, PcscError, ResponseApdu, read_uid, transmit
 from drivers.base import Device, DeviceFault, DeviceState
 from drivers.social_security import Holder, read_holder

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from contracts.devices import DeviceKind
+from contracts.device_kinds import DeviceKind
 from drivers.base import Device, DeviceState
 from drivers.escpos_layout import PrinterProfile, render
 from drivers.escpos_status import PaperStatus

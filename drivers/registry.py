@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from contracts.devices import DeviceKind
+from contracts.device_kinds import DeviceKind
 from drivers.base import Device
 from drivers.camera import CAMERA_FAULTS, STALL_SECONDS, OpenCvCamera, SimulatedCamera
 from drivers.escpos_layout import PrinterProfile

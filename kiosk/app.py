@@ -13,7 +13,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,9 +30,8 @@ from PySide6.QtWidgets import QApplication
 
 from kiosk.errors import KioskError
 from kiosk.visit.first_look import FirstLook, first_look
-from kiosk.visit.session import State, VisitView
+from kiosk.visit.view import State
 from screens import theme
-from screens.bridge import MainThreadPoster
 from screens.main_window import KioskWindow
 
 if TYPE_CHECKING:
@@ -40,6 +39,7 @@ if TYPE_CHECKING:
     from kiosk.config.settings import Settings
     from kiosk.technician.mode import DiagnosticsService
     from kiosk.visit.controller import VisitController
+    from screens.bridge import MainThreadPoster
 
 log = logging.getLogger(__name__)
 # Until the log file is set up, Qt's chatter goes nowhere rather than to stderr.
@@ -143,6 +143,8 @@ def attach_backend(window: KioskWindow, settings: Settings, *, simulate: bool) -
         devices = DeviceManager.from_config(settings.device_config(), data_dir)
     except ConfigError as exc:
         raise StartupError(str(exc)) from exc
+    from screens.bridge import MainThreadPoster  # after the first frame: Qt signals cost
+
     poster = MainThreadPoster()
     session = VisitSession(catalogue, settings.timeouts, default_language=settings.language)
     controller = VisitController(session, settings, devices, data_dir / "kiosk.db", poster.post)
@@ -288,113 +290,3 @@ def run(
     if failure:
         raise failure[0]
     return code
-
-
-def gallery_views(language: str) -> list[tuple[str, VisitView]]:
-    """One representative view per screen and outcome (plus warning and failure variants)."""
-    from datetime import datetime
-
-    from kiosk.visit.session import AnswerLine
-
-    when = datetime(2026, 11, 23, 9, 41).astimezone()
-    name = "张秀英"
-    base = VisitView(State.ATTRACT, language, 1)
-    person = replace(base, resident_name=name)
-    ticket = replace(person, service="queue_ticket", action="ticket", option="social_security")
-    query = replace(person, service="social_security", action="query")
-    answer = (
-        AnswerLine("参保状态", "Status", "正常参保" if language == "zh_CN" else "Insured"),
-        AnswerLine("累计缴费月数", "Months paid", "186"),
-        AnswerLine("最近缴费月份", "Last month paid", "2026-10"),
-        AnswerLine("最近缴费金额", "Last amount", "1,286.40"),
-    )
-    result = replace(
-        ticket, state=State.RESULT, outcome="ticket", ticket="A007", created_at=when,
-        receipt="printed",
-    )  # fmt: skip
-    feedback = replace(base, service="feedback", action="feedback")
-    return [
-        ("attract", base),
-        ("identify", replace(base, state=State.IDENTIFY)),
-        ("identify-reading", replace(base, state=State.IDENTIFY, reading_card=True)),
-        ("identify-failed", replace(base, state=State.IDENTIFY, notice_key="card.read_failed")),
-        ("identify-either", replace(base, state=State.IDENTIFY, service="medical_insurance",
-                                    identify_by=("social_security_card", "id_card"))),
-        ("catalogue", replace(base, state=State.CATALOGUE)),
-        ("catalogue-elder-suggested", replace(person, state=State.CATALOGUE, suggest_elder=True)),
-        (
-            "catalogue-unavailable",
-            replace(
-                person,
-                state=State.CATALOGUE,
-                unavailable={
-                    "certificate": ("device.printer_paper_out", "alternative.staff"),
-                    "social_security": ("service.needs_network", "alternative.staff"),
-                    "application_progress": ("device.camera_unavailable", "alternative.staff"),
-                    "appointment_checkin": ("device.camera_unavailable", "alternative.staff"),
-                },
-            ),
-        ),
-        ("scan", replace(base, state=State.SCAN, service="application_progress",
-                         action="progress")),
-        ("choose", replace(ticket, state=State.CHOOSE, option=None)),
-        ("keypad-phone", replace(feedback, state=State.KEYPAD, keypad_kind="phone")),
-        ("feedback", replace(feedback, state=State.FEEDBACK)),
-        ("confirm", replace(ticket, state=State.CONFIRM)),
-        ("confirm-query", replace(query, state=State.CONFIRM)),
-        ("processing", replace(query, state=State.PROCESSING)),
-        ("result", result),
-        ("result-print-failed", replace(result, receipt="failed",
-                                        receipt_key="device.printer_paper_out")),
-        ("result-timeout-warning", replace(result, warning_seconds=17)),
-        ("result-answer", replace(query, state=State.RESULT, outcome="answer", answer=answer,
-                                  reference="Q20261123-4F2A9C01")),
-        ("result-not-found", replace(query, state=State.RESULT, outcome="not_found",
-                                     reason_key="answer.no_record")),
-        ("result-offline-offer", replace(query, state=State.RESULT, outcome="offline_offer")),
-        ("result-slip", replace(query, state=State.RESULT, outcome="slip", ticket="R0003",
-                                created_at=when, receipt="printed")),
-        ("result-staff", replace(base, state=State.RESULT, service="call_staff", outcome="staff",
-                                 staff_called=True)),
-        ("rating", replace(person, state=State.RATING)),
-        ("problem", replace(base, state=State.PROBLEM, notice_key="problem.needs_network")),
-        ("goodbye", replace(base, state=State.GOODBYE, end_reason="finished")),
-        ("goodbye-timeout", replace(base, state=State.GOODBYE, end_reason="timeout")),
-    ]  # fmt: skip
-
-
-GALLERY_THEMES = {"normal": (False, False), "elder": (True, False), "contrast": (False, True)}
-
-
-def render_gallery(settings: Settings, out_dir: Path) -> list[Path]:
-    """Every screen in every theme and language, to ``out_dir/<screen>.<theme>.<language>.png``."""
-    from kiosk.config.overlay import with_applied_bundle
-    from kiosk.config.settings import data_dir_of
-    from kiosk.config.shipped import default_catalogue
-    from kiosk.texts import LANGUAGES
-
-    app = qt_app()
-    # What the terminal would show: the local configuration with any applied signed bundle.
-    settings, signed = with_applied_bundle(settings, data_dir_of(settings))
-    window = KioskWindow(look_of(settings))
-    window.add_pages(signed or default_catalogue())
-    # The panel's size, fixed: a page that does not fit is found by tests/qt/test_layout.py,
-    # not hidden by a window that grows.
-    window.setFixedSize(1920, 1080)
-    window.show()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for theme_name, (elder, contrast) in GALLERY_THEMES.items():
-        for language in LANGUAGES:
-            for name, view in gallery_views(language):
-                # Elder mode on, nobody is offered it again.
-                suggest = view.suggest_elder and not elder
-                themed = replace(view, elder=elder, contrast=contrast, suggest_elder=suggest)
-                window.show_view(themed)
-                app.processEvents()
-                path = out_dir / f"{name}.{theme_name}.{language}.png"
-                if not window.grab().save(str(path)):
-                    raise OSError(f"cannot write {path}")
-                written.append(path)
-    window.close()
-    return written

@@ -10,9 +10,11 @@ reads the same ``.ts`` here. A test keeps the two in step.
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
-from xml.etree import ElementTree
+from pathlib import Path
 
+# The package's own folder: the translations are plain files beside the code (Qt's translator
+# reads .qm files by path, so the package is never installed zipped).
+PACKAGE = Path(__file__).resolve().parent
 LANGUAGES = ("zh_CN", "en")
 CONTEXT = "kiosk"
 
@@ -25,7 +27,9 @@ def ts_path(language: str) -> str:
 def _table(language: str) -> dict[str, str]:
     if language not in LANGUAGES:
         raise KeyError(f"unknown language {language!r}")
-    source = resources.files("kiosk").joinpath(ts_path(language)).read_bytes()
+    from xml.etree import ElementTree  # on the first lookup, not with the first frame
+
+    source = (PACKAGE / ts_path(language)).read_bytes()
     table: dict[str, str] = {}
     for context in ElementTree.fromstring(source).iter("context"):
         if context.findtext("name") != CONTEXT:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kiosk.texts import Texts
-from kiosk.visit.session import Start, VisitView
-from screens.base import Dispatch, Screen, centered
+from kiosk.visit.view import VisitView
+from screens.page import Dispatch, Screen, centered
 from screens.widgets import CardIcon, button, label
 
 
@@ -13,7 +13,7 @@ class AttractScreen(Screen):
         super().__init__(dispatch)
         self.title = label("title", "attractTitle")
         self.subtitle = label("main", "attractSubtitle")
-        self.start = button("startButton", lambda: self.dispatch(Start()), "primary")
+        self.start = button("startButton", self._start, "primary")
         self.start.setMinimumWidth(520)
         self.offline = label("body", "attractOffline")
         self.column.addStretch(2)
@@ -26,6 +26,11 @@ class AttractScreen(Screen):
 
     def mousePressEvent(self, event: object) -> None:
         # "Touch the screen to start": anywhere counts, not only the button.
+        self._start()
+
+    def _start(self) -> None:
+        from kiosk.visit.events import Start  # imported by then: the first frame does without
+
         self.dispatch(Start())
 
     def show_view(self, view: VisitView, t: Texts) -> None:

@@ -8,8 +8,9 @@ from PySide6.QtWidgets import QGridLayout, QPushButton
 
 from contracts.catalogue import Catalogue
 from kiosk.texts import Texts
-from kiosk.visit.session import ChooseOption, VisitView
-from screens.base import Dispatch, Screen
+from kiosk.visit.events import ChooseOption
+from kiosk.visit.view import VisitView
+from screens.page import Dispatch, Screen
 from screens.widgets import button, label
 
 

@@ -4,31 +4,33 @@ the timeout warning with its one-tap "more time"."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Literal
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
 from kiosk.texts import Texts
 from kiosk.visit.first_look import FirstLook
-from kiosk.visit.session import (
-    Back,
-    CallStaff,
-    Cancel,
-    Extend,
-    SetContrast,
-    SetElderMode,
-    SetLanguage,
-    State,
-    VisitView,
-)  # fmt: skip
-from screens.base import Dispatch
+from kiosk.visit.view import State, VisitView
+from screens.page import Dispatch
 from screens.widgets import button, label
+
+if TYPE_CHECKING:
+    from kiosk.visit.events import Event
 
 _BACK_STATES = {
     State.IDENTIFY, State.SCAN, State.CHOOSE, State.KEYPAD, State.FEEDBACK, State.CONFIRM,
 }  # fmt: skip
 _EXIT_STATES = _BACK_STATES | {State.CATALOGUE, State.RESULT, State.RATING}
 _STAFF_STATES = _EXIT_STATES | {State.ATTRACT, State.PROCESSING, State.PROBLEM}
+
+
+def intent(name: Literal["Back", "Cancel", "CallStaff", "Extend"]) -> Event:
+    """One of the visit's argument-less events, imported when first tapped, not at first paint."""
+    from kiosk.visit import events
+
+    made: Event = getattr(events, name)()
+    return made
 
 
 class Header(QFrame):
@@ -72,13 +74,20 @@ class Header(QFrame):
         timer.start(1000)
         self._update_clock()
 
+    # Each intent imports its event class when tapped: the first frame does without them.
     def _toggle_elder(self) -> None:
+        from kiosk.visit.events import SetElderMode
+
         self._dispatch(SetElderMode(not (self._view and self._view.elder)))
 
     def _toggle_contrast(self) -> None:
+        from kiosk.visit.events import SetContrast
+
         self._dispatch(SetContrast(not (self._view and self._view.contrast)))
 
     def _toggle_language(self) -> None:
+        from kiosk.visit.events import SetLanguage
+
         self._dispatch(SetLanguage("en" if self._language == "zh_CN" else "zh_CN"))
 
     def _update_clock(self) -> None:
@@ -123,10 +132,10 @@ class Footer(QWidget):
     def __init__(self, dispatch: Dispatch) -> None:
         super().__init__()
         self.setFixedHeight(156)
-        self.back = button("backButton", lambda: dispatch(Back()))
-        self.exit = button("exitButton", lambda: dispatch(Cancel()))
+        self.back = button("backButton", lambda: dispatch(intent("Back")))
+        self.exit = button("exitButton", lambda: dispatch(intent("Cancel")))
         # On every screen a resident can reach: help is always one tap away.
-        self.staff = button("callStaffButton", lambda: dispatch(CallStaff()), "quiet")
+        self.staff = button("callStaffButton", lambda: dispatch(intent("CallStaff")), "quiet")
         self.back.setMinimumWidth(360)
         self.exit.setMinimumWidth(360)
         layout = QHBoxLayout(self)
@@ -165,7 +174,7 @@ class TimeoutBanner(QFrame):
         self.setObjectName("TimeoutBanner")
         self.setFixedHeight(156)  # takes the footer's place, so nothing else moves
         self.message = label("", "timeoutMessage")
-        self.more = button("moreTimeButton", lambda: dispatch(Extend()), "primary")
+        self.more = button("moreTimeButton", lambda: dispatch(intent("Extend")), "primary")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(120, 8, 120, 16)
         layout.addWidget(self.message, 1)

@@ -7,10 +7,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from kiosk.texts import Texts
-from kiosk.visit.session import Entered, VisitView
-from screens.base import Dispatch, Screen, row
+from kiosk.visit.events import Entered
+from kiosk.visit.view import VisitView
 from screens.keyboard import TextKeyboard
 from screens.keypad import NumericKeypad, is_mainland_mobile
+from screens.page import Dispatch, Screen, row
 from screens.translation import QtTexts
 from screens.widgets import button, label
 

@@ -16,12 +16,12 @@ from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from kiosk.texts import Texts
 from kiosk.visit.first_look import FirstLook
-from kiosk.visit.session import Event, State, VisitView
+from kiosk.visit.view import State, VisitView
 from screens import theme
 from screens.attract import AttractScreen
-from screens.base import Dispatch, Page
 from screens.chrome import Footer, Header, TimeoutBanner
 from screens.lockdown import Lockdown
+from screens.page import Dispatch, Page
 from screens.translation import QtTexts
 
 DEFAULT_VOLUME = 0.7  # screens.voice's default, without importing QtTextToSpeech at first paint
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from drivers.camera import OpenCvCamera
     from drivers.manager import DeviceManager
     from kiosk.technician.mode import DiagnosticsService
+    from kiosk.visit.events import Event
     from kiosk.visit.spoken import SpeechPlanner
     from screens.sim_panel import SimulatorPanel
     from screens.technician.pin_entry import PinPad
@@ -84,7 +85,7 @@ class KioskWindow(QWidget):
     ) -> None:
         """Build the rest of the pages (the scan step shows *camera*); with *devices*, also the
         simulator's controls."""
-        from screens.catalogue import CatalogueScreen
+        from screens.catalogue_page import CatalogueScreen
         from screens.choose import ChooseScreen
         from screens.confirm import ConfirmScreen
         from screens.entry import FeedbackScreen, KeypadScreen
@@ -130,7 +131,7 @@ class KioskWindow(QWidget):
     def reconfigure(self, catalogue: Catalogue, look: FirstLook) -> None:
         """A new configuration taken up between visits: the centre's name and the pages built
         from the catalogue are replaced; the current view is shown again on the new pages."""
-        from screens.catalogue import CatalogueScreen
+        from screens.catalogue_page import CatalogueScreen
         from screens.choose import ChooseScreen
 
         self.header.centre = look

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from kiosk.texts import Texts
-from kiosk.visit.session import Confirm, VisitView
-from screens.base import Dispatch, Screen, centered
+from kiosk.visit.events import Confirm
+from kiosk.visit.view import VisitView
+from screens.page import Dispatch, Screen, centered
 from screens.widgets import button, label
 
 

@@ -8,8 +8,9 @@ from functools import partial
 from PySide6.QtWidgets import QPushButton
 
 from kiosk.texts import Texts
-from kiosk.visit.session import Rate, VisitView
-from screens.base import Dispatch, Screen, row
+from kiosk.visit.events import Rate
+from kiosk.visit.view import VisitView
+from screens.page import Dispatch, Screen, row
 from screens.widgets import FaceButton, button, label
 
 REASONS = ("wait", "hard", "device", "result")

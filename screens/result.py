@@ -7,8 +7,9 @@ from __future__ import annotations
 from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
 from kiosk.texts import Texts
-from kiosk.visit.session import Confirm, PrintAnswer, RequestSlip, VisitView
-from screens.base import Dispatch, Screen, centered, row
+from kiosk.visit.events import Confirm, PrintAnswer, RequestSlip
+from kiosk.visit.view import VisitView
+from screens.page import Dispatch, Screen, centered, row
 from screens.qr_code import QrCode
 from screens.widgets import CheckMark, button, label
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kiosk.texts import Texts
-from kiosk.visit.session import VisitView
-from screens.base import Dispatch, Screen, row
+from kiosk.visit.view import VisitView
 from screens.camera_view import CameraView
+from screens.page import Dispatch, Screen, row
 from screens.widgets import label
 
 if TYPE_CHECKING:

@@ -4,11 +4,10 @@ from the compiled ``.qm`` (built from the ``.ts`` sources by ``pyside6-lrelease`
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 
 from PySide6.QtCore import QTranslator
 
-from kiosk.texts import CONTEXT, Texts
+from kiosk.texts import CONTEXT, PACKAGE, Texts
 
 
 class TranslationError(RuntimeError):
@@ -17,7 +16,7 @@ class TranslationError(RuntimeError):
 
 @cache
 def translator(language: str) -> QTranslator:
-    path = resources.files("kiosk").joinpath(f"locales/kiosk_{language}.qm")
+    path = PACKAGE / f"locales/kiosk_{language}.qm"
     qt = QTranslator()
     if not qt.load(str(path)):
         raise TranslationError(f"{path} cannot be loaded: run deploy/translations.sh")

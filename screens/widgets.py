@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
@@ -26,6 +25,8 @@ class Words(QLabel):
         self._plain = text
         if self.wordWrap() and text:
             self.setTextFormat(Qt.TextFormat.RichText)
+            import html  # only for wrapped text, never on the first frame's path
+
             spaced = html.escape(text).replace("\n", "<br>")
             super().setText(f'<div style="line-height:{LINE_HEIGHT_PERCENT}%">{spaced}</div>')
         else:

@@ -4,18 +4,16 @@ terminal, for technicians and rigs. Every refusal is one line with its reason.""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
+from kiosk.cli.common import CONFIG, DATA_DIR, cli
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
     from contracts.verify import Verified
-
-Decorator = Callable[[Any], Any]
 
 TRUSTED = click.option(
     "--trusted",
@@ -53,82 +51,83 @@ def _verify(
         raise KioskError(f"config: refused: {exc}") from exc
 
 
-def register(cli: click.Group, config_opt: Decorator, data_opt: Decorator) -> None:
-    @cli.group()
-    def config() -> None:
-        """Signed configuration bundles (verify before apply; apply is atomic)."""
+@cli.group()
+def config() -> None:
+    """Signed configuration bundles (verify before apply; apply is atomic)."""
 
-    @config.command("verify")
-    @click.argument("bundle", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-    @TRUSTED
-    @config_opt
-    @data_opt
-    def verify(
-        bundle: Path, trusted: Path | None, config_file: Path | None, data_dir: Path | None
-    ) -> None:
-        """Check a bundle's signatures, expiry, version, target and schema; change nothing."""
-        data, kiosk_id, groups = _context(config_file, data_dir)
-        verified = _verify(bundle, trusted, data, kiosk_id, groups)
-        click.echo(f"ok: version {verified.version}, expires {verified.expires_at.isoformat()}")
 
-    @config.command("apply")
-    @click.argument("bundle", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-    @TRUSTED
-    @config_opt
-    @data_opt
-    def apply(
-        bundle: Path, trusted: Path | None, config_file: Path | None, data_dir: Path | None
-    ) -> None:
-        """Verify, then make the bundle the applied configuration (the old one is kept)."""
-        from kiosk.config.bundle_store import ConfigStore, ConfigStoreError
+@config.command("verify")
+@click.argument("bundle", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@TRUSTED
+@CONFIG
+@DATA_DIR
+def config_verify(
+    bundle: Path, trusted: Path | None, config_file: Path | None, data_dir: Path | None
+) -> None:
+    """Check a bundle's signatures, expiry, version, target and schema; change nothing."""
+    data, kiosk_id, groups = _context(config_file, data_dir)
+    verified = _verify(bundle, trusted, data, kiosk_id, groups)
+    click.echo(f"ok: version {verified.version}, expires {verified.expires_at.isoformat()}")
 
-        data, kiosk_id, groups = _context(config_file, data_dir)
-        verified = _verify(bundle, trusted, data, kiosk_id, groups)
-        try:
-            state = ConfigStore(data / "config").apply(verified.version, verified.raw)
-        except (ConfigStoreError, OSError) as exc:
-            raise KioskError(f"config: {exc}") from exc
-        click.echo(f"applied version {state.current} (previous {state.previous})")
 
-    @config.command("rollback")
-    @config_opt
-    @data_opt
-    def rollback(config_file: Path | None, data_dir: Path | None) -> None:
-        """Go back to the previous applied configuration."""
-        from kiosk.config.bundle_store import ConfigStore, ConfigStoreError
+@config.command("apply")
+@click.argument("bundle", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@TRUSTED
+@CONFIG
+@DATA_DIR
+def config_apply(
+    bundle: Path, trusted: Path | None, config_file: Path | None, data_dir: Path | None
+) -> None:
+    """Verify, then make the bundle the applied configuration (the old one is kept)."""
+    from kiosk.config.bundle_store import ConfigStore, ConfigStoreError
 
-        data, _, _ = _context(config_file, data_dir)
-        try:
-            state = ConfigStore(data / "config").rollback()
-        except (ConfigStoreError, OSError) as exc:
-            raise KioskError(f"config: {exc}") from exc
-        click.echo(f"back to version {state.current}")
+    data, kiosk_id, groups = _context(config_file, data_dir)
+    verified = _verify(bundle, trusted, data, kiosk_id, groups)
+    try:
+        state = ConfigStore(data / "config").apply(verified.version, verified.raw)
+    except (ConfigStoreError, OSError) as exc:
+        raise KioskError(f"config: {exc}") from exc
+    click.echo(f"applied version {state.current} (previous {state.previous})")
 
-    @config.command("show")
-    @click.option("--json", "as_json", is_flag=True)
-    @config_opt
-    @data_opt
-    def show(as_json: bool, config_file: Path | None, data_dir: Path | None) -> None:
-        """The applied version, when, the previous one, and the applied payload."""
-        from contracts.canonical import strict_loads
-        from kiosk.config.bundle_store import ConfigStore, ConfigStoreError
 
-        data, _, _ = _context(config_file, data_dir)
-        store = ConfigStore(data / "config")
-        try:
-            state = store.state()
-            raw = store.current_bundle()
-        except (ConfigStoreError, OSError) as exc:
-            raise KioskError(f"config: {exc}") from exc
-        payload = strict_loads(raw)["signed"]["payload"] if raw else None
-        body = {**state.__dict__, "payload": payload}
-        if as_json:
-            click.echo(json.dumps(body, ensure_ascii=False))
-            return
-        if state.current is None:
-            click.echo("no configuration bundle applied: the local configuration file rules")
-            return
-        click.echo(
-            f"version {state.current}, applied {state.applied_at}, previous {state.previous}"
-        )
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+@config.command("rollback")
+@CONFIG
+@DATA_DIR
+def config_rollback(config_file: Path | None, data_dir: Path | None) -> None:
+    """Go back to the previous applied configuration."""
+    from kiosk.config.bundle_store import ConfigStore, ConfigStoreError
+
+    data, _, _ = _context(config_file, data_dir)
+    try:
+        state = ConfigStore(data / "config").rollback()
+    except (ConfigStoreError, OSError) as exc:
+        raise KioskError(f"config: {exc}") from exc
+    click.echo(f"back to version {state.current}")
+
+
+@config.command("show")
+@click.option("--json", "as_json", is_flag=True)
+@CONFIG
+@DATA_DIR
+def config_show(as_json: bool, config_file: Path | None, data_dir: Path | None) -> None:
+    """The applied version, when, the previous one, and the applied payload."""
+    from contracts.canonical import strict_loads
+    from kiosk.config.bundle_store import ConfigStore, ConfigStoreError
+
+    data, _, _ = _context(config_file, data_dir)
+    store = ConfigStore(data / "config")
+    try:
+        state = store.state()
+        raw = store.current_bundle()
+    except (ConfigStoreError, OSError) as exc:
+        raise KioskError(f"config: {exc}") from exc
+    payload = strict_loads(raw)["signed"]["payload"] if raw else None
+    body = {**state.__dict__, "payload": payload}
+    if as_json:
+        click.echo(json.dumps(body, ensure_ascii=False))
+        return
+    if state.current is None:
+        click.echo("no configuration bundle applied: the local configuration file rules")
+        return
+    click.echo(f"version {state.current}, applied {state.applied_at}, previous {state.previous}")
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from contracts.catalogue import IDENTIFY_MEANS, PLATFORM_QUERIES, Catalogue, Service
-from contracts.devices import DeviceKind
+from contracts.device_kinds import DeviceKind
 from drivers.base import DeviceStatus
 
 

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Iterable
 
 from contracts.catalogue import IDENTIFY_MEANS, Catalogue
-from contracts.devices import DeviceKind
+from contracts.device_kinds import DeviceKind
 from contracts.verify import Verified
 from kiosk.config.overlay import payload_changes
 from kiosk.config.settings import Settings

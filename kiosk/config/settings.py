@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from contracts.devices import DeviceKind
+from contracts.device_kinds import DeviceKind
 from contracts.payload import CentreSettings, Timeouts
 from kiosk.errors import KioskError
 

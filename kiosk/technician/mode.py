@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from contracts.devices import DeviceKind
+from contracts.device_kinds import DeviceKind
 from kiosk.config.settings import data_dir_of
 from kiosk.technician.access import AuditTrail, EntryDecision, TechnicianGate, hash_pin
 from kiosk.technician.devices import device_rows

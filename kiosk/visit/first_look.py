@@ -8,7 +8,6 @@ and the full validation that follows reports it properly.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +26,8 @@ class FirstLook:
 def first_look(config_file: Path | None) -> FirstLook:
     if config_file is None or not os.path.isfile(config_file):
         return FirstLook()
+    import tomllib  # only with a configuration file: the simulator's first frame needs none
+
     try:
         raw = tomllib.loads(Path(config_file).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):

@@ -12,17 +12,18 @@ slip where the service allows it), a certificate, a check-in, feedback, or a cal
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from contracts.id_number import is_valid_id_number
 from drivers.idcard import IdCard
 from kiosk.visit.events import (
     Answered,
-    AnswerLine,
     AskPlatform,
     Back,
     CallStaff,
@@ -52,13 +53,12 @@ from kiosk.visit.events import (
     SetElderMode,
     SetLanguage,
     Start,
-    State,
     Suspend,
     SyncChanged,
     Unanswered,
     VisitEnded,
-    VisitView,
 )
+from kiosk.visit.view import AnswerLine, State, VisitView
 
 if TYPE_CHECKING:  # settings import pydantic; the session only reads attributes off these
     from contracts.catalogue import Catalogue, Service, Step
@@ -100,11 +100,21 @@ _RESIDENT_EVENTS = (
 ELDER_TIME_FACTOR = 1.5
 
 
+def records() -> ModuleType:
+    """The visit records' contract, imported on the first record rather than with this module:
+    pydantic is not needed for the first frame (README "Startup")."""
+    from contracts import records as module
+
+    return module
+
+
 @dataclass
 class _Visit:
     """Everything known about the current resident; replaced wholesale when the visit ends."""
 
     number: int
+    # Links this visit's records (contracts/records.py); random, so it says nothing of anyone.
+    visit_id: str = field(default_factory=lambda: os.urandom(16).hex())
     card: IdCard | None = None
     service: str | None = None
     option: str | None = None
@@ -350,10 +360,11 @@ class VisitSession:
         if isinstance(event, Rate) and s is State.RATING:
             effects: list[Effect] = []
             if 1 <= event.score <= 5:
-                payload: dict[str, object] = {"score": event.score, "service": v.service}
-                if event.reason:
-                    payload["reason"] = event.reason[:40]
-                effects.append(RecordTransaction(v.number, "rating", payload))
+                rating = records().RatingRecord(
+                    visit_id=v.visit_id, score=event.score, service=v.service,
+                    reason=event.reason[:40] if event.reason else None,
+                )  # fmt: skip
+                effects.append(RecordTransaction(v.number, "rating", rating.payload()))
             return effects + self._end("finished")
         if isinstance(event, Confirm) and s is State.PROBLEM:
             return self._end("cancelled")
@@ -411,7 +422,10 @@ class VisitSession:
             prefix = option.prefix if option else ""
             return [
                 RecordTransaction(
-                    v.number, service.code, {"option": v.option, "language": self.language},
+                    v.number, service.code,
+                    records().TicketRecord(
+                        visit_id=v.visit_id, option=v.option, language=self.language
+                    ).payload(),
                     counter=f"{service.code}:{prefix}", counter_format=prefix + "{:03d}",
                     answer=True,
                 )
@@ -425,7 +439,10 @@ class VisitSession:
             return [
                 RecordTransaction(
                     v.number, "feedback",
-                    {"language": self.language, "has_text": bool(text), "has_phone": bool(phone)},
+                    records().FeedbackRecord(
+                        visit_id=v.visit_id, language=self.language,
+                        has_text=bool(text), has_phone=bool(phone),
+                    ).payload(),
                     personal=personal or None, answer=True,
                 )
             ]  # fmt: skip
@@ -500,7 +517,10 @@ class VisitSession:
             return [
                 RecordTransaction(
                     v.number, "query_request",
-                    {"query": service.query if service else v.service, "language": self.language},
+                    records().QueryRequestRecord(
+                        visit_id=v.visit_id, language=self.language,
+                        query=service.query if service and service.query else v.service,
+                    ).payload(),
                     counter=f"slip:{v.service}", counter_format="R{:04d}",
                     personal={"identifier": identifier}, answer=True,
                 )
@@ -527,7 +547,8 @@ class VisitSession:
             return []
         effects: list[Effect] = []
         if not v.staff_called:
-            effects.append(RecordTransaction(v.number, "call_staff", {"state": self.state.value}))
+            call = records().CallStaffRecord(visit_id=v.visit_id, state=self.state.value)
+            effects.append(RecordTransaction(v.number, "call_staff", call.payload()))
         v.staff_called = True
         if self.state in (State.ATTRACT, State.CATALOGUE) and v.service in (None, "call_staff"):
             v.service, v.outcome = "call_staff", "staff"
@@ -574,21 +595,19 @@ class VisitSession:
         """Anonymous: the service, the steps with their seconds, where it ended, faults met."""
         now = self._clock()
         timings = [*v.timings, (self.state.value, now - v.entered_at)]
-        return RecordTransaction(
-            v.number,
-            "visit_metrics",
-            {
-                "service": v.service,
-                "steps": [{"step": name, "seconds": round(sec, 1)} for name, sec in timings],
-                "seconds": round(now - (v.started or now), 1),
-                "completed": reason == "finished",
-                "ended": reason,
-                "ended_at": self.state.value,
-                "faults": sorted(v.faults),
-                "elder": v.elder,
-                "language": self.language,
-            },
+        metrics = records().VisitMetricsRecord(
+            visit_id=v.visit_id,
+            service=v.service,
+            steps=[{"step": name, "seconds": round(sec, 1)} for name, sec in timings],
+            seconds=round(now - (v.started or now), 1),
+            completed=reason == "finished",
+            ended=reason,
+            ended_at=self.state.value,
+            faults=sorted(v.faults),
+            elder=v.elder,
+            language=self.language,
         )
+        return RecordTransaction(v.number, "visit_metrics", metrics.payload())
 
     def _enter(self, state: State) -> None:
         v, now = self._visit, self._clock()

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from kiosk.technician.mode import DiagnosticsService, QueueFacts
 from kiosk.technician.selftests import SELFTESTS, SelfTestResult
 from kiosk.texts import Texts
-from kiosk.visit.session import State, VisitView
+from kiosk.visit.view import State, VisitView
 from screens.technician import localized_words as words
 from screens.translation import QtTexts
 from screens.widgets import Spinner, button, label

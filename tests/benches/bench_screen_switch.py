@@ -54,8 +54,9 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from drivers.base import DeviceState  # noqa: E402
 from drivers.sim_cards import SAMPLE_CARDS  # noqa: E402
-from kiosk.app import KioskApp, build, gallery_views, qt_app  # noqa: E402
+from kiosk.app import KioskApp, build, qt_app  # noqa: E402
 from kiosk.config.settings import load_settings  # noqa: E402
+from kiosk.gallery import gallery_views  # noqa: E402
 from kiosk.visit.session import (  # noqa: E402
     CardRead,
     ChooseOption,

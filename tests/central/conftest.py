@@ -21,7 +21,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
 from central.api import create_app
-from central.store import CentralStore, metadata
+from central.store import CentralStore
+from central.tables import metadata
 from tests.central.helpers import Kiosk
 
 BACKENDS = ["sqlite", "postgresql"]

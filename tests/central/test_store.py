@@ -7,17 +7,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from central.store import (
-    SCHEMA_VERSION,
-    Access,
-    CentralStore,
-    IncomingItem,
-    KioskExistsError,
-    StoreError,
-    UnknownKioskError,
-    database_url,
-    schema_version,
-)
+from central.database import StoreError, database_url
+from central.ingest import IncomingItem
+from central.store import Access, CentralStore, KioskExistsError, UnknownKioskError
+from central.tables import SCHEMA_VERSION, schema_version
 from contracts.wire import MAX_PAYLOAD_BYTES, item_fingerprint
 from tests.central.helpers import Kiosk, item, run_together
 

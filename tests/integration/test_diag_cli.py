@@ -17,7 +17,7 @@ from kiosk.logs import setup_logging
 from kiosk.technician.access import verify_pin
 from kiosk.technician.redaction import forget_personal, remember_personal
 from offline.outbox import OutboxStore
-from tests.integration.test_cli import kiosk
+from tests.integration.test_kiosk_cli import kiosk
 
 CARD = SAMPLE_CARDS[1]
 PHONE = "13987654321"

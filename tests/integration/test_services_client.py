@@ -13,7 +13,7 @@ import pytest
 from contracts import codes
 from offline.services_client import ServiceQueryClient, parse_answer
 from offline.sync import RefusedError, TransientError
-from tests.central.test_services import ask, first_id, id_number
+from tests.central.test_online_services import ask, first_id, id_number
 from tests.platform_process import platform_process
 
 

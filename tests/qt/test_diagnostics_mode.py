@@ -173,7 +173,7 @@ def test_wrong_pins_say_so_then_lock_with_the_time_left(
         english(qtbot, window)
         open_pad(qtbot, kiosk)
         assert message(kiosk) == "" or not find(window, QLabel, "pinMessage").isVisible()
-        assert not kiosk.technician or not kiosk.technician.test_pin  # configured: no test PIN
+        assert not kiosk.diagnostics or not kiosk.diagnostics.test_pin  # configured: no test PIN
         type_pin(qtbot, kiosk, TEST_PIN)
         qtbot.waitUntil(lambda: message(kiosk).startswith("Wrong PIN"), timeout=3000)
         assert message(kiosk) == "Wrong PIN. 4 tries left before the entry locks."
@@ -206,7 +206,7 @@ def test_no_pin_configured_keeps_the_entry_closed(qtbot: QtBot, settings: Settin
     kiosk = build(settings, simulate=False)
     qtbot.addWidget(kiosk.window)
     try:
-        assert kiosk.technician is not None and not kiosk.technician.entry_open
+        assert kiosk.diagnostics is not None and not kiosk.diagnostics.entry_open
         kiosk.window.resize(1920, 1080)
         kiosk.window.show()
         open_pad(qtbot, kiosk)

@@ -13,9 +13,10 @@ from pytestqt.qtbot import QtBot
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
 
-from kiosk.app import GALLERY_THEMES, gallery_views, look_of, qt_app
+from kiosk.app import look_of, qt_app
 from kiosk.config.settings import load_settings
 from kiosk.config.shipped import default_catalogue
+from kiosk.gallery import GALLERY_THEMES, gallery_views
 from kiosk.texts import LANGUAGES
 from screens.main_window import KioskWindow
 from screens.widgets import LINE_HEIGHT_PERCENT, Words

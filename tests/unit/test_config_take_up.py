@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from contracts.catalogue import parse_catalogue
-from contracts.devices import DeviceKind
+from contracts.device_kinds import DeviceKind
 from contracts.payload import SCHEMA_VERSION
 from contracts.signing import generate, load_private, sign
 from contracts.verify import Verified

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from contracts.devices import DeviceKind
+from contracts.device_kinds import DeviceKind
 from drivers.base import Device, DeviceState
 from drivers.receipt_printer import SimulatedReceiptPrinter
 from drivers.sim_cards import SAMPLE_CARDS

@@ -60,3 +60,17 @@ def test_a_forbidden_import_breaks_a_contract(
     assert result.returncode == 1, result.stdout
     broken = result.stdout.split("Broken contracts", 1)[-1].replace("\n", " ")
     assert contract in broken, result.stdout
+
+
+def test_no_two_modules_share_a_name() -> None:
+    """A name says what a module is for; two modules with one name would mean one thing twice."""
+    seen: dict[str, Path] = {}
+    clashes = []
+    for folder in (*PACKAGES, "tests"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if path.name in ("__init__.py", "__main__.py", "conftest.py"):
+                continue
+            if path.name in seen:
+                clashes.append(f"{seen[path.name].relative_to(ROOT)} and {path.relative_to(ROOT)}")
+            seen.setdefault(path.name, path)
+    assert not clashes, clashes

@@ -9,6 +9,7 @@ from datetime import date, datetime
 import pytest
 
 from contracts.payload import Timeouts
+from contracts.records import parse_record
 from drivers.idcard import IdCard
 from drivers.sim_cards import SAMPLE_CARDS
 from kiosk.config.shipped import default_catalogue
@@ -54,6 +55,10 @@ def ended(effects: list[s.Effect]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def visit_id_of(visit: s.VisitSession) -> str:
+    return visit._visit.visit_id
+
+
 def to_confirm(v: s.VisitSession) -> None:
     v.handle(s.Start())
     v.handle(s.ChooseService("queue_ticket"))
@@ -79,9 +84,12 @@ def test_queue_ticket_from_a_tap(visit: s.VisitSession) -> None:
 
     effects = visit.handle(s.Confirm())
     assert visit.state is State.PROCESSING
+    visit_id = visit_id_of(visit)
     assert effects == [
         s.RecordTransaction(
-            1, "queue_ticket", {"option": "social_security", "language": "zh_CN"},
+            1, "queue_ticket",
+            {"record": "ticket", "visit_id": visit_id, "option": "social_security",
+             "language": "zh_CN"},
             counter="queue_ticket:A", counter_format="A{:03d}", answer=True,
         )
     ]  # fmt: skip
@@ -99,8 +107,9 @@ def test_queue_ticket_from_a_tap(visit: s.VisitSession) -> None:
     assert visit.state is State.RATING
     effects = visit.handle(s.Rate(5, "wait"))
     assert effects[0] == s.RecordTransaction(
-        1, "rating", {"score": 5, "service": "queue_ticket", "reason": "wait"}
-    )
+        1, "rating", {"record": "rating", "visit_id": visit_id, "score": 5,
+                      "service": "queue_ticket", "reason": "wait"}
+    )  # fmt: skip
     assert ended(effects) == ("rating", "visit_metrics", "ended:finished")
     view = visit.view()
     assert not visit.holds_personal_data
@@ -184,7 +193,8 @@ def test_offline_a_query_offers_a_request_slip(visit: s.VisitSession) -> None:
     assert visit.state is State.PROCESSING
     (record,) = effects
     assert isinstance(record, s.RecordTransaction) and record.service == "query_request"
-    assert record.payload == {"query": "medical_insurance", "language": "zh_CN"}
+    assert record.payload == {"record": "query_request", "visit_id": visit_id_of(visit),
+                              "query": "medical_insurance", "language": "zh_CN"}  # fmt: skip
     assert record.personal == {"identifier": SAMPLE_CARDS[0].id_number}  # sealed in the outbox
     effects = visit.handle(s.Recorded(1, "u-9", "R0001", NOW))
     assert visit.view().outcome == "slip" and visit.view().ticket == "R0001"
@@ -274,7 +284,10 @@ def test_feedback_with_an_optional_phone(visit: s.VisitSession) -> None:
     assert visit.state is State.CONFIRM
     (record,) = visit.handle(s.Confirm())
     assert isinstance(record, s.RecordTransaction)
-    assert record.payload == {"language": "zh_CN", "has_text": True, "has_phone": False}
+    assert record.payload == {
+        "record": "feedback", "visit_id": visit_id_of(visit),
+        "language": "zh_CN", "has_text": True, "has_phone": False,
+    }  # fmt: skip
     assert record.personal == {"text": "排队太久了"}
     visit.handle(s.Recorded(1, "u", "", NOW))
     assert visit.view().outcome == "feedback"
@@ -539,3 +552,29 @@ def test_reader_away_while_identifying_gets_a_calm_notice_that_clears(
     assert visit.state is s.State.IDENTIFY  # the visit goes on; the reader comes back
     visit.handle(s.ServicesUnavailable({}, {}))
     assert visit.view().device_notice_key is None
+
+
+def test_a_visits_records_fit_the_contract_and_share_one_anonymous_visit_id(
+    visit: s.VisitSession, clock: FakeClock
+) -> None:
+    """Given two visits (a ticket with a rating, then a call for staff), every record each leaves
+    parses as its contract's kind, and the records of one visit share a visit id no other shares."""
+    to_confirm(visit)
+    first = visit.handle(s.Confirm())
+    first += visit.handle(s.Recorded(1, "uuid-1", "A001", NOW))
+    first += visit.handle(s.ReceiptDone(1, True))
+    first += visit.handle(s.Confirm())
+    first += visit.handle(s.Rate(4))
+    clock.now += visit.timeouts.goodbye + 1
+    visit.tick()
+    second = visit.handle(s.Start()) + visit.handle(s.CallStaff()) + visit.handle(s.Cancel())
+
+    def kinds_and_ids(effects: list[s.Effect]) -> tuple[list[str], set[str]]:
+        parsed = [parse_record(e.payload) for e in effects if isinstance(e, s.RecordTransaction)]
+        return [r.record for r in parsed], {r.visit_id for r in parsed}  # type: ignore[attr-defined]
+
+    kinds, ids = kinds_and_ids(first)
+    assert kinds == ["ticket", "rating", "visit_metrics"] and len(ids) == 1
+    kinds2, ids2 = kinds_and_ids(second)
+    assert kinds2 == ["call_staff", "visit_metrics"] and len(ids2) == 1
+    assert ids != ids2

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts.devices import DeviceKind
+from contracts.device_kinds import DeviceKind
 from kiosk.config.settings import SettingsError, load_settings
 
 

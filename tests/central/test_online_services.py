@@ -19,7 +19,8 @@ from sqlalchemy import inspect
 
 from central import services
 from central.cli import main
-from central.store import CentralStore, CheckIn, schema_version
+from central.store import CentralStore, CheckIn
+from central.tables import schema_version
 from contracts import codes
 from contracts.id_number import id_check_char
 from contracts.wire import RECORD_SERVICES, ServiceAnswer, ServiceQuery

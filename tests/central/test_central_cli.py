@@ -205,7 +205,8 @@ def test_a_port_in_use_is_a_one_line_error(
 
 def test_export_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'central.db'}"
-    from central.store import CentralStore, IncomingItem
+    from central.ingest import IncomingItem
+    from central.store import CentralStore
 
     store = CentralStore.open(db)
     try:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk.texts import Texts
-from kiosk.visit.session import Event, VisitView
 
-Dispatch = Callable[[Event], None]
+if TYPE_CHECKING:  # the first frame imports no event classes (kiosk.visit.view)
+    from kiosk.visit.events import Event
+    from kiosk.visit.view import VisitView
+
+Dispatch = Callable[["Event"], None]
 
 
 class Screen(QWidget):

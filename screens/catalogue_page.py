@@ -10,9 +10,10 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QPushButton, QVB
 
 from contracts.catalogue import Catalogue
 from kiosk.texts import Texts
-from kiosk.visit.session import ChooseService, SetElderMode, VisitView
+from kiosk.visit.events import ChooseService, SetElderMode
+from kiosk.visit.view import VisitView
 from screens import theme
-from screens.base import Dispatch, Screen, row
+from screens.page import Dispatch, Screen, row
 from screens.widgets import button, label
 
 COLUMNS = 3

@@ -105,7 +105,7 @@ def test_gallery_renders_every_screen_in_both_languages(tmp_path: Path) -> None:
     out = kiosk("gallery", "--out", str(tmp_path / "g"), timeout=180)
     assert out.returncode == 0, out.stderr
     files = sorted((tmp_path / "g").rglob("*.png"))
-    from kiosk.app import GALLERY_THEMES, gallery_views
+    from kiosk.gallery import GALLERY_THEMES, gallery_views
 
     assert {f.name.split(".")[1] for f in files} == set(GALLERY_THEMES)
     assert {f.name.split(".")[2] for f in files} == {"zh_CN", "en"}

@@ -1,0 +1,185 @@
+"""Exactly-once ingest of a terminal's batch: each item checked, repeats within the batch sorted
+out, new uuids inserted, and uuids already held answered as duplicates or conflicts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from central.tables import transactions, utc_now
+from contracts.canonical import canonical_text
+from contracts.wire import (
+    MAX_PAYLOAD_BYTES,
+    MAX_PAYLOAD_DEPTH,
+    ItemStatus,
+    item_fingerprint,
+)
+
+if TYPE_CHECKING:
+    from central.store import CentralStore
+
+
+@dataclass(frozen=True)
+class IncomingItem:
+    """One transaction from a batch, already structurally valid (see contracts.wire.BatchItem)."""
+
+    uuid: str
+    seq: int
+    service: str
+    payload: dict[str, Any]
+    created_at: str
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    uuid: str
+    status: ItemStatus
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    item: IncomingItem
+    uuid: str
+    payload_json: str
+    fingerprint: str
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    # Iterative on purpose: hostile input must not be able to exhaust the interpreter's stack.
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > limit:
+                return True
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _prepare(item: IncomingItem) -> _Prepared | str:
+    """The item ready to store, or the reason it is refused (never echoing the item's content)."""
+    try:
+        datetime.fromisoformat(item.created_at)
+    except ValueError:
+        return "created_at is not an ISO 8601 date and time"
+    if _depth_exceeds(item.payload, MAX_PAYLOAD_DEPTH):
+        return f"payload is nested deeper than {MAX_PAYLOAD_DEPTH} levels"
+    try:
+        payload_json = canonical_text(item.payload)
+        size = len(payload_json.encode("utf-8"))
+    except ValueError:  # NaN/Infinity (UnicodeEncodeError is a ValueError too: lone surrogates)
+        return "payload holds a value JSON cannot carry (NaN, Infinity or a lone surrogate)"
+    if size > MAX_PAYLOAD_BYTES:
+        return f"payload is {size} bytes of JSON, more than {MAX_PAYLOAD_BYTES}"
+    fingerprint = item_fingerprint(item.service, item.seq, item.payload, item.created_at)
+    return _Prepared(item, item.uuid.lower(), payload_json, fingerprint)
+
+
+def _chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def ingest_batch(
+    store: CentralStore, kiosk_id: str, items: Sequence[IncomingItem]
+) -> list[ItemOutcome]:
+    """CentralStore.ingest(): one batch in ONE transaction, the outcomes in the items' order."""
+    outcomes: list[ItemOutcome | None] = [None] * len(items)
+    first_seen: dict[str, tuple[int, _Prepared | str]] = {}  # uuid -> (index, prepared/reason)
+    copies: dict[int, int] = {}  # index of a repeat -> index of its first occurrence
+    refused: set[str] = set()  # uuids repeated in the batch with different content
+    for index, item in enumerate(items):
+        uuid = item.uuid.lower()
+        result = _prepare(item)
+        if isinstance(result, str):
+            outcomes[index] = ItemOutcome(uuid, "rejected", result)
+        if uuid not in first_seen:
+            first_seen[uuid] = (index, result)
+            continue
+        first_index, first = first_seen[uuid]
+        copies[index] = first_index
+        same = (
+            isinstance(first, str)
+            if isinstance(result, str)
+            else not isinstance(first, str) and first.fingerprint == result.fingerprint
+        )
+        if not same:
+            refused.add(uuid)
+    prepared = {
+        uuid: result
+        for uuid, (_, result) in first_seen.items()
+        if uuid not in refused and not isinstance(result, str)
+    }
+
+    stored = _insert_absent(store, kiosk_id, prepared) if prepared else {}
+
+    for index, item in enumerate(items):
+        uuid = item.uuid.lower()
+        if uuid in refused:
+            outcomes[index] = ItemOutcome(
+                uuid,
+                "rejected",
+                "uuid appears more than once in this batch, with different content",
+            )
+        elif index in copies:
+            original = outcomes[copies[index]]
+            assert original is not None
+            status: ItemStatus = "duplicate" if original.status == "accepted" else original.status
+            outcomes[index] = ItemOutcome(uuid, status, original.reason)
+        elif uuid in stored:
+            outcomes[index] = stored[uuid]
+    assert all(outcome is not None for outcome in outcomes)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _insert_absent(
+    store: CentralStore, kiosk_id: str, prepared: dict[str, _Prepared]
+) -> dict[str, ItemOutcome]:
+    received_at = utc_now()
+    # Sorted by uuid: two batches sharing uuids lock the same index entries in the same order,
+    # so PostgreSQL never has to break a deadlock between two resends.
+    ordered = sorted(prepared)
+    rows = [
+        {
+            "kiosk_id": kiosk_id,
+            "uuid": uuid,
+            "seq": prepared[uuid].item.seq,
+            "service": prepared[uuid].item.service,
+            "payload": prepared[uuid].payload_json,
+            "payload_sha256": prepared[uuid].fingerprint,
+            "created_at": prepared[uuid].item.created_at,
+            "received_at": received_at,
+        }
+        for uuid in ordered
+    ]
+    insert = store._insert(transactions).on_conflict_do_nothing(index_elements=["kiosk_id", "uuid"])
+    outcomes: dict[str, ItemOutcome] = {}
+    with store._write() as conn:
+        inserted: set[str] = set()
+        for chunk_start in range(0, len(rows), 500):
+            chunk = rows[chunk_start : chunk_start + 500]
+            result = conn.execute(insert.returning(transactions.c.uuid), chunk)
+            inserted.update(str(uuid) for uuid in result.scalars())
+        held = [uuid for uuid in ordered if uuid not in inserted]
+        fingerprints: dict[str, str] = {}
+        for part in _chunks(held):
+            query = select(transactions.c.uuid, transactions.c.payload_sha256).where(
+                transactions.c.kiosk_id == kiosk_id, transactions.c.uuid.in_(part)
+            )
+            fingerprints.update({str(u): str(h) for u, h in conn.execute(query)})
+    for uuid in ordered:
+        if uuid in inserted:
+            outcomes[uuid] = ItemOutcome(uuid, "accepted")
+        elif fingerprints.get(uuid) == prepared[uuid].fingerprint:
+            outcomes[uuid] = ItemOutcome(uuid, "duplicate")
+        else:
+            outcomes[uuid] = ItemOutcome(
+                uuid, "conflict", "this uuid is already held with different content"
+            )
+    return outcomes

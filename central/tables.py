@@ -1,0 +1,145 @@
+"""The platform's database tables, the schema version and the migrations between versions.
+
+``UNIQUE(kiosk_id, uuid)`` is kept forever: a terminal may be offline for weeks and still resend,
+and the resend must stay a duplicate. Times are stored as text, UTC ISO 8601 (``utc_now()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
+
+from central.database import StoreError
+
+SCHEMA_VERSION = 3
+
+metadata = MetaData()
+
+# The integer primary key must be spelled INTEGER on SQLite to be its auto-incrementing rowid.
+_ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+kiosks = Table(
+    "kiosks",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("token_hash", Text, nullable=False, unique=True),
+    Column("grp", Text),
+    Column("created_at", Text, nullable=False),
+)
+
+transactions = Table(
+    "transactions",
+    metadata,
+    Column("id", _ROW_ID, primary_key=True, autoincrement=True),
+    Column("kiosk_id", Text, nullable=False),
+    Column("uuid", Text, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("service", Text, nullable=False),
+    Column("payload", Text, nullable=False),  # canonical JSON
+    Column("payload_sha256", Text, nullable=False),  # item_fingerprint(): service+seq+payload+time
+    Column("created_at", Text, nullable=False),  # as the terminal sent it
+    Column("received_at", Text, nullable=False),
+    UniqueConstraint("kiosk_id", "uuid", name="transactions_kiosk_uuid"),
+    Index("transactions_kiosk_seq", "kiosk_id", "seq", "id"),
+)
+
+heartbeats = Table(
+    "heartbeats",
+    metadata,
+    Column("kiosk_id", Text, primary_key=True),
+    Column("last_seen", Text, nullable=False),
+    Column("app_version", Text, nullable=False),
+    Column("devices", Text, nullable=False),  # JSON array
+    Column("queue_depth", BigInteger, nullable=False),
+)
+
+# Configuration bundles published to groups, and what each kiosk reported (central/rollout.py).
+config_bundles = Table(
+    "config_bundles",
+    metadata,
+    Column("grp", Text, primary_key=True),
+    Column("version", BigInteger, primary_key=True),
+    Column("raw", LargeBinary, nullable=False),
+    Column("percent", Integer, nullable=False),
+    Column("published_at", Text, nullable=False),
+)
+
+config_reports = Table(
+    "config_reports",
+    metadata,
+    Column("kiosk_id", Text, primary_key=True),
+    Column("version", BigInteger),  # the version the terminal runs now
+    Column("status", Text, nullable=False),  # applied, rejected, rolled_back
+    Column("reported_version", BigInteger),  # the version the report is about
+    Column("reason", Text),
+    Column("reported_at", Text, nullable=False),
+)
+
+# The first check-in of each appointment code (central/services.py). Only the code, never who the
+# resident is: the code alone decides "already checked in".
+appointment_checkins = Table(
+    "appointment_checkins",
+    metadata,
+    Column("code", Text, primary_key=True),
+    Column("day", Text, nullable=False),  # the appointment's date, ISO
+    Column("counter", Text, nullable=False),  # the window the appointment is at
+    Column("position", Integer, nullable=False),  # arrival order at that window that day
+    Column("kiosk_id", Text, nullable=False),
+    Column("checked_in_at", Text, nullable=False),
+    Index("appointment_checkins_day_counter", "day", "counter"),
+)
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, nullable=False),
+)
+
+# Schema steps after version 1: MIGRATIONS[n] takes a database from version n to n + 1, inside the
+# same transaction that records the new version. Never edit a released step; add one.
+MIGRATIONS: dict[int, Sequence[str]] = {
+    # 2: config_bundles and config_reports (central/rollout.py); create_all adds new tables.
+    1: (),
+    # 3: appointment_checkins (central/services.py); create_all adds it too.
+    2: (),
+}
+
+
+def ensure_schema(conn: Connection) -> None:
+    """Create the tables, or upgrade them to SCHEMA_VERSION, in *conn*'s write transaction;
+    StoreError when the database is newer than this kiosk-central."""
+    metadata.create_all(conn)
+    found = conn.execute(select(func.max(schema_version.c.version))).scalar()
+    if found is None:
+        conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+        return
+    version = int(found)
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"the database is at schema version {version}, newer than this kiosk-central "
+            f"({SCHEMA_VERSION}): upgrade kiosk-central"
+        )
+    for step in range(version, SCHEMA_VERSION):
+        for statement in MIGRATIONS[step]:
+            conn.exec_driver_sql(statement)
+    if version != SCHEMA_VERSION:
+        conn.execute(schema_version.update().values(version=SCHEMA_VERSION))
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")

@@ -1,0 +1,128 @@
+"""The records a visit leaves: their schemas, one per kind, the contract between the terminal that
+writes them and whoever aggregates them (the operators' console, outside tools).
+
+Each record is one outbox transaction: ``service`` is the transaction's service code (the
+catalogue's code for a service's own record, else the kind's name) and ``payload`` is one of the
+models below, told apart by its ``record`` field. The records of one visit share an anonymous
+``visit_id`` (random, drawn when the visit starts, tied to no person and no card). Nothing here
+ever holds a personal value: what is personal travels sealed beside the payload
+(``personal``, see README "Offline queue and sync") and is not part of this contract.
+
+A reader must ignore fields it does not know (a newer terminal may add some) and may meet records
+without ``record`` or ``visit_id``: terminals before version 0.2 wrote the same payloads without
+them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Language = Literal["zh_CN", "en"]
+Code = Annotated[str, Field(pattern=r"^[a-z0-9_.:-]{1,64}$")]
+VisitId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", description="anonymous, per visit")]
+Seconds = Annotated[float, Field(ge=0)]
+
+
+class VisitRecord(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    visit_id: VisitId
+
+    def payload(self) -> dict[str, Any]:
+        """The transaction's payload: the record as JSON, absent fields left out."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class TicketRecord(VisitRecord):
+    """A queue ticket was drawn (a service whose action is ``ticket``)."""
+
+    record: Literal["ticket"] = "ticket"
+    option: Code = Field(description="the kind of window chosen")
+    language: Language
+    ticket: str | None = Field(
+        None, description="the number (A007): drawn by the outbox in the same commit"
+    )
+
+
+class QueryRequestRecord(VisitRecord):
+    """An online service asked while the platform was unreachable: a request slip was printed and
+    the platform answers later. The identifier asked about is sealed, not here."""
+
+    record: Literal["query_request"] = "query_request"
+    query: Code = Field(description="the platform's service code, e.g. social_security")
+    language: Language
+    ticket: str | None = Field(None, description="the slip's number (R0001), drawn by the outbox")
+
+
+class FeedbackRecord(VisitRecord):
+    """A resident left feedback; the text and the phone number are sealed, not here."""
+
+    record: Literal["feedback"] = "feedback"
+    language: Language
+    has_text: bool
+    has_phone: bool
+
+
+class CallStaffRecord(VisitRecord):
+    """A resident asked for a member of staff."""
+
+    record: Literal["call_staff"] = "call_staff"
+    state: Code = Field(description="the screen the resident was on")
+
+
+class RatingRecord(VisitRecord):
+    """好差评: the resident's rating of the service they used, 1 (非常不满意) to 5 (非常满意)."""
+
+    record: Literal["rating"] = "rating"
+    score: int = Field(ge=1, le=5)
+    service: Code | None = Field(None, description="the catalogue code of the service rated")
+    reason: str | None = Field(None, max_length=40, description="a reason picked from a list")
+
+
+class StepTime(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    step: Code = Field(description="the visit state (identify, catalogue, choose ...)")
+    seconds: Seconds
+
+
+EndReason = Literal["finished", "cancelled", "timeout", "technician"]
+
+
+class VisitMetricsRecord(VisitRecord):
+    """One per visit, when it ends: what was used, how long each step took, whether it got done."""
+
+    record: Literal["visit_metrics"] = "visit_metrics"
+    service: Code | None = Field(None, description="the service used, none if none was chosen")
+    steps: list[StepTime]
+    seconds: Seconds = Field(description="the whole visit")
+    completed: bool = Field(description="done in this visit (一次办成)")
+    ended: EndReason = Field(description="why the visit ended")
+    ended_at: Code = Field(description="the state it ended in")
+    faults: list[str] = Field(description="device faults met, as device/code")
+    elder: bool = Field(description="elder mode was on")
+    language: Language
+
+
+RECORDS: dict[str, type[VisitRecord]] = {
+    "ticket": TicketRecord,
+    "query_request": QueryRequestRecord,
+    "feedback": FeedbackRecord,
+    "call_staff": CallStaffRecord,
+    "rating": RatingRecord,
+    "visit_metrics": VisitMetricsRecord,
+}
+
+
+def parse_record(payload: dict[str, Any]) -> VisitRecord:
+    """The record in a transaction's payload (pydantic's ValidationError when it is none)."""
+    kind = payload.get("record")
+    model = RECORDS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        raise ValueError(f"not a visit record: record={kind!r}")
+    return model.model_validate(payload)
+
+
+def json_schemas() -> dict[str, Any]:
+    """Every record's JSON Schema, by kind: for outside tools (``kiosk-central records-schema``)."""
+    return {kind: model.model_json_schema() for kind, model in RECORDS.items()}
