@@ -22,7 +22,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from central import __version__, services
 from central.database import DatabaseUnavailableError, StoreError
-from central.ingest import IncomingItem
 from central.rollout import Rollouts
 from central.store import Access, CentralStore
 from contracts.wire import (
@@ -37,10 +36,8 @@ from contracts.wire import (
     Health,
     Heartbeat,
     HeartbeatReply,
-    ItemResult,
     ServiceAnswer,
     ServiceQuery,
-    StoredTransaction,
     TransactionPage,
 )
 
@@ -224,14 +221,7 @@ def post_batch(body: BatchRequest, kiosk_id: Kiosk, context: Context) -> BatchRe
         raise HTTPException(
             422, f"at most {context.max_items} items per batch, got {len(body.items)}"
         )
-    incoming = [
-        IncomingItem(item.uuid, item.seq, item.service, item.payload, item.created_at)
-        for item in body.items
-    ]
-    outcomes = context.store.ingest(kiosk_id, incoming)
-    return BatchResponse(
-        results=[ItemResult(uuid=o.uuid, status=o.status, reason=o.reason) for o in outcomes]
-    )
+    return BatchResponse(results=context.store.ingest(kiosk_id, body.items))
 
 
 @router.post(
@@ -264,19 +254,7 @@ def get_transactions(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> TransactionPage:
     found = context.store.transactions(kiosk_id, after_seq=after_seq, limit=limit)
-    return TransactionPage(
-        transactions=[
-            StoredTransaction(
-                uuid=t.uuid,
-                seq=t.seq,
-                service=t.service,
-                payload=t.payload,
-                created_at=t.created_at,
-                received_at=t.received_at,
-            )
-            for t in found
-        ]
-    )
+    return TransactionPage(transactions=found)
 
 
 @router.get(

@@ -15,6 +15,8 @@ from contracts.canonical import canonical_text
 from contracts.wire import (
     MAX_PAYLOAD_BYTES,
     MAX_PAYLOAD_DEPTH,
+    BatchItem,
+    ItemResult,
     ItemStatus,
     item_fingerprint,
 )
@@ -24,26 +26,8 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class IncomingItem:
-    """One transaction from a batch, already structurally valid (see contracts.wire.BatchItem)."""
-
-    uuid: str
-    seq: int
-    service: str
-    payload: dict[str, Any]
-    created_at: str
-
-
-@dataclass(frozen=True)
-class ItemOutcome:
-    uuid: str
-    status: ItemStatus
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
 class _Prepared:
-    item: IncomingItem
+    item: BatchItem
     uuid: str
     payload_json: str
     fingerprint: str
@@ -62,7 +46,7 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
-def _prepare(item: IncomingItem) -> _Prepared | str:
+def _prepare(item: BatchItem) -> _Prepared | str:
     """The item ready to store, or the reason it is refused (never echoing the item's content)."""
     try:
         datetime.fromisoformat(item.created_at)
@@ -87,10 +71,10 @@ def _chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
 
 
 def ingest_batch(
-    store: CentralStore, kiosk_id: str, items: Sequence[IncomingItem]
-) -> list[ItemOutcome]:
+    store: CentralStore, kiosk_id: str, items: Sequence[BatchItem]
+) -> list[ItemResult]:
     """CentralStore.ingest(): one batch in ONE transaction, the outcomes in the items' order."""
-    outcomes: list[ItemOutcome | None] = [None] * len(items)
+    outcomes: list[ItemResult | None] = [None] * len(items)
     first_seen: dict[str, tuple[int, _Prepared | str]] = {}  # uuid -> (index, prepared/reason)
     copies: dict[int, int] = {}  # index of a repeat -> index of its first occurrence
     refused: set[str] = set()  # uuids repeated in the batch with different content
@@ -98,7 +82,7 @@ def ingest_batch(
         uuid = item.uuid.lower()
         result = _prepare(item)
         if isinstance(result, str):
-            outcomes[index] = ItemOutcome(uuid, "rejected", result)
+            outcomes[index] = ItemResult(uuid=uuid, status="rejected", reason=result)
         if uuid not in first_seen:
             first_seen[uuid] = (index, result)
             continue
@@ -122,16 +106,16 @@ def ingest_batch(
     for index, item in enumerate(items):
         uuid = item.uuid.lower()
         if uuid in refused:
-            outcomes[index] = ItemOutcome(
-                uuid,
-                "rejected",
-                "uuid appears more than once in this batch, with different content",
+            outcomes[index] = ItemResult(
+                uuid=uuid,
+                status="rejected",
+                reason="uuid appears more than once in this batch, with different content",
             )
         elif index in copies:
             original = outcomes[copies[index]]
             assert original is not None
             status: ItemStatus = "duplicate" if original.status == "accepted" else original.status
-            outcomes[index] = ItemOutcome(uuid, status, original.reason)
+            outcomes[index] = ItemResult(uuid=uuid, status=status, reason=original.reason)
         elif uuid in stored:
             outcomes[index] = stored[uuid]
     assert all(outcome is not None for outcome in outcomes)
@@ -140,7 +124,7 @@ def ingest_batch(
 
 def _insert_absent(
     store: CentralStore, kiosk_id: str, prepared: dict[str, _Prepared]
-) -> dict[str, ItemOutcome]:
+) -> dict[str, ItemResult]:
     received_at = utc_now()
     # Sorted by uuid: two batches sharing uuids lock the same index entries in the same order,
     # so PostgreSQL never has to break a deadlock between two resends.
@@ -159,7 +143,7 @@ def _insert_absent(
         for uuid in ordered
     ]
     insert = store._insert(transactions).on_conflict_do_nothing(index_elements=["kiosk_id", "uuid"])
-    outcomes: dict[str, ItemOutcome] = {}
+    outcomes: dict[str, ItemResult] = {}
     with store._write() as conn:
         inserted: set[str] = set()
         for chunk_start in range(0, len(rows), 500):
@@ -175,11 +159,13 @@ def _insert_absent(
             fingerprints.update({str(u): str(h) for u, h in conn.execute(query)})
     for uuid in ordered:
         if uuid in inserted:
-            outcomes[uuid] = ItemOutcome(uuid, "accepted")
+            outcomes[uuid] = ItemResult(uuid=uuid, status="accepted")
         elif fingerprints.get(uuid) == prepared[uuid].fingerprint:
-            outcomes[uuid] = ItemOutcome(uuid, "duplicate")
+            outcomes[uuid] = ItemResult(uuid=uuid, status="duplicate")
         else:
-            outcomes[uuid] = ItemOutcome(
-                uuid, "conflict", "this uuid is already held with different content"
+            outcomes[uuid] = ItemResult(
+                uuid=uuid,
+                status="conflict",
+                reason="this uuid is already held with different content",
             )
     return outcomes

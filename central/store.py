@@ -25,7 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from central.database import StoreError, database_url, make_engine, store_error
-from central.ingest import IncomingItem, ItemOutcome, ingest_batch
+from central.ingest import ingest_batch
 from central.tables import (
     appointment_checkins,
     ensure_schema,
@@ -35,6 +35,7 @@ from central.tables import (
     utc_now,
 )
 from contracts.canonical import canonical_text
+from contracts.wire import BatchItem, ItemResult, StoredTransaction
 
 
 class KioskExistsError(StoreError):
@@ -49,16 +50,6 @@ class Access(Enum):
     GRANTED = "granted"
     FORBIDDEN = "forbidden"  # a real token, but another kiosk's
     UNAUTHENTICATED = "unauthenticated"  # no kiosk has this token (or the kiosk does not exist)
-
-
-@dataclass(frozen=True)
-class ReceivedTransaction:
-    uuid: str
-    seq: int
-    service: str
-    payload: dict[str, Any]
-    created_at: str
-    received_at: str
 
 
 @dataclass(frozen=True)
@@ -183,7 +174,7 @@ class CentralStore:
 
     # -- transactions -------------------------------------------------------------------------
 
-    def ingest(self, kiosk_id: str, items: Sequence[IncomingItem]) -> list[ItemOutcome]:
+    def ingest(self, kiosk_id: str, items: Sequence[BatchItem]) -> list[ItemResult]:
         """Store one batch in ONE transaction, committed before this returns; outcomes in order.
 
         Each new uuid is inserted; a uuid already held is a ``duplicate`` if its fingerprint
@@ -199,7 +190,7 @@ class CentralStore:
 
     def transactions(
         self, kiosk_id: str, *, after_seq: int = 0, limit: int = 100
-    ) -> list[ReceivedTransaction]:
+    ) -> list[StoredTransaction]:
         """Up to *limit* transactions of *kiosk_id* with seq > *after_seq*, in seq order."""
         query = (
             select(*_RECEIVED_COLUMNS)
@@ -210,9 +201,7 @@ class CentralStore:
         with self._read() as conn:
             return [_received(row) for row in conn.execute(query)]
 
-    def iter_transactions(
-        self, kiosk_id: str, *, page: int = 1000
-    ) -> Iterator[ReceivedTransaction]:
+    def iter_transactions(self, kiosk_id: str, *, page: int = 1000) -> Iterator[StoredTransaction]:
         """Every transaction of *kiosk_id* in seq order, fetched a page at a time (for export)."""
         last: tuple[int, int] | None = None
         while True:
@@ -314,8 +303,8 @@ _RECEIVED_COLUMNS = (
 )
 
 
-def _received(row: Any) -> ReceivedTransaction:
-    return ReceivedTransaction(
+def _received(row: Any) -> StoredTransaction:
+    return StoredTransaction(
         uuid=row.uuid,
         seq=int(row.seq),
         service=row.service,

@@ -119,7 +119,7 @@ remove_virtual_display() {
 }
 
 run_on_virtual_display() {
-  local display port status
+  local display port status again
   command -v Xvfb >/dev/null || die "Xvfb is missing: run deploy/dev.sh setup"
   command -v x11vnc >/dev/null || die "x11vnc is missing: run deploy/dev.sh setup"
   display_dir=$(mktemp -d "${TMPDIR:-/tmp}/kiosk-display.XXXXXX")
@@ -158,11 +158,18 @@ run_on_virtual_display() {
     screenshot:  deploy/dev.sh screenshot /tmp/kiosk.png
     stop:        Ctrl-C
 EOF
-  # "wait" returns early when a signal's trap has run: wait again until the terminal is gone.
+  # "wait" returns early (above 128) when a signal's trap has run: wait again until the terminal
+  # is gone, and then for its own exit status, which bash keeps for a "wait" on its id.
   while :; do
     status=0
     wait "$kiosk_pid" || status=$?
-    kill -0 "$kiosk_pid" 2>/dev/null || break
+    kill -0 "$kiosk_pid" 2>/dev/null && continue
+    if [ "$status" -gt 128 ] && [ "$stop_requests" -gt 0 ]; then
+      again=0
+      wait "$kiosk_pid" 2>/dev/null || again=$?
+      [ "$again" -eq 127 ] || status=$again  # 127: that status was the terminal's own
+    fi
+    break
   done
   kiosk_pid=""
   return "$status"

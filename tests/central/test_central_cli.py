@@ -205,13 +205,13 @@ def test_a_port_in_use_is_a_one_line_error(
 
 def test_export_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'central.db'}"
-    from central.ingest import IncomingItem
     from central.store import CentralStore
+    from contracts.wire import BatchItem
 
     store = CentralStore.open(db)
     try:
         store.add_kiosk("kiosk-001")
-        store.ingest("kiosk-001", [IncomingItem(**item(n)) for n in range(1, 3001)])
+        store.ingest("kiosk-001", [BatchItem(**item(n)) for n in range(1, 3001)])
     finally:
         store.close()
     pipeline = subprocess.run(

@@ -8,15 +8,14 @@ import pytest
 from sqlalchemy import text
 
 from central.database import StoreError, database_url
-from central.ingest import IncomingItem
 from central.store import Access, CentralStore, KioskExistsError, UnknownKioskError
 from central.tables import SCHEMA_VERSION, schema_version
-from contracts.wire import MAX_PAYLOAD_BYTES, item_fingerprint
+from contracts.wire import MAX_PAYLOAD_BYTES, BatchItem, item_fingerprint
 from tests.central.helpers import Kiosk, item, run_together
 
 
-def incoming(n: int, **changes: Any) -> IncomingItem:
-    return IncomingItem(**item(n, **changes))
+def incoming(n: int, **changes: Any) -> BatchItem:
+    return BatchItem(**item(n, **changes))
 
 
 def statuses(outcomes: list[Any]) -> list[str]:
@@ -132,7 +131,7 @@ def test_repeats_inside_one_batch(store: CentralStore, kiosk: Kiosk) -> None:
 
 def test_uuids_are_compared_case_insensitively(store: CentralStore, kiosk: Kiosk) -> None:
     lower = incoming(1, payload={"a": 1})
-    upper = IncomingItem(**{**item(1, payload={"a": 1}), "uuid": lower.uuid.upper()})
+    upper = BatchItem(**{**item(1, payload={"a": 1}), "uuid": lower.uuid.upper()})
     assert statuses(store.ingest(kiosk.id, [lower])) == ["accepted"]
     assert statuses(store.ingest(kiosk.id, [upper])) == ["duplicate"]
 
