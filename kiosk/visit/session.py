@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 from contracts.id_number import is_valid_id_number
 from drivers.idcard import IdCard
+from kiosk.visit import recording
 from kiosk.visit.events import (
     Answered,
     AskPlatform,
@@ -98,14 +98,6 @@ _RESIDENT_EVENTS = (
 )  # fmt: skip
 # Elder mode gives every step this much longer before it times out.
 ELDER_TIME_FACTOR = 1.5
-
-
-def records() -> ModuleType:
-    """The visit records' contract, imported on the first record rather than with this module:
-    pydantic is not needed for the first frame (README "Startup")."""
-    from contracts import records as module
-
-    return module
 
 
 @dataclass
@@ -360,11 +352,11 @@ class VisitSession:
         if isinstance(event, Rate) and s is State.RATING:
             effects: list[Effect] = []
             if 1 <= event.score <= 5:
-                rating = records().RatingRecord(
-                    visit_id=v.visit_id, score=event.score, service=v.service,
-                    reason=event.reason[:40] if event.reason else None,
-                )  # fmt: skip
-                effects.append(RecordTransaction(v.number, "rating", rating.payload()))
+                effects.append(
+                    recording.rating(
+                        v.number, v.visit_id, event.score, v.service, event.reason or ""
+                    )
+                )
             return effects + self._end("finished")
         if isinstance(event, Confirm) and s is State.PROBLEM:
             return self._end("cancelled")
@@ -421,31 +413,14 @@ class VisitSession:
             option = service.option(v.option or "")
             prefix = option.prefix if option else ""
             return [
-                RecordTransaction(
-                    v.number, service.code,
-                    records().TicketRecord(
-                        visit_id=v.visit_id, option=v.option, language=self.language
-                    ).payload(),
-                    counter=f"{service.code}:{prefix}", counter_format=prefix + "{:03d}",
-                    answer=True,
+                recording.ticket(
+                    v.number, v.visit_id, service.code, v.option or "", prefix, self.language
                 )
-            ]  # fmt: skip
+            ]
         if service.action == "feedback":
             text = v.entered.get("feedback", "")
             phone = v.entered.get("keypad:phone", "")
-            personal: dict[str, object] = {"phone": phone} if phone else {}
-            if text:
-                personal["text"] = text
-            return [
-                RecordTransaction(
-                    v.number, "feedback",
-                    records().FeedbackRecord(
-                        visit_id=v.visit_id, language=self.language,
-                        has_text=bool(text), has_phone=bool(phone),
-                    ).payload(),
-                    personal=personal or None, answer=True,
-                )
-            ]  # fmt: skip
+            return [recording.feedback(v.number, v.visit_id, text, phone, self.language)]
         identifier = v.scanned if "scan" in [s.kind for s in service.steps] else None
         if identifier is None and v.card is not None:
             identifier = v.card.id_number
@@ -514,17 +489,12 @@ class VisitSession:
             service = self._service()
             self._enter(State.PROCESSING)
             identifier = v.scanned or (v.card.id_number if v.card else "")
+            query = service.query if service and service.query else v.service
             return [
-                RecordTransaction(
-                    v.number, "query_request",
-                    records().QueryRequestRecord(
-                        visit_id=v.visit_id, language=self.language,
-                        query=service.query if service and service.query else v.service,
-                    ).payload(),
-                    counter=f"slip:{v.service}", counter_format="R{:04d}",
-                    personal={"identifier": identifier}, answer=True,
+                recording.request_slip(
+                    v.number, v.visit_id, v.service or "", query or "", identifier, self.language
                 )
-            ]  # fmt: skip
+            ]
         if isinstance(event, Confirm):  # "next"
             if v.outcome == "staff":
                 return self._end("finished")
@@ -547,8 +517,7 @@ class VisitSession:
             return []
         effects: list[Effect] = []
         if not v.staff_called:
-            call = records().CallStaffRecord(visit_id=v.visit_id, state=self.state.value)
-            effects.append(RecordTransaction(v.number, "call_staff", call.payload()))
+            effects.append(recording.call_staff(v.number, v.visit_id, self.state.value))
         v.staff_called = True
         if self.state in (State.ATTRACT, State.CATALOGUE) and v.service in (None, "call_staff"):
             v.service, v.outcome = "call_staff", "staff"
@@ -592,22 +561,18 @@ class VisitSession:
         return [*effects, VisitEnded(ended.number, reason)]
 
     def _metrics(self, v: _Visit, reason: str) -> RecordTransaction:
-        """Anonymous: the service, the steps with their seconds, where it ended, faults met."""
         now = self._clock()
-        timings = [*v.timings, (self.state.value, now - v.entered_at)]
-        metrics = records().VisitMetricsRecord(
-            visit_id=v.visit_id,
+        return recording.visit_metrics(
+            v.number, v.visit_id,
             service=v.service,
-            steps=[{"step": name, "seconds": round(sec, 1)} for name, sec in timings],
-            seconds=round(now - (v.started or now), 1),
-            completed=reason == "finished",
-            ended=reason,
+            timings=[*v.timings, (self.state.value, now - v.entered_at)],
+            seconds=now - (v.started or now),
+            reason=reason,
             ended_at=self.state.value,
-            faults=sorted(v.faults),
+            faults=v.faults,
             elder=v.elder,
             language=self.language,
-        )
-        return RecordTransaction(v.number, "visit_metrics", metrics.payload())
+        )  # fmt: skip
 
     def _enter(self, state: State) -> None:
         v, now = self._visit, self._clock()
