@@ -8,6 +8,7 @@ visits never wait for it, and a platform crash cannot take the terminal down.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import subprocess
@@ -74,6 +75,16 @@ class EmbeddedCentral:
         return token
 
     def _run(self) -> None:
+        if (
+            importlib.util.find_spec("fastapi") is None
+            or importlib.util.find_spec("sqlalchemy") is None
+        ):
+            # A terminal installed alone (pip install '.[terminal]'): say so once, in one line.
+            log.error(
+                "embedded platform: not installed here (pip install '.[central]'), or set "
+                "[central] url; transactions wait in the outbox"
+            )
+            return
         try:
             token = self._token()
             log_path = self.folder / "central.log"
