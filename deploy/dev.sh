@@ -6,8 +6,10 @@
 #   deploy/dev.sh test [pytest options]     lint, types and the whole test suite
 #   deploy/dev.sh setup                     only the set-up
 # Idempotent: system packages and the virtual environment are installed only when missing.
-# APT_PACKAGES is what a fresh Debian 12 (debootstrap minbase) lacks; tests/unit/test_fresh_machine.py
-# fails when the code or tests run a program that no package here (or an essential one) ships.
+# APT_PACKAGES is what a fresh Debian 12 (a debootstrap minbase) lacks: the suite's
+# tests/unit/test_fresh_machine.py fails when the code, the tests or these scripts run a program
+# that no package here (or one every Debian root has) ships. deploy/fresh-root-check.sh tries both
+# commands on such a root.
 set -euo pipefail
 caller_dir=$PWD  # a screenshot's FILE is relative to where the command was typed
 cd "$(dirname "$0")/.."
@@ -154,7 +156,7 @@ run_on_virtual_display() {
   say "no display here: the terminal runs on a virtual one ($display, 1920x1080)"
   cat >&2 <<EOF
     watch it:    a VNC viewer on localhost:$port (this machine only, no password)
-    from afar:   ssh -L $port:localhost:$port $(id -un)@$(uname -n), then a viewer on localhost:$port
+    from afar:   ssh -L $port:localhost:$port $(id -un)@$(uname -n), then view localhost:$port
     screenshot:  deploy/dev.sh screenshot /tmp/kiosk.png
     stop:        Ctrl-C
 EOF
@@ -216,6 +218,8 @@ case "$cmd" in
     say "ruff"
     .venv/bin/ruff check .
     .venv/bin/ruff format --check .
+    say "import contracts"  # README "Architecture": pyproject's [tool.importlinter]
+    .venv/bin/lint-imports
     say "mypy"
     .venv/bin/mypy
     say "pytest"

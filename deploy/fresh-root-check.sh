@@ -21,7 +21,11 @@ SECURITY=http://deb.debian.org/debian-security
 fresh=0 worktree=0 again=0
 pytest_args=()
 
-usage() { echo "usage: deploy/fresh-root-check.sh [--fresh] [--worktree] [--again] [--root DIR] [-- PYTEST_ARGS]" >&2; exit 2; }
+usage() {
+  echo "usage: deploy/fresh-root-check.sh [--fresh] [--worktree] [--again] [--root DIR]" \
+    "[-- PYTEST_ARGS]" >&2
+  exit 2
+}
 die() { echo "fresh-root-check: $*" >&2; exit 1; }
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -188,21 +192,19 @@ copy_repository() {
   [ ! -d "$venv_kept" ] || mv "$venv_kept" "$target/.venv"
 }
 
-# A command in the root, as root, with a login's clean environment (nothing of this host's).
-in_root() {
-  chroot "$ROOT" /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb \
-    LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    /bin/bash -c "cd $CHECKOUT && exec \"\$@\"" bash "$@"
-}
-
-# The same in a network of its own, with only loopback: the suite's fixed ports (vpcd's 35963,
-# VNC's 5900) and X displays do not meet those of other work on this host.
-in_root_isolated() {
-  unshare --net -- /bin/sh -c 'ip link set lo up && exec "$@"' sh \
-    chroot "$ROOT" /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb \
-    LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    /bin/bash -c "cd $CHECKOUT && exec \"\$@\"" bash "$@"
-}
+# A command in the root, as root, with a login's clean environment (nothing of this host's):
+#   in_root COMMAND...
+# The same in a network of its own, with only loopback, so that the suite's fixed ports (vpcd's
+# 35963, VNC's 5900) and X displays do not meet those of other work on this host:
+#   "${ISOLATED[@]}" "${IN_ROOT[@]}" COMMAND...   (one simple command: with &, $! is its id)
+IN_ROOT=(
+  chroot "$ROOT" /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb
+  LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+  /bin/bash -c "cd $CHECKOUT && exec \"\$@\"" bash
+)
+# shellcheck disable=SC2016  # expanded by that sh
+ISOLATED=(unshare --net -- /bin/sh -c 'ip link set lo up && exec "$@"' sh)
+in_root() { "${IN_ROOT[@]}" "$@"; }
 
 # A screenshot of (b)'s display, from inside its network: X clients try the display's abstract
 # socket, which belongs to a network namespace, before its file. Prints its number of colours.
@@ -214,14 +216,14 @@ screenshot_colours() {
 }
 
 pytest_summary() {  # pytest's last line ("=== 3 failed, 500 passed in 612.3s ===") in log $1
-  grep -E '^=+ .*\b(passed|failed|errors?|skipped|no tests ran)\b.* in [0-9.]+s' "$1" |
+  grep -E '^=* ?([0-9].*\b(passed|failed|errors?|skipped)\b|no tests ran).* in [0-9.]+s' "$1" |
     tail -n 1 | grep . || echo "no pytest summary"
 }
 
 # --- the run ---------------------------------------------------------------------------------
 
 mkdir -p "$LOGS"
-rm -f "$LOGS"/{setup,test,run}.log "$LOGS/screenshot.png"
+rm -f "$LOGS"/{setup,test,pytest,run}.log "$LOGS/screenshot.png"
 if [ "$fresh" = 1 ] || [ ! -d "$BASE" ]; then
   remove_root "$BASE"
   build_base
@@ -245,7 +247,8 @@ mount_in_root /dev/shm -t tmpfs -o mode=1777,nosuid,nodev shm
 
 failed=0
 
-# The set-up needs the network (Debian's mirror, PyPI); the suite and the terminal do not.
+# The set-up needs the network (Debian's mirror, PyPI); the suite and the terminal do not. (It
+# is also the first step of (a) and (b): there it finds everything in place.)
 say "set-up: deploy/dev.sh setup (log: $LOGS/setup.log)"
 start=$SECONDS
 if in_root deploy/dev.sh setup >"$LOGS/setup.log" 2>&1; then
@@ -259,7 +262,8 @@ fi
 say "(a) deploy/dev.sh test ${pytest_args[*]} (log: $LOGS/test.log)"
 start=$SECONDS
 status=0
-in_root_isolated deploy/dev.sh test "${pytest_args[@]}" >"$LOGS/test.log" 2>&1 || status=$?
+"${ISOLATED[@]}" "${IN_ROOT[@]}" deploy/dev.sh test "${pytest_args[@]}" >"$LOGS/test.log" 2>&1 ||
+  status=$?
 if [ "$status" -eq 0 ]; then
   say "(a) passed in $(seconds "$start"): $(pytest_summary "$LOGS/test.log")"
 else
@@ -271,17 +275,18 @@ else
     say "(a) the suite alone, as dev.sh test would run it (log: $LOGS/pytest.log)"
     start=$SECONDS
     status=0
-    in_root_isolated env QT_QPA_PLATFORM=offscreen .venv/bin/pytest "${pytest_args[@]}" \
-      >"$LOGS/pytest.log" 2>&1 || status=$?
-    say "(a) the suite alone: exit $status after $(seconds "$start"): $(pytest_summary "$LOGS/pytest.log")"
+    "${ISOLATED[@]}" "${IN_ROOT[@]}" env QT_QPA_PLATFORM=offscreen .venv/bin/pytest \
+      "${pytest_args[@]}" >"$LOGS/pytest.log" 2>&1 || status=$?
+    say "(a) the suite alone: exit $status after $(seconds "$start"):" \
+      "$(pytest_summary "$LOGS/pytest.log")"
     grep -E '^(FAILED|ERROR) ' "$LOGS/pytest.log" >&2 || true
   fi
 fi
 
 say "(b) deploy/dev.sh run without a display (log: $LOGS/run.log)"
 start=$SECONDS
-in_root_isolated deploy/dev.sh run >"$LOGS/run.log" 2>&1 &
-run_pid=$!
+"${ISOLATED[@]}" "${IN_ROOT[@]}" deploy/dev.sh run >"$LOGS/run.log" 2>&1 &
+run_pid=$!  # deploy/dev.sh's own: unshare, sh, chroot, env and bash each exec the next
 run_failure=""
 for ((i = 0; i < 300; i++)); do
   grep -q "screenshot:" "$LOGS/run.log" 2>/dev/null && break
@@ -322,13 +327,16 @@ else
   run_failure=${run_failure:-"it stopped by itself (exit $status)"}
 fi
 run_pid=""
-left=""
+left="" others=""
 for pid in $(processes_in_root); do
-  case "$(cat "/proc/$pid/comm" 2>/dev/null)" in
-    Xvfb | x11vnc) left+=" $(cat "/proc/$pid/comm")" ;;
+  name=$(cat "/proc/$pid/comm" 2>/dev/null || true)
+  case "$name" in
+    Xvfb | x11vnc) left+=" $name" ;;
+    ?*) others+=" $name($pid)" ;;
   esac
 done
 [ -z "$left" ] || run_failure=${run_failure:-"left running after it stopped:$left"}
+[ -z "$others" ] || say "(b) note: still running in the root after it stopped:$others"
 if [ -z "$run_failure" ]; then
   say "(b) passed in $(seconds "$start"): screenshot $LOGS/screenshot.png"
 else
