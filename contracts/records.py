@@ -124,5 +124,11 @@ def parse_record(payload: dict[str, Any]) -> VisitRecord:
 
 
 def json_schemas() -> dict[str, Any]:
-    """Every record's JSON Schema, by kind: for outside tools (``kiosk-central records-schema``)."""
+    """Every record's JSON Schema, by kind: for outside tools (docs/visit-records.schema.json)."""
     return {kind: model.model_json_schema() for kind, model in RECORDS.items()}
+
+
+if __name__ == "__main__":  # python -m contracts.records > docs/visit-records.schema.json
+    import json
+
+    print(json.dumps(json_schemas(), indent=2, ensure_ascii=False, sort_keys=True))

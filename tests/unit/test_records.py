@@ -18,7 +18,8 @@ VISIT = "0123456789abcdef0123456789abcdef"
 def test_the_published_schema_is_the_models_schema() -> None:
     published = json.loads(SCHEMA_FILE.read_text("utf-8"))
     assert published == json.loads(json.dumps(json_schemas())), (
-        "docs/visit-records.schema.json is stale: regenerate it from contracts.records.json_schemas"
+        "docs/visit-records.schema.json is stale: "
+        "python -m contracts.records > docs/visit-records.schema.json"
     )
 
 
