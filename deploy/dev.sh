@@ -222,6 +222,10 @@ case "$cmd" in
     .venv/bin/lint-imports
     say "mypy"
     .venv/bin/mypy
+    # README "Installing one side": each side in an environment of its own, without the other's
+    # stack. Before the suite, so that its summary is the last line (CI reads it). Not given the
+    # pytest options: those select from the whole suite.
+    deploy/each-side-alone.sh
     say "pytest"
     .venv/bin/pytest "$@"
     ;;

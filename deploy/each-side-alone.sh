@@ -5,7 +5,9 @@
 # - the terminal alone, `pip install '.[terminal]'`: kiosk renders every screen, records a
 #   transaction and prints a test receipt, and none of FastAPI, SQLAlchemy or psycopg can be
 #   imported.
-# `deploy/dev.sh test` runs this after the main suite.   deploy/each-side-alone.sh [pytest options]
+# `deploy/dev.sh test` runs this after the main suite.
+#   deploy/each-side-alone.sh [pytest options for the platform's tests]
+#   deploy/each-side-alone.sh --prepare    only make the two environments (needs the registries)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +24,10 @@ fresh_env() {
   fi
   say "creating $venv with only .[$extras]"
   rm -rf "$venv"
-  python3 -m venv "$venv"
+  # The interpreter dev.sh chose for .venv (3.11 or newer), else the system's.
+  local python=python3
+  [ -x .venv/bin/python ] && python=.venv/bin/python
+  "$python" -m venv "$venv"
   "$venv/bin/python" -m pip install -q --upgrade pip
   "$venv/bin/python" -m pip install -q ".[$extras]"
   rm -rf build  # setuptools' staging folder from the non-editable build
@@ -43,8 +48,11 @@ if present:
 PY
 }
 
-say "the platform alone"
 fresh_env .venv-central central,test
+fresh_env .venv-terminal terminal
+[ "${1:-}" = "--prepare" ] && exit 0
+
+say "the platform alone"
 none_importable .venv-central PySide6 shiboken6 cv2 smartcard serial escpos usb segno PIL
 .venv-central/bin/python -c "import central.api"  # the app module, with all it imports
 .venv-central/bin/kiosk-central --help > /dev/null
@@ -53,7 +61,6 @@ none_importable .venv-central PySide6 shiboken6 cv2 smartcard serial escpos usb 
   tests/central "$@"
 
 say "the terminal alone"
-fresh_env .venv-terminal terminal
 none_importable .venv-terminal fastapi starlette uvicorn sqlalchemy psycopg
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -249,9 +249,11 @@ failed=0
 
 # The set-up needs the network (Debian's mirror, PyPI); the suite and the terminal do not. (It
 # is also the first step of (a) and (b): there it finds everything in place.)
-say "set-up: deploy/dev.sh setup (log: $LOGS/setup.log)"
+say "set-up: deploy/dev.sh setup, deploy/each-side-alone.sh --prepare (log: $LOGS/setup.log)"
 start=$SECONDS
-if in_root deploy/dev.sh setup >"$LOGS/setup.log" 2>&1; then
+# Everything that needs the registries happens here: (a) and (b) run without a network.
+if in_root deploy/dev.sh setup >"$LOGS/setup.log" 2>&1 &&
+  in_root deploy/each-side-alone.sh --prepare >>"$LOGS/setup.log" 2>&1; then
   say "set-up passed in $(seconds "$start")"
 else
   failed=1
