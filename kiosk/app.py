@@ -225,15 +225,19 @@ def run(
     if windowed:
         screen = app.primaryScreen().availableGeometry()
         window.resize(min(1920, screen.width()), min(1080, screen.height()))
+        window.setMaximumSize(screen.size())
         window.show()
     else:
         # Without a window manager (Xvfb, a bare kiosk session) the geometry must be set first.
-        window.setGeometry(app.primaryScreen().geometry())
+        geometry = app.primaryScreen().geometry()
+        window.setGeometry(geometry)
+        window.setFixedSize(geometry.size())  # the screen, always: nothing inside can grow it
         window.lock_down()
         window.showFullScreen()
 
     started: list[KioskApp] = []
     failure: list[Exception] = []
+    probes: list[object] = []
 
     def leave() -> None:
         # Qt 6's quit() first asks every window to close, and a locked-down window refuses:
@@ -260,6 +264,14 @@ def run(
             app.exit(1)
             return
         started.append(kiosk)
+        if os.environ.get("KIOSK_WIDGET_PROBE"):  # a rig outside asks where things are
+            from screens.probe import install_probe
+
+            probes.append(install_probe(window))
+        if os.environ.get("KIOSK_LAYOUT_AUDIT"):  # the real-window tests: what is cut off
+            from screens.layout_audit import install_live_audit
+
+            window.live_audit = install_live_audit(window)
         kiosk.controller.start()
         if settings.central.url is None and settings.central.embedded and not bench:
             from kiosk.platform_link.embedded import EmbeddedCentral

@@ -139,7 +139,7 @@ class Footer(QWidget):
         self.back.setMinimumWidth(360)
         self.exit.setMinimumWidth(360)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(120, 8, 120, 16)
+        self.side_margin(120)
         layout.addWidget(self.back)
         layout.addStretch(1)
         self.middle = QHBoxLayout()  # the voice controls join here once speech is up
@@ -152,6 +152,12 @@ class Footer(QWidget):
     def hasHeightForWidth(self) -> bool:
         # A fixed height: wrapped words inside must not ask the window for more.
         return False
+
+    def side_margin(self, px: int) -> None:
+        """Elder mode's larger buttons take some of the air at the sides."""
+        layout = self.layout()
+        if layout is not None:
+            layout.setContentsMargins(px, 8, px, 16)
 
     def show_view(self, view: VisitView, t: Texts) -> None:
         self.back.setText(t("common.back"))

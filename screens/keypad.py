@@ -249,7 +249,8 @@ class NumericKeypad(QWidget):
             """
         )
         self._display_px = shown_px
-        self.display.setFixedHeight(shown_px + 48)
+        # Elder mode keeps less air around the number: the larger keys need the height.
+        self.display.setFixedHeight(shown_px + (24 if large else 48))
         self._fit_display()
         self.updateGeometry()
 

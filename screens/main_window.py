@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QResizeEvent
-from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLayout, QStackedWidget, QVBoxLayout, QWidget
 
 from kiosk.texts import Texts
 from kiosk.visit.first_look import FirstLook
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from kiosk.technician.mode import DiagnosticsService
     from kiosk.visit.events import Event
     from kiosk.visit.spoken import SpeechPlanner
+    from screens.layout_audit import LiveAudit
     from screens.sim_panel import SimulatorPanel
     from screens.technician.pin_entry import PinPad
     from screens.voice import Voice
@@ -60,6 +61,9 @@ class KioskWindow(QWidget):
         self.screens: dict[State, QWidget] = {State.ATTRACT: AttractScreen(self.dispatch)}
         self.stack.addWidget(self.screens[State.ATTRACT])
         layout = QVBoxLayout(self)
+        # The window is the screen, whatever a page asks for: a page too tall for it must be
+        # found (the layout audit) and fixed, never push the footer off the screen.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.header)
@@ -72,6 +76,7 @@ class KioskWindow(QWidget):
         self._planner: SpeechPlanner | None = None
         self._spoken_visit = -1
         self.pin_pad: PinPad | None = None
+        self.live_audit: LiveAudit | None = None  # KIOSK_LAYOUT_AUDIT: checked after each change
         self._texts: dict[str, Texts] = {}
         self._catalogue: Catalogue | None = None  # its service names are texts too
         self.view: VisitView | None = None
@@ -292,6 +297,11 @@ class KioskWindow(QWidget):
             restyle = getattr(page, "set_look", None)
             if restyle is not None:
                 restyle(look)
+        # Header and footer grow with their buttons; the page between them gives the room.
+        self.header.setFixedHeight(look.header_h)
+        self.footer.setFixedHeight(look.footer_h)
+        self.footer.side_margin(look.footer_side_px)
+        self.banner.setFixedHeight(look.footer_h)
         self.setStyleSheet(theme.style_sheet(look))
         self.update()
 
@@ -335,3 +345,5 @@ class KioskWindow(QWidget):
         if self.pin_pad is not None and self.pin_pad.isVisible():
             self.pin_pad.set_texts(t)
         self._speak(view, t)
+        if self.live_audit is not None:
+            self.live_audit.soon()

@@ -24,7 +24,7 @@ class ResultScreen(Screen):
         self.title = label("title", "resultTitle", wrap=False)
         self.body = label("main", "resultBody")
         self.ticket_label = label("main", "ticketLabel")
-        self.ticket = label("ticket", "ticketNumber")
+        self.ticket = label("ticket", "ticketNumber", wrap=False)  # a number never wraps
         self.recorded = label("body", "recorded")
         self.lines = QWidget()
         grid = QGridLayout(self.lines)

@@ -72,6 +72,10 @@ class Look:
     tile_min_h: int = 126
     quiet_min_h: int = 80
     tiles_per_page: int = 9  # the catalogue shows this many services at once
+    # The header and the footer hold buttons of this look's sizes, margins included.
+    header_h: int = 112
+    footer_h: int = 156
+    footer_side_px: int = 120
     animate: bool = True  # spinners turn; elder mode keeps everything still
 
 
@@ -80,7 +84,7 @@ NORMAL = Look("normal")
 ELDER = replace(
     NORMAL, name="elder", title_px=72, main_px=52, body_px=36, notice_px=42, small_px=30,
     ticket_px=150, tile_name_px=56, button_min_h=128, tile_min_h=190, quiet_min_h=96,
-    tiles_per_page=4, animate=False,
+    tiles_per_page=4, animate=False, header_h=128, footer_h=176, footer_side_px=40,
 )  # fmt: skip
 # High contrast: white and yellow on black, every pair at least 7:1 (WCAG AAA).
 HIGH_CONTRAST = replace(
@@ -88,6 +92,7 @@ HIGH_CONTRAST = replace(
     muted="#FFFFFF", primary="#FFD400", primary_pressed="#FFE766", on_primary="#000000",
     border="#FFFFFF", notice="#FFD400", notice_bg="#1A1A1A", disabled_text="#D0D0D0",
     disabled_bg="#262626", pressed_bg="#333333", rule="#FFFFFF",
+    footer_side_px=96,  # its bold text is wider: the footer row needs the room
 )  # fmt: skip
 
 

@@ -35,6 +35,9 @@ class CornerTaps(QWidget):
         self._on_taps, self.taps, self.seconds = on_taps, taps, window
         self._times: list[float] = []
         self.setGeometry(0, 0, 160, 112)
+        # Made after the window is shown: a child created then stays hidden (and takes no touch)
+        # until it is shown itself.
+        self.show()
         self.raise_()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:

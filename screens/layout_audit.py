@@ -1,0 +1,150 @@
+"""The layout audit: on the live window, what a person would see cut off or out of place.
+
+- The top-level window covers exactly the screen.
+- Every visible widget lies inside its parent and inside the screen (scrolled content aside).
+- Every text fits its widget in its font: a label's lines (wrapped ones too), a button's text
+  inside the button's padding and border.
+
+``tests/qt/test_layout.py`` runs it on every gallery screen in every theme and language; the
+running terminal runs it after each screen change when ``KIOSK_LAYOUT_AUDIT=FILE`` is set
+(the real-window tests read the file), writing one JSON line per problem.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPoint, QRect, QTimer
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractScrollArea,
+    QApplication,
+    QLabel,
+    QPushButton,
+    QStyle,
+    QStyleOptionButton,
+    QWidget,
+)
+
+if TYPE_CHECKING:
+    from screens.main_window import KioskWindow
+
+SLACK_PX = 1  # rounding in Qt's own arithmetic
+
+
+def _name(widget: QWidget) -> str:
+    text = widget.text() if isinstance(widget, (QLabel, QAbstractButton)) else ""
+    plain = " ".join(text.split())[:24] if text and not text.startswith("<") else ""
+    return widget.objectName() or f"{type(widget).__name__}({plain!r})"
+
+
+def _scrolled(widget: QWidget) -> bool:
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QAbstractScrollArea):
+            return True
+        parent = parent.parentWidget()
+    return False
+
+
+def _button_contents(button: QPushButton) -> QRect:
+    option = QStyleOptionButton()
+    button.initStyleOption(option)
+    return button.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, button)
+
+
+def _text_problem(widget: QWidget) -> str | None:
+    if isinstance(widget, QLabel):
+        text = widget.text()
+        pixmap = widget.pixmap()
+        if not text or (pixmap is not None and not pixmap.isNull()):
+            return None
+        room = widget.contentsRect()
+        if widget.wordWrap():
+            need = widget.heightForWidth(widget.width())
+            if need > widget.height() + SLACK_PX:
+                return f"wrapped text needs {need} px of height, has {widget.height()}"
+            return None
+        if text.startswith("<"):
+            return None  # rich text without wrapping: its own layout, not measured here
+        metrics = QFontMetrics(widget.font())
+        box = metrics.boundingRect(QRect(0, 0, 100_000, 100_000), 0, text)
+        if box.width() > room.width() + SLACK_PX or metrics.height() > room.height() + SLACK_PX:
+            size = f"{box.width()}x{metrics.height()}"
+            return f"text needs {size}, has {room.width()}x{room.height()}"
+        return None
+    if isinstance(widget, QPushButton) and widget.text():
+        room = _button_contents(widget)
+        metrics = QFontMetrics(widget.font())
+        box = metrics.boundingRect(QRect(0, 0, 100_000, 100_000), 0, widget.text())
+        if box.width() > room.width() + SLACK_PX or box.height() > room.height() + SLACK_PX:
+            return f"text needs {box.width()}x{box.height()}, has {room.width()}x{room.height()}"
+    return None
+
+
+def audit(window: QWidget) -> list[str]:
+    """What is wrong with the window as it is on screen now; empty when nothing is."""
+    problems: list[str] = []
+    screen = (window.screen() or QApplication.primaryScreen()).geometry()
+    frame = window.geometry()
+    if (window.isFullScreen() or window.maximumSize() == screen.size()) and frame != screen:
+        problems.append(
+            f"window is {frame.width()}x{frame.height()} at ({frame.x()},{frame.y()}), "
+            f"the screen {screen.width()}x{screen.height()}"
+        )
+    for widget in window.findChildren(QWidget):
+        if not widget.isVisible() or widget.window() is not window or widget.isWindow():
+            continue
+        if widget.width() <= 0 or widget.height() <= 0 or _scrolled(widget):
+            continue
+        parent = widget.parentWidget()
+        name = _name(widget)
+        if parent is not None and not parent.rect().adjusted(
+            -SLACK_PX, -SLACK_PX, SLACK_PX, SLACK_PX
+        ).contains(widget.geometry()):
+            geometry = widget.geometry()
+            problems.append(
+                f"{name} ({geometry.x()},{geometry.y()} {geometry.width()}x{geometry.height()}) "
+                f"sticks out of {_name(parent)} ({parent.width()}x{parent.height()})"
+            )
+        corner = widget.mapToGlobal(QPoint(0, 0))
+        if not screen.contains(QRect(corner, widget.size())):
+            problems.append(f"{name} is off the screen at ({corner.x()},{corner.y()})")
+        text = _text_problem(widget)
+        if text is not None:
+            problems.append(f"{name}: {text}")
+    return problems
+
+
+class LiveAudit:
+    """Runs the audit after each screen change and appends what it finds to *path*."""
+
+    def __init__(self, window: KioskWindow, path: Path) -> None:
+        self._window, self._path = window, path
+        self._timer = QTimer(window)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.run)
+
+    def soon(self) -> None:
+        self._timer.start(50)  # after the layout has settled
+
+    def run(self) -> None:
+        view = self._window.view
+        where = {
+            "state": view.state.value if view else None,
+            "elder": bool(view and view.elder),
+            "contrast": bool(view and view.contrast),
+            "language": view.language if view else None,
+        }
+        with self._path.open("a", encoding="utf-8") as out:
+            for problem in audit(self._window):
+                out.write(json.dumps({**where, "problem": problem}, ensure_ascii=False) + "\n")
+
+
+def install_live_audit(window: KioskWindow) -> LiveAudit | None:
+    path = os.environ.get("KIOSK_LAYOUT_AUDIT")
+    return LiveAudit(window, Path(path)) if path else None
