@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 from kiosk.texts import Texts
 from kiosk.visit.first_look import FirstLook
 from kiosk.visit.view import State, VisitView
+from screens import theme
 from screens.page import Dispatch
 from screens.widgets import button, label
 
@@ -139,7 +140,7 @@ class Footer(QWidget):
         self.back.setMinimumWidth(360)
         self.exit.setMinimumWidth(360)
         layout = QHBoxLayout(self)
-        self.side_margin(120)
+        self.side_margin(theme.NORMAL.footer_side_px)
         layout.addWidget(self.back)
         layout.addStretch(1)
         self.middle = QHBoxLayout()  # the voice controls join here once speech is up

@@ -34,12 +34,15 @@ class WidgetProbe(QObject):
     def snapshot(self) -> dict[str, Any]:
         window = self._window
         widgets: dict[str, list[int]] = {}
+        disabled: list[str] = []
         for widget in [window, *window.findChildren(QWidget)]:
             name = widget.objectName()
             if not name or not widget.isVisible() or name in widgets:
                 continue
             corner = widget.mapToGlobal(QPoint(0, 0))
             widgets[name] = [corner.x(), corner.y(), widget.width(), widget.height()]
+            if not widget.isEnabled():
+                disabled.append(name)
         view = window.view
         screen = QApplication.primaryScreen().geometry()
         return {
@@ -49,6 +52,7 @@ class WidgetProbe(QObject):
             "language": view.language if view else None,
             "screen": [screen.x(), screen.y(), screen.width(), screen.height()],
             "widgets": widgets,
+            "disabled": sorted(disabled),  # visible but greyed: a touch does nothing
         }
 
     def write(self) -> None:

@@ -75,7 +75,7 @@ class Look:
     # The header and the footer hold buttons of this look's sizes, margins included.
     header_h: int = 112
     footer_h: int = 156
-    footer_side_px: int = 120
+    footer_side_px: int = 96
     animate: bool = True  # spinners turn; elder mode keeps everything still
 
 
@@ -92,7 +92,7 @@ HIGH_CONTRAST = replace(
     muted="#FFFFFF", primary="#FFD400", primary_pressed="#FFE766", on_primary="#000000",
     border="#FFFFFF", notice="#FFD400", notice_bg="#1A1A1A", disabled_text="#D0D0D0",
     disabled_bg="#262626", pressed_bg="#333333", rule="#FFFFFF",
-    footer_side_px=96,  # its bold text is wider: the footer row needs the room
+    footer_side_px=72,  # its bold text is wider: the footer row needs the room
 )  # fmt: skip
 
 

@@ -31,7 +31,10 @@ class VoiceControls(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(16)
         for btn in (self.repeat, self.volume, self.toggle):
-            btn.setMinimumSize(MIN_TOUCH_PX, MIN_TOUCH_PX)
+            # Height only: an explicit minimum width would let a full footer squeeze the button
+            # below its words (the layout audit caught "再说一遍" cut); its padding keeps it
+            # wider than MIN_TOUCH_PX anyway.
+            btn.setMinimumHeight(MIN_TOUCH_PX)
             layout.addWidget(btn)
         self.refresh()
 

@@ -112,6 +112,10 @@ class Terminal:
     def widgets(self) -> dict[str, list[int]]:
         return dict(self.probe().get("widgets", {}))
 
+    def enabled(self, name: str) -> bool:
+        probe = self.probe()
+        return name in probe.get("widgets", {}) and name not in probe.get("disabled", [])
+
     def state(self) -> str | None:
         return self.probe().get("state")
 
@@ -153,8 +157,8 @@ class Terminal:
         self._x.sync()
 
     def touch(self, name: str, timeout: float = 10) -> None:
-        """Touch the middle of the widget *name* once it is on screen."""
-        self.wait_for(lambda: name in self.widgets(), f"{name} on screen", timeout)
+        """Touch the middle of the widget *name* once it is on screen and enabled."""
+        self.wait_for(lambda: self.enabled(name), f"{name} on screen", timeout)
         x, y, w, h = self.widgets()[name]
         self.touch_at(x + w // 2, y + h // 2)
 
