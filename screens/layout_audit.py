@@ -71,18 +71,24 @@ def _text_problem(widget: QWidget) -> str | None:
             return None
         if text.startswith("<"):
             return None  # rich text without wrapping: its own layout, not measured here
-        metrics = QFontMetrics(widget.font())
-        box = metrics.boundingRect(QRect(0, 0, 100_000, 100_000), 0, text)
-        if box.width() > room.width() + SLACK_PX or metrics.height() > room.height() + SLACK_PX:
-            size = f"{box.width()}x{metrics.height()}"
-            return f"text needs {size}, has {room.width()}x{room.height()}"
-        return None
+        return _fits(widget, text, room)
     if isinstance(widget, QPushButton) and widget.text():
-        room = _button_contents(widget)
-        metrics = QFontMetrics(widget.font())
-        box = metrics.boundingRect(QRect(0, 0, 100_000, 100_000), 0, widget.text())
-        if box.width() > room.width() + SLACK_PX or box.height() > room.height() + SLACK_PX:
-            return f"text needs {box.width()}x{box.height()}, has {room.width()}x{room.height()}"
+        return _fits(widget, widget.text(), _button_contents(widget))
+    return None
+
+
+def _fits(widget: QWidget, text: str, room: QRect) -> str | None:
+    """Whether the drawn text fits *room*: its advance across, its inked height up and down (a
+    210 px ticket number needs its glyphs' height, not the font's line height)."""
+    metrics = QFontMetrics(widget.font())
+    lines = text.split("\n")
+    wide = max(metrics.horizontalAdvance(line) for line in lines)
+    if len(lines) == 1:
+        high = metrics.tightBoundingRect(text).height()
+    else:
+        high = metrics.boundingRect(QRect(0, 0, 100_000, 100_000), 0, text).height()
+    if wide > room.width() + SLACK_PX or high > room.height() + SLACK_PX:
+        return f"text needs {wide}x{high}, has {room.width()}x{room.height()}"
     return None
 
 

@@ -83,7 +83,7 @@ NORMAL = Look("normal")
 # 长辈模式: larger everything, four services a screen, nothing that moves.
 ELDER = replace(
     NORMAL, name="elder", title_px=72, main_px=52, body_px=36, notice_px=42, small_px=30,
-    ticket_px=150, tile_name_px=56, button_min_h=128, tile_min_h=190, quiet_min_h=96,
+    ticket_px=210, tile_name_px=56, button_min_h=128, tile_min_h=190, quiet_min_h=96,
     tiles_per_page=4, animate=False, header_h=128, footer_h=176, footer_side_px=40,
 )  # fmt: skip
 # High contrast: white and yellow on black, every pair at least 7:1 (WCAG AAA).

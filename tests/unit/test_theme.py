@@ -48,3 +48,10 @@ def test_text_contrast(look: theme.Look, minimum: float) -> None:
         if contrast(getattr(look, fg), getattr(look, bg)) < minimum
     }
     assert low == {}
+
+
+def test_elder_mode_shows_every_size_at_least_as_large_as_normal() -> None:
+    """A resident who asks for larger text never gets a smaller ticket number or title."""
+    for size in ("title_px", "main_px", "body_px", "notice_px", "small_px", "ticket_px",
+                 "tile_name_px", "button_min_h"):  # fmt: skip
+        assert getattr(theme.ELDER, size) > getattr(theme.NORMAL, size), size
