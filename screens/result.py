@@ -89,9 +89,9 @@ class ResultScreen(Screen):
         self.print.setVisible(outcome == "answer" and view.receipt is None)
         self.slip.setText(t("result.request_slip"))
         self.slip.setVisible(outcome == "offline_offer")
-        self.next.setText(
-            t("result.no_thanks" if outcome == "offline_offer" else "result.continue")
-        )
+        # Staff are on their way: the resident is asked to wait here, not sent on to a rating.
+        next_key = {"offline_offer": "result.no_thanks", "staff": "result.staff.ok"}
+        self.next.setText(t(next_key.get(outcome or "", "result.continue")))
         self.next.setProperty("variant", "" if outcome == "offline_offer" else "primary")
         self.next.style().polish(self.next)
 

@@ -860,6 +860,10 @@
         <translation>Your certificate</translation>
     </message>
     <message>
+        <source>result.staff.ok</source>
+        <translation>OK, I will wait here</translation>
+    </message>
+    <message>
         <source>result.continue</source>
         <translation>Next</translation>
     </message>

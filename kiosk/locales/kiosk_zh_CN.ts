@@ -860,6 +860,10 @@
         <translation>证明已开具</translation>
     </message>
     <message>
+        <source>result.staff.ok</source>
+        <translation>好的，我在这里等</translation>
+    </message>
+    <message>
         <source>result.continue</source>
         <translation>下一步</translation>
     </message>

@@ -254,5 +254,9 @@ def test_call_staff_from_the_footer_and_the_tile(
     tap(qtbot, window, "service_call_staff")
     assert session.view().outcome == "staff"
     assert text(window, "resultTitle") == "已为您呼叫工作人员"
+    # Staff are coming: the resident is asked to wait here, not sent on ("下一步") to a rating.
+    assert window.findChild(QPushButton, "nextButton").text() == "好的，我在这里等"
     shot(window, artifacts, "call-staff")
     assert records(tmp_path / "data", online).count("call_staff") == 2
+    tap(qtbot, window, "nextButton")
+    until(qtbot, lambda: session.state is State.GOODBYE, 5000)
