@@ -35,6 +35,10 @@ class AttractScreen(Screen):
 
     def show_view(self, view: VisitView, t: Texts) -> None:
         self.title.setText(t("attract.title"))
-        self.subtitle.setText(t("attract.subtitle"))
+        # Invite a card only when the reader can read one; promise nothing the network decides.
+        self.subtitle.setText(
+            t("attract.subtitle_touch" if view.card_reader_down else "attract.subtitle")
+        )
         self.start.setText(t("attract.start"))
-        self.offline.setText(t("attract.offline_ok"))
+        self.offline.setText(t("attract.offline_now"))
+        self.offline.setVisible(view.sync_link in ("offline", "refused"))

@@ -28,8 +28,12 @@
         <translation>This code is not known; please go to the counter</translation>
     </message>
     <message>
-        <source>attract.offline_ok</source>
-        <translation>Works even when the network is down</translation>
+        <source>attract.subtitle_touch</source>
+        <translation>Touch the screen to start</translation>
+    </message>
+    <message>
+        <source>attract.offline_now</source>
+        <translation>The network is down: some services are not available now</translation>
     </message>
     <message>
         <source>attract.start</source>

@@ -28,8 +28,12 @@
         <translation>这个二维码无法识别，请到人工窗口</translation>
     </message>
     <message>
-        <source>attract.offline_ok</source>
-        <translation>网络中断时也可以正常办理</translation>
+        <source>attract.subtitle_touch</source>
+        <translation>请轻触屏幕开始</translation>
+    </message>
+    <message>
+        <source>attract.offline_now</source>
+        <translation>网络暂时中断，部分业务暂不能办理</translation>
     </message>
     <message>
         <source>attract.start</source>

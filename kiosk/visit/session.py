@@ -201,6 +201,7 @@ class VisitSession:
             device_notice_key=self._device_notice_key(),
             sync_link=self._sync.link,
             sync_waiting=self._sync.waiting,
+            card_reader_down="id_card_reader" in self._devices_down,
             outcome=v.outcome,
             answer=v.answer,
             reference=v.reference,

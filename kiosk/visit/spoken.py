@@ -72,7 +72,8 @@ class SpeechPlanner:
 def _step(view: VisitView, t: Translate) -> list[str]:
     s = view.state
     if s is State.ATTRACT:
-        return [t("attract.title"), t("attract.subtitle")]
+        invite = "attract.subtitle_touch" if view.card_reader_down else "attract.subtitle"
+        return [t("attract.title"), t(invite)]
     if s is State.IDENTIFY:
         return [t("identify.title"), t("identify.hint")]
     if s is State.CATALOGUE:

@@ -62,6 +62,7 @@ class VisitView:
     device_notice_key: str | None = None  # a device this step needs is down; it will come back
     sync_link: str = "unknown"
     sync_waiting: int = 0
+    card_reader_down: bool = False  # the ID card reader cannot read now: do not invite a card
     # What the result screen shows: ticket, answer, not_found, refused, offline_offer, slip,
     # feedback, staff.
     outcome: str | None = None
