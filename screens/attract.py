@@ -16,6 +16,7 @@ class AttractScreen(Screen):
         self.start = button("startButton", self._start, "primary")
         self.start.setMinimumWidth(520)
         self.offline = label("body", "attractOffline")
+        self.card_left = label("notice", "attractCardLeft")  # the last resident's card
         self.column.addStretch(2)
         self.column.addWidget(self.title)
         self.column.addWidget(self.subtitle)
@@ -23,6 +24,7 @@ class AttractScreen(Screen):
         centered(self.column, self.start)
         self.column.addStretch(1)
         self.column.addWidget(self.offline)
+        self.column.addWidget(self.card_left)
 
     def mousePressEvent(self, event: object) -> None:
         # "Touch the screen to start": anywhere counts, not only the button.
@@ -41,4 +43,6 @@ class AttractScreen(Screen):
         )
         self.start.setText(t("attract.start"))
         self.offline.setText(t("attract.offline_now"))
+        self.card_left.setText(t("card.take_away"))
+        self.card_left.setVisible(view.card_left_on_reader)
         self.offline.setVisible(view.sync_link in ("offline", "refused"))

@@ -597,11 +597,19 @@
     </message>
     <message>
         <source>goodbye.finished</source>
-        <translation>Please take your ID card and your receipt</translation>
+        <translation>All done. Your details have been cleared</translation>
     </message>
     <message>
         <source>goodbye.timeout</source>
         <translation>This visit ended after a long pause. Your details have been cleared</translation>
+    </message>
+    <message>
+        <source>goodbye.remind</source>
+        <translation>Please take your ID card and your things</translation>
+    </message>
+    <message>
+        <source>card.take_away</source>
+        <translation>Please take your ID card from the reader</translation>
     </message>
     <message>
         <source>goodbye.title</source>

@@ -597,11 +597,19 @@
     </message>
     <message>
         <source>goodbye.finished</source>
-        <translation>请带好您的身份证和凭条</translation>
+        <translation>办理完成，您的信息已清除</translation>
     </message>
     <message>
         <source>goodbye.timeout</source>
         <translation>长时间没有操作，已为您结束办理，您的信息已清除</translation>
+    </message>
+    <message>
+        <source>goodbye.remind</source>
+        <translation>请带好您的身份证和随身物品</translation>
+    </message>
+    <message>
+        <source>card.take_away</source>
+        <translation>请取走您的身份证</translation>
     </message>
     <message>
         <source>goodbye.title</source>

@@ -207,6 +207,9 @@ class VisitController:
             return
         elif event.kind is CardEventKind.FAILED:
             mapped = s.CardFailed(event.fault.message_key if event.fault else "card.read_failed")
+        elif event.kind is CardEventKind.REMOVED:
+            self._post(lambda: self.dispatch(s.CardRemoved()))  # even while cards are held
+            return
         if mapped is not None:
             self._post(lambda: None if self.cards_held() else self.dispatch(mapped))
 

@@ -22,6 +22,11 @@ class CardReading:
     """The reader found a card and is reading it."""
 
 
+@dataclass(frozen=True)
+class CardRemoved:
+    """The ID card left the reader (the reader sees it go)."""
+
+
 @dataclass(frozen=True, repr=False)
 class CardRead:
     card: IdCard
@@ -191,7 +196,8 @@ class Resume:
 
 
 Event = (
-    Start | CardReading | CardRead | CardFailed | QrScanned | ChooseService | ChooseOption
+    Start | CardReading | CardRead | CardFailed | CardRemoved | QrScanned | ChooseService
+    | ChooseOption
     | Entered | Confirm | Back | Cancel | Extend | SetLanguage | SetElderMode | SetContrast
     | CallStaff
     | PrintAnswer | RequestSlip | Recorded | RecordFailed | Answered | Unanswered | ReceiptDone

@@ -31,6 +31,7 @@ from kiosk.visit.events import (
     CardFailed,
     CardRead,
     CardReading,
+    CardRemoved,
     ChooseOption,
     ChooseService,
     Confirm,
@@ -66,7 +67,8 @@ if TYPE_CHECKING:  # settings import pydantic; the session only reads attributes
 
 __all__ = [
     "AnswerLine", "Answered", "AskPlatform", "Back", "CallStaff", "Cancel", "CardFailed",
-    "CardRead", "CardReading", "ChooseOption", "ChooseService", "Confirm", "Effect", "Entered",
+    "CardRead", "CardReading", "CardRemoved", "ChooseOption", "ChooseService", "Confirm",
+    "Effect", "Entered",
     "Event", "Extend", "PrintAnswer", "PrintReceipt", "QrScanned", "Rate", "ReceiptDone",
     "RecordFailed", "RecordTransaction", "Recorded", "RequestSlip", "Resume",
     "ServicesUnavailable", "SetContrast", "SetElderMode", "SetLanguage", "Start", "State",
@@ -157,6 +159,8 @@ class VisitSession:
         self._deadline: float | None = None
         self._unavailable: dict[str, tuple[str, str]] = {}
         self._devices_down: dict[str, str] = {}
+        # A card lies on the reader (seen read or failing, not yet seen go): where it is, not whose.
+        self._card_on_reader = False
         self._sync = SyncChanged("unknown", 0)
 
     # -- reading ------------------------------------------------------------------------------
@@ -202,6 +206,8 @@ class VisitSession:
             sync_link=self._sync.link,
             sync_waiting=self._sync.waiting,
             card_reader_down="id_card_reader" in self._devices_down,
+            card_left_on_reader=self._card_on_reader
+            and self.state in (State.GOODBYE, State.ATTRACT),
             outcome=v.outcome,
             answer=v.answer,
             reference=v.reference,
@@ -299,6 +305,11 @@ class VisitSession:
 
     def _dispatch(self, event: Event) -> list[Effect]:
         s, v = self.state, self._visit
+        if isinstance(event, CardRemoved):
+            self._card_on_reader = False
+            return []
+        if isinstance(event, (CardReading, CardRead, CardFailed)):
+            self._card_on_reader = True
         if isinstance(event, Suspend):
             return self._suspend()
         if s is State.TECHNICIAN:

@@ -107,7 +107,8 @@ def _step(view: VisitView, t: Translate) -> list[str]:
     if s is State.PROBLEM:
         return [t("problem.title"), t(view.notice_key or "problem.record_failed")]
     if s is State.GOODBYE:
-        return [t("goodbye.title"), t(f"goodbye.{view.end_reason or 'finished'}")]
+        remind = "card.take_away" if view.card_left_on_reader else "goodbye.remind"
+        return [t("goodbye.title"), t(f"goodbye.{view.end_reason or 'finished'}"), t(remind)]
     return []  # the technician's mode is not narrated
 
 
@@ -133,6 +134,8 @@ def _notices(view: VisitView) -> tuple[str, ...]:
         found.append(_RECEIPT_KEYS.get(view.receipt, ""))
     if view.staff_called:
         found.append("staff.called")
+    if view.card_left_on_reader:
+        found.append("card.take_away")
     return tuple(key for key in found if key)
 
 

@@ -63,6 +63,7 @@ class VisitView:
     sync_link: str = "unknown"
     sync_waiting: int = 0
     card_reader_down: bool = False  # the ID card reader cannot read now: do not invite a card
+    card_left_on_reader: bool = False  # an ended visit's card is still there: ask to take it
     # What the result screen shows: ticket, answer, not_found, refused, offline_offer, slip,
     # feedback, staff.
     outcome: str | None = None

@@ -173,13 +173,20 @@ def test_whole_visit_by_touch(
 
     tap(qtbot, window, "rate5")
     assert controller.session.state is State.GOODBYE
-    assert text_of(window, "goodbyeBody") == "请带好您的身份证和凭条"
+    assert text_of(window, "goodbyeBody") == "办理完成，您的信息已清除"
+    # The card is still on the reader: the goodbye asks for it by name, and says it aloud.
+    assert text_of(window, "goodbyeRemind") == "请取走您的身份证"
     shot("goodbye")
     # The resident is forgotten the moment the visit ends: no screen still holds the name.
     assert not controller.session.holds_personal_data
     assert not any("张秀英" in text for text in visible_texts(window))
 
     qtbot.waitUntil(lambda: controller.session.state is State.ATTRACT, timeout=5000)
+    # Still there after the goodbye: the attract screen asks for it until it is taken.
+    assert find(window, QLabel, "attractCardLeft").isVisible()
+    shot("attract-card-left")
+    tap(qtbot, window, "simRemoveCard")
+    qtbot.waitUntil(lambda: not find(window, QLabel, "attractCardLeft").isVisible(), timeout=5000)
     shot("attract-again")
 
     # ticket, receipt, rating, visit metrics

@@ -578,3 +578,21 @@ def test_a_visits_records_fit_the_contract_and_share_one_anonymous_visit_id(
     kinds2, ids2 = kinds_and_ids(second)
     assert kinds2 == ["call_staff", "visit_metrics"] and len(ids2) == 1
     assert ids != ids2
+
+
+def test_a_card_left_on_the_reader_is_asked_for_until_it_goes(
+    visit: s.VisitSession, clock: FakeClock
+) -> None:
+    """Given a card read for a visit that then times out, the goodbye and the attract screen ask
+    for the card while the reader still sees it, and stop once it is taken away."""
+    visit.handle(s.CardRead(card()))
+    assert not visit.view().card_left_on_reader  # in use: nothing to ask yet
+    clock.now += visit.timeouts.catalogue + 1
+    visit.tick()
+    assert visit.state is State.GOODBYE and visit.view().end_reason == "timeout"
+    assert visit.view().card_left_on_reader
+    clock.now += visit.timeouts.goodbye + 1
+    visit.tick()
+    assert visit.state is State.ATTRACT and visit.view().card_left_on_reader
+    visit.handle(s.CardRemoved())
+    assert not visit.view().card_left_on_reader
