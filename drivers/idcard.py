@@ -15,6 +15,21 @@ NATION_NAMES = {
 }  # fmt: skip
 
 
+def masked_name(name: str) -> str:
+    """张*英, 李*: the first and (for three or more characters) the last, stars between."""
+    name = name.strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def masked_id_number(number: str) -> str:
+    """1101**********0022: the region and the last four, as receipts in China print them."""
+    return number[:4] + "*" * max(0, len(number) - 8) + number[-4:] if len(number) > 8 else "****"
+
+
 @dataclass(frozen=True, repr=False)
 class IdCard:
     """One card's decoded record. ``repr`` is redacted so a stray log line leaks nothing."""

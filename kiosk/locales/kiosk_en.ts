@@ -840,8 +840,24 @@
         <translation>Your number</translation>
     </message>
     <message>
+        <source>receipt.holder</source>
+        <translation>Holder</translation>
+    </message>
+    <message>
+        <source>receipt.time_issued</source>
+        <translation>Issued</translation>
+    </message>
+    <message>
+        <source>receipt.time_printed</source>
+        <translation>Printed</translation>
+    </message>
+    <message>
+        <source>receipt.time_requested</source>
+        <translation>Requested</translation>
+    </message>
+    <message>
         <source>receipt.time</source>
-        <translation>Time</translation>
+        <translation>Ticket drawn</translation>
     </message>
     <message>
         <source>receipt.title</source>

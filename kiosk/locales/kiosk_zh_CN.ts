@@ -840,6 +840,22 @@
         <translation>您的号码</translation>
     </message>
     <message>
+        <source>receipt.holder</source>
+        <translation>持证人</translation>
+    </message>
+    <message>
+        <source>receipt.time_issued</source>
+        <translation>出具时间</translation>
+    </message>
+    <message>
+        <source>receipt.time_printed</source>
+        <translation>打印时间</translation>
+    </message>
+    <message>
+        <source>receipt.time_requested</source>
+        <translation>申请时间</translation>
+    </message>
+    <message>
         <source>receipt.time</source>
         <translation>取号时间</translation>
     </message>

@@ -243,6 +243,7 @@ class PrintReceipt:
     created_at: datetime | None = None
     lines: tuple[AnswerLine, ...] = ()
     reference: str = ""
+    holder: str = ""  # a certificate's holder, masked (张*英  1101**********0022)
 
     def __repr__(self) -> str:
         return f"PrintReceipt({self.visit}, {self.kind!r}, {self.service!r})"

@@ -24,10 +24,13 @@ def _header(settings: Settings, zh: Texts, en: Texts, title: str) -> list[Elemen
     ]
 
 
-def _footer(settings: Settings, zh: Texts, en: Texts, when: datetime | None) -> list[Element]:
+def _footer(
+    settings: Settings, zh: Texts, en: Texts, when: datetime | None, label: str
+) -> list[Element]:
+    """When and where; *label* says what the time is (a ticket drawn, a certificate issued)."""
     moment = (when or datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M")
     return [
-        Text(f"{zh('receipt.time')} {en('receipt.time')}: {moment}"),
+        Text(f"{zh(label)} {en(label)}: {moment}"),
         Text(f"{zh('receipt.terminal')} {en('receipt.terminal')}: {settings.central.kiosk_id}"),
     ]
 
@@ -56,7 +59,7 @@ def queue_ticket_receipt(
             Feed(1),
             Text(f"{zh('receipt.window')}: {zh(option_key)}"),
             Text(f"{en('receipt.window')}: {en(option_key)}"),
-            *_footer(settings, zh, en, job.created_at),
+            *_footer(settings, zh, en, job.created_at, "receipt.time"),
             Rule(),
             Qr(settings.receipt_qr.format(uuid=job.uuid, ticket=job.ticket), module_size=6),
             Text(f"{zh('receipt.scan')} / {en('receipt.scan')}", align=Align.CENTER),
@@ -73,9 +76,12 @@ def _answer(job: PrintReceipt, settings: Settings, zh: Texts, en: Texts) -> Rece
     service = f"service.{job.service}.name"
     title = f"option.{job.option}" if job.kind == "certificate" and job.option else service
     parts: list[Element] = [*_header(settings, zh, en, title)]
+    if job.holder:
+        parts.append(Text(f"{zh('receipt.holder')} {en('receipt.holder')}: {job.holder}"))
     for line in job.lines:
         parts.append(Text(f"{line.label_zh} {line.label_en}: {line.value}"))
-    parts += [Rule(), *_footer(settings, zh, en, job.created_at)]
+    issued = "receipt.time_issued" if job.kind == "certificate" else "receipt.time_printed"
+    parts += [Rule(), *_footer(settings, zh, en, job.created_at, issued)]
     parts.append(Text(f"{zh('receipt.reference')} {en('receipt.reference')}: {job.reference}"))
     if job.kind == "certificate":
         parts += [
@@ -98,7 +104,7 @@ def _slip(job: PrintReceipt, settings: Settings, zh: Texts, en: Texts) -> Receip
             Feed(1),
             Text(zh("receipt.slip_how")),
             Text(en("receipt.slip_how")),
-            *_footer(settings, zh, en, job.created_at),
+            *_footer(settings, zh, en, job.created_at, "receipt.time_requested"),
             Rule(),
             Qr(settings.receipt_qr.format(uuid=job.uuid, ticket=job.ticket), module_size=6),
         )

@@ -20,7 +20,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from contracts.id_number import is_valid_id_number
-from drivers.idcard import IdCard
+from drivers.idcard import IdCard, masked_id_number, masked_name
 from kiosk.visit import recording
 from kiosk.visit.events import (
     Answered,
@@ -487,8 +487,12 @@ class VisitSession:
 
     def _answer_receipt(self, kind: str) -> PrintReceipt:
         v = self._visit
+        holder = ""
+        if kind == "certificate" and v.card is not None:  # a certificate says whose it is
+            holder = f"{masked_name(v.card.name)}  {masked_id_number(v.card.id_number)}"
         return PrintReceipt(v.number, kind, v.service or "", self.language, option=v.option or "",
-                            lines=v.answer, reference=v.reference or "")  # fmt: skip
+                            lines=v.answer, reference=v.reference or "",
+                            holder=holder)  # fmt: skip
 
     def _result(self, event: Event) -> list[Effect]:
         v = self._visit
