@@ -229,7 +229,8 @@ def test_a_certificate_prints_itself(visit: s.VisitSession) -> None:
     assert visit.view().outcome == "certificate" and visit.view().receipt == "printing"
     assert effects == [s.PrintReceipt(1, "certificate", "certificate", "zh_CN",
                                       option="insured_certificate", lines=LINES,
-                                      reference="Q-3")]  # fmt: skip
+                                      reference="Q-3",
+                                      holder="张*英  1101**********0029")]  # fmt: skip
 
 
 def test_offline_a_certificate_is_not_offered(visit: s.VisitSession) -> None:
