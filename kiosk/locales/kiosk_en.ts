@@ -765,23 +765,26 @@
     </message>
     <message>
         <source>rating.1</source>
-        <translation>Very unhappy</translation>
+        <translation>Very
+dissatisfied</translation>
     </message>
     <message>
         <source>rating.2</source>
-        <translation>Unhappy</translation>
+        <translation>Dissatisfied</translation>
     </message>
     <message>
         <source>rating.3</source>
-        <translation>Okay</translation>
+        <translation>Fairly
+satisfied</translation>
     </message>
     <message>
         <source>rating.4</source>
-        <translation>Happy</translation>
+        <translation>Satisfied</translation>
     </message>
     <message>
         <source>rating.5</source>
-        <translation>Very happy</translation>
+        <translation>Very
+satisfied</translation>
     </message>
     <message>
         <source>rating.reason.device</source>

@@ -765,7 +765,7 @@
     </message>
     <message>
         <source>rating.1</source>
-        <translation>很不满意</translation>
+        <translation>非常不满意</translation>
     </message>
     <message>
         <source>rating.2</source>
@@ -773,7 +773,7 @@
     </message>
     <message>
         <source>rating.3</source>
-        <translation>一般</translation>
+        <translation>基本满意</translation>
     </message>
     <message>
         <source>rating.4</source>
