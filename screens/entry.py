@@ -43,6 +43,7 @@ class KeypadScreen(Screen):
         self.column.addLayout(row(self.phone, self.code, self.skip, spacing=48))
         self.column.addStretch(1)
         self._visit = -1
+        self._here = False  # the page was on screen at the last view
 
     def show_view(self, view: VisitView, t: Texts) -> None:
         kind = view.keypad_kind or "phone"
@@ -55,10 +56,12 @@ class KeypadScreen(Screen):
             pad.retranslate(t)
             pad.set_large(view.elder)
             pad.setVisible(kind == pad_kind and view.state.value == "keypad")
-            # What was typed belongs to this step of this visit only.
-            if view.visit != self._visit or view.state.value != "keypad":
-                pad.set_value(view.entered if view.state.value == "keypad" else "")
-        self._visit = view.visit
+            # What was typed belongs to this step of this visit only; coming back to the step
+            # (返回上一步 from the confirmation) brings it back, as the visit kept it.
+            here = view.state.value == "keypad"
+            if view.visit != self._visit or not here or not self._here:
+                pad.set_value(view.entered if here else "")
+        self._visit, self._here = view.visit, view.state.value == "keypad"
 
 
 class FeedbackScreen(Screen):
@@ -74,6 +77,7 @@ class FeedbackScreen(Screen):
         self.column.addWidget(self.keyboard, 1, Qt.AlignmentFlag.AlignHCenter)
         self._language = ""
         self._visit = -1
+        self._here = False  # the page was on screen at the last view
 
     def show_view(self, view: VisitView, t: Texts) -> None:
         self.title.setText(t("feedback.title"))
@@ -85,6 +89,9 @@ class FeedbackScreen(Screen):
             self.keyboard.retranslate(t, view.language)
             self._language = view.language
         self.keyboard.set_large(view.elder)
-        if view.visit != self._visit or view.state.value != "feedback":
-            self.keyboard.set_text(view.entered if view.state.value == "feedback" else "")
-        self._visit = view.visit
+        # Typing in progress is the keyboard's own; on coming (back) to the step it shows what
+        # the visit kept, so 返回上一步 from the confirmation loses nothing.
+        here = view.state.value == "feedback"
+        if view.visit != self._visit or not here or not self._here:
+            self.keyboard.set_text(view.entered if here else "")
+        self._visit, self._here = view.visit, here

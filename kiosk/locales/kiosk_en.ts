@@ -148,6 +148,14 @@
         <translation>Get my ticket</translation>
     </message>
     <message>
+        <source>confirm.feedback.text</source>
+        <translation>Your words: {text}</translation>
+    </message>
+    <message>
+        <source>confirm.feedback.phone</source>
+        <translation>Call-back number: {phone}</translation>
+    </message>
+    <message>
         <source>confirm.title</source>
         <translation>Please confirm</translation>
     </message>

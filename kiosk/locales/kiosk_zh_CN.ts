@@ -148,6 +148,14 @@
         <translation>确认取号</translation>
     </message>
     <message>
+        <source>confirm.feedback.text</source>
+        <translation>意见：{text}</translation>
+    </message>
+    <message>
+        <source>confirm.feedback.phone</source>
+        <translation>回访电话：{phone}</translation>
+    </message>
+    <message>
         <source>confirm.title</source>
         <translation>请确认</translation>
     </message>

@@ -102,6 +102,11 @@ _RESIDENT_EVENTS = (
 ELDER_TIME_FACTOR = 1.5
 
 
+def masked_phone(phone: str) -> str:
+    """138****8000: enough for the resident to recognise their number, not for a stranger."""
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else ("****" if phone else "")
+
+
 @dataclass
 class _Visit:
     """Everything known about the current resident; replaced wholesale when the visit ends."""
@@ -208,6 +213,10 @@ class VisitSession:
             card_reader_down="id_card_reader" in self._devices_down,
             card_left_on_reader=self._card_on_reader
             and self.state in (State.GOODBYE, State.ATTRACT),
+            feedback_text=v.entered.get("feedback", "") if self.state is State.CONFIRM else "",
+            feedback_phone=masked_phone(v.entered.get("keypad:phone", ""))
+            if self.state is State.CONFIRM
+            else "",
             outcome=v.outcome,
             answer=v.answer,
             reference=v.reference,

@@ -64,6 +64,10 @@ class VisitView:
     sync_waiting: int = 0
     card_reader_down: bool = False  # the ID card reader cannot read now: do not invite a card
     card_left_on_reader: bool = False  # an ended visit's card is still there: ask to take it
+    # At a feedback's confirmation: what will be submitted (the phone masked), personal, wiped
+    # with the visit like every other field here.
+    feedback_text: str = ""
+    feedback_phone: str = ""
     # What the result screen shows: ticket, answer, not_found, refused, offline_offer, slip,
     # feedback, staff.
     outcome: str | None = None

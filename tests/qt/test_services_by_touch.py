@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from PySide6.QtWidgets import QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QWidget
 
 from contracts import codes
 from drivers.base import DeviceState
@@ -229,6 +229,20 @@ def test_feedback_by_phrase_and_keypad(
     for digit in "13800138000":
         tap(qtbot, window, f"keypadKey_{digit}")
     shot(window, artifacts, "feedback-keypad")
+    tap(qtbot, window, "keypadOk")
+    assert session.state is State.CONFIRM
+    # The confirmation shows what will be submitted, the phone masked.
+    assert text(window, "confirmDetails") == "意见：排队时间太长\n回访电话：138****8000"
+    shot(window, artifacts, "feedback-confirm")
+    # 返回上一步 keeps what was typed: the phone on the keypad, then the words on the keyboard.
+    tap(qtbot, window, "backButton")
+    assert session.state is State.KEYPAD
+    assert text(window, "keypadDisplay").replace(" ", "") == "13800138000"
+    tap(qtbot, window, "backButton")
+    assert session.state is State.FEEDBACK
+    area = window.findChild(QPlainTextEdit, "keyboardText")
+    assert area is not None and area.toPlainText() == "排队时间太长"
+    tap(qtbot, window, "keyboardDone")
     tap(qtbot, window, "keypadOk")
     assert session.state is State.CONFIRM
     tap(qtbot, window, "confirmButton")
