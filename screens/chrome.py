@@ -49,6 +49,8 @@ class Header(QFrame):
         )
         self.clock = QLabel()
         self.clock.setObjectName("Clock")
+        # In a service's steps the clock gives way to where the resident is: 第 2 步 / 共 3 步.
+        self.step = label("body", "stepIndicator", wrap=False)
         # Small and to the side: staff glance at it; a resident's visit never depends on it.
         self.sync = QLabel()
         self.sync.setObjectName("SyncStatus")
@@ -66,6 +68,7 @@ class Header(QFrame):
         layout.addWidget(self.sync)
         layout.addSpacing(32)
         layout.addWidget(self.clock)
+        layout.addWidget(self.step)
         layout.addSpacing(24)
         layout.addWidget(self.elder)
         layout.addWidget(self.contrast)
@@ -112,6 +115,10 @@ class Header(QFrame):
             self.centre.centre_zh if view.language == "zh_CN" else self.centre.centre_en
         )
         self.language.setText(t("language.switch"))
+        in_steps = 0 < view.step <= view.steps and view.state not in (State.GOODBYE,)
+        self.step.setText(t("step.of", step=view.step, steps=view.steps) if in_steps else "")
+        self.step.setVisible(in_steps)
+        self.clock.setVisible(not in_steps)
         self._show_sync(view, t)
 
     def _show_sync(self, view: VisitView, t: Texts) -> None:

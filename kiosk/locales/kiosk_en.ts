@@ -1039,6 +1039,10 @@ satisfied</translation>
         <translation>Staff called, please wait</translation>
     </message>
     <message>
+        <source>step.of</source>
+        <translation>Step {step} of {steps}</translation>
+    </message>
+    <message>
         <source>sync.offline</source>
         <translation>Offline</translation>
     </message>

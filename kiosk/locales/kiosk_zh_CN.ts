@@ -1036,6 +1036,10 @@
         <translation>已呼叫，请稍候</translation>
     </message>
     <message>
+        <source>step.of</source>
+        <translation>第 {step} 步 / 共 {steps} 步</translation>
+    </message>
+    <message>
         <source>sync.offline</source>
         <translation>离线</translation>
     </message>
