@@ -58,6 +58,7 @@ class Terminal:
     data_dir: Path
     artifacts: Path
     extra_env: dict[str, str] = field(default_factory=dict)
+    config_text: str = ""  # a configuration file for this terminal (TOML), if any
     process: subprocess.Popen[bytes] | None = None
     _x: Any = None
 
@@ -80,10 +81,15 @@ class Terminal:
             **self.extra_env,
         )
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "kiosk", "run", "--simulate",
+                   "--data-dir", str(self.data_dir)]  # fmt: skip
+        if self.config_text:
+            config = self.data_dir / "kiosk.toml"
+            config.write_text(self.config_text, "utf-8")
+            command += ["--config", str(config)]
         with (self.data_dir / "stderr.log").open("wb") as log:  # the child keeps its own copy
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "kiosk", "run", "--simulate",
-                 "--data-dir", str(self.data_dir)],
+                command,
                 env=env, stdout=log, stderr=log, cwd=ROOT,
             )  # fmt: skip
         self._x = display.Display(self.display_name)
