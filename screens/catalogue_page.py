@@ -50,6 +50,14 @@ class ServiceTile(QPushButton):
         self.reason.setVisible(bool(reason))
         self.help.setVisible(not reason)
         self.setEnabled(reason is None)
+        # Greyed is more than a tint: the name loses its colour and weight too. A property and
+        # an explicit re-polish, since a style sheet's ":disabled" of the button is not applied
+        # again to the labels inside when the button changes.
+        greyed = reason is not None
+        if self.name.property("greyed") != greyed:
+            self.name.setProperty("greyed", greyed)
+            self.name.style().unpolish(self.name)
+            self.name.style().polish(self.name)
 
 
 class CatalogueScreen(Screen):

@@ -61,6 +61,7 @@ class Look:
     disabled_bg: str = DISABLED_BG
     pressed_bg: str = "#E3EFEC"
     rule: str = "#D9D2C3"
+    tile_title: str = PRIMARY  # a service's name on its tile
     title_px: int = TITLE_PX
     main_px: int = MAIN_PX
     body_px: int = BODY_PX
@@ -91,7 +92,7 @@ HIGH_CONTRAST = replace(
     NORMAL, name="contrast", background="#000000", surface="#000000", text="#FFFFFF",
     muted="#FFFFFF", primary="#FFD400", primary_pressed="#FFE766", on_primary="#000000",
     border="#FFFFFF", notice="#FFD400", notice_bg="#1A1A1A", disabled_text="#D0D0D0",
-    disabled_bg="#262626", pressed_bg="#333333", rule="#FFFFFF",
+    disabled_bg="#262626", pressed_bg="#333333", rule="#FFFFFF", tile_title="#FFFFFF",
     footer_side_px=72,  # its bold text is wider: the footer row needs the room
 )  # fmt: skip
 
@@ -120,6 +121,7 @@ def current() -> Look:
 _COLOURS = (
     "background", "surface", "text", "muted", "primary", "primary_pressed", "on_primary",
     "border", "notice", "notice_bg", "disabled_text", "disabled_bg", "pressed_bg", "rule",
+    "tile_title",
 )  # fmt: skip
 
 
@@ -171,11 +173,11 @@ def style_sheet(look: Look = NORMAL) -> str:
     }}
     #elderYes {{ background: {k.primary}; color: {k.on_primary}; border: none; }}
     QLabel[role="tilename"] {{
-        font-size: {k.tile_name_px}px; font-weight: bold; color: {k.primary};
+        font-size: {k.tile_name_px}px; font-weight: bold; color: {k.tile_title};
     }}
     QLabel[role="tilehelp"] {{ font-size: {k.small_px}px; color: {k.muted}; }}
     QLabel[role="tilereason"] {{ font-size: {k.small_px}px; color: {k.notice}; }}
-    QPushButton:disabled QLabel[role="tilename"] {{ color: {k.disabled_text}; }}
+    QLabel[role="tilename"][greyed="true"] {{ color: {k.disabled_text}; font-weight: normal; }}
     #ElderSuggestion {{ background: {k.notice_bg}; border-radius: 16px; }}
     QLabel[role="answerlabel"] {{ font-size: {k.body_px}px; color: {k.muted}; }}
     QLabel[role="answervalue"] {{ font-size: {k.main_px}px; font-weight: bold; }}
