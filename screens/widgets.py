@@ -178,7 +178,9 @@ class CheckMark(QWidget):
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(theme.current().primary))
         p.drawEllipse(QRectF(0, 0, s, s))
-        pen = QPen(QColor("white"), s / 10, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+        # The look's text-on-primary: white on teal, black on high contrast's yellow (7:1 and more).
+        tick = QColor(theme.current().on_primary)
+        pen = QPen(tick, s / 10, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
         pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         p.setPen(pen)
         path = QPainterPath(QPointF(s * 0.27, s * 0.52))
