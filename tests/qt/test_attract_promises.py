@@ -3,15 +3,10 @@ while the reader can read one, and speaks of the network only when it is down, h
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from pytestqt.qtbot import QtBot
 
 from PySide6.QtWidgets import QLabel
 
-from kiosk.app import look_of, qt_app
-from kiosk.config.settings import load_settings
 from kiosk.texts import Texts
 from kiosk.visit.spoken import SpeechPlanner
 from kiosk.visit.view import State, VisitView
@@ -19,12 +14,8 @@ from screens.main_window import KioskWindow
 
 
 @pytest.fixture
-def window(qtbot: QtBot) -> Iterator[KioskWindow]:
-    qt_app()
-    win = KioskWindow(look_of(load_settings()))
-    win.show()
-    yield win
-    win.close()
+def window(pages_window: KioskWindow) -> KioskWindow:
+    return pages_window
 
 
 def shown(window: KioskWindow, name: str) -> QLabel:

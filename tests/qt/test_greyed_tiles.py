@@ -4,30 +4,20 @@ contrast the names are white."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from pytestqt.qtbot import QtBot
 
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel
 
-from kiosk.app import look_of, qt_app
-from kiosk.config.settings import load_settings
-from kiosk.config.shipped import default_catalogue
+from kiosk.app import qt_app
 from kiosk.visit.view import State, VisitView
 from screens import theme
 from screens.main_window import KioskWindow
 
 
 @pytest.fixture
-def window(qtbot: QtBot) -> Iterator[KioskWindow]:
-    qt_app()
-    win = KioskWindow(look_of(load_settings()))
-    win.add_pages(default_catalogue())
-    win.show()
-    yield win
-    win.close()
+def window(pages_window: KioskWindow) -> KioskWindow:
+    return pages_window
 
 
 def name_colour(window: KioskWindow, code: str) -> str:

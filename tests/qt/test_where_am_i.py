@@ -3,28 +3,17 @@ of the clock; outside a service's steps the clock is back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from pytestqt.qtbot import QtBot
 
 from PySide6.QtWidgets import QLabel
 
-from kiosk.app import look_of, qt_app
-from kiosk.config.settings import load_settings
-from kiosk.config.shipped import default_catalogue
 from kiosk.visit.view import State, VisitView
 from screens.main_window import KioskWindow
 
 
 @pytest.fixture
-def window(qtbot: QtBot) -> Iterator[KioskWindow]:
-    qt_app()
-    win = KioskWindow(look_of(load_settings()))
-    win.add_pages(default_catalogue())
-    win.show()
-    yield win
-    win.close()
+def window(pages_window: KioskWindow) -> KioskWindow:
+    return pages_window
 
 
 def label(window: KioskWindow, name: str) -> QLabel:
