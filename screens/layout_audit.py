@@ -13,6 +13,7 @@ running terminal runs it after each screen change when ``KIOSK_LAYOUT_AUDIT=FILE
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from screens.main_window import KioskWindow
 
 SLACK_PX = 1  # rounding in Qt's own arithmetic
+log = logging.getLogger(__name__)
 
 
 def _name(widget: QWidget) -> str:
@@ -146,9 +148,16 @@ class LiveAudit:
             "contrast": bool(view and view.contrast),
             "language": view.language if view else None,
         }
-        with self._path.open("a", encoding="utf-8") as out:
-            for problem in audit(self._window):
-                out.write(json.dumps({**where, "problem": problem}, ensure_ascii=False) + "\n")
+        lines = [
+            json.dumps({**where, "problem": p}, ensure_ascii=False) for p in audit(self._window)
+        ]
+        if not lines:
+            return
+        try:
+            with self._path.open("a", encoding="utf-8") as out:
+                out.write("\n".join(lines) + "\n")
+        except OSError as exc:  # a rig's mistake: say it once in the log, keep the terminal going
+            log.error("layout audit cannot write %s: %s", self._path, exc)
 
 
 def install_live_audit(window: KioskWindow) -> LiveAudit | None:

@@ -9,6 +9,7 @@ Nothing personal is written: object names, rectangles, the state and the visit's
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from screens.main_window import KioskWindow
 
 PROBE_MS = 100
+log = logging.getLogger(__name__)
 
 
 class WidgetProbe(QObject):
@@ -60,8 +62,13 @@ class WidgetProbe(QObject):
         if text == self._last:
             return
         tmp = self._path.with_name(f".{self._path.name}.tmp")
-        tmp.write_text(text, "utf-8")
-        os.replace(tmp, self._path)  # a reader sees the old picture or the new, never half
+        try:
+            tmp.write_text(text, "utf-8")
+            os.replace(tmp, self._path)  # a reader sees the old picture or the new, never half
+        except OSError as exc:  # a rig's mistake must not become a traceback every 100 ms
+            log.error("widget probe stopped: cannot write %s: %s", self._path, exc)
+            self._timer.stop()
+            return
         self._last = text
 
 
