@@ -1,5 +1,6 @@
 """The platform's HTTP API: terminals deliver batches and heartbeats and ask residents' online
-queries here (FastAPI app factory).
+queries and their place in the queue here; the centres' calling systems move the queues (FastAPI
+app factory).
 
 Every error is a JSON body ``{"error": code, "detail": text}``: a hostile or broken request gets a
 4xx that says what is wrong, a database outage a 503 a terminal retries, and never a traceback.
@@ -22,12 +23,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from central import __version__, services
 from central.database import DatabaseUnavailableError, StoreError
+from central.queue import (
+    PREFIX_RULE,
+    QueueBoard,
+    QueueError,
+    Queues,
+    QueueSet,
+    QueueState,
+    is_prefix,
+)
 from central.rollout import Rollouts
 from central.store import Access, CentralStore
 from contracts.wire import (
     KIOSK_ID_PATTERN,
     MAX_INT64,
     MAX_ITEMS_CEILING,
+    QUEUE_PREFIX_PATTERN,
     BatchRequest,
     BatchResponse,
     ConfigReport,
@@ -36,6 +47,8 @@ from contracts.wire import (
     Health,
     Heartbeat,
     HeartbeatReply,
+    QueueAnswer,
+    QueueQuery,
     ServiceAnswer,
     ServiceQuery,
     TransactionPage,
@@ -52,6 +65,7 @@ ERROR_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "body_too_large",
     415: "unsupported_media_type",
     422: "invalid_request",
@@ -172,6 +186,8 @@ class ApiContext:
     store: CentralStore
     max_items: int
     rollouts: Rollouts
+    queues: Queues
+    today: Callable[[], date]  # the platform's local date: a queue's day ends at local midnight
 
 
 def context_of(request: Request) -> ApiContext:
@@ -200,6 +216,48 @@ def authenticated_kiosk(
 
 
 Kiosk = Annotated[str, Depends(authenticated_kiosk)]
+
+# Its own scheme: a calling system's token is not a terminal's; the document tells them apart.
+caller_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="CallingSystemBearer",
+    description="the token printed by kiosk-central queue caller",
+)
+
+
+def authenticated_caller(
+    context: Context,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(caller_bearer)],
+) -> str:
+    """The centre (kiosk group) whose queues the calling system's token moves."""
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None:
+        raise HTTPException(
+            401, "send Authorization: Bearer <calling system token>", headers=challenge
+        )
+    found = context.queues.authenticate_caller(credentials.credentials)
+    if found.access is Access.FORBIDDEN:
+        raise HTTPException(403, "a terminal's token cannot move the queue")
+    if found.access is not Access.GRANTED:
+        raise HTTPException(401, "unknown calling system token", headers=challenge)
+    return found.centre
+
+
+Centre = Annotated[str, Depends(authenticated_caller)]
+
+
+def queue_prefix(
+    prefix: Annotated[
+        str, Path(description=PREFIX_RULE, json_schema_extra={"pattern": QUEUE_PREFIX_PATTERN})
+    ],
+) -> str:
+    # Checked here rather than by Path(pattern=...), for a message an operator can act on.
+    if not is_prefix(prefix):
+        raise HTTPException(422, f"prefix must be {PREFIX_RULE}")
+    return prefix
+
+
+Prefix = Annotated[str, Depends(queue_prefix)]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": ERROR_CODES[status]}
@@ -304,6 +362,53 @@ def post_service_query(body: ServiceQuery, kiosk_id: Kiosk, context: Context) ->
     return services.answer(body, today=date.today(), book=context.store, kiosk_id=kiosk_id)
 
 
+@router.post(
+    "/v1/kiosks/{kiosk_id}/queue/ahead",
+    response_model=QueueAnswer,
+    responses=ERRORS,
+    dependencies=[Depends(require_json)],
+    summary="How many people wait ahead of a ticket this kiosk issued today",
+)
+def post_queue_ahead(body: QueueQuery, kiosk_id: Kiosk, context: Context) -> QueueAnswer:
+    return context.queues.ahead(kiosk_id, body.ticket, context.today())
+
+
+CALLER_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: ERRORS[status] for status in (401, 403, 422, 503)
+}
+
+
+@router.post(
+    "/v1/queue/{prefix}/call",
+    response_model=QueueState,
+    responses={**CALLER_ERRORS, 409: {"model": ErrorBody, "description": "at the highest number"}},
+    summary="Call the next ticket of a prefix at the caller's centre: the number served + 1",
+)
+def post_queue_call(prefix: Prefix, centre: Centre, context: Context) -> QueueState:
+    return context.queues.call(centre, prefix, context.today())
+
+
+@router.put(
+    "/v1/queue/{prefix}",
+    response_model=QueueState,
+    responses={**CALLER_ERRORS, 413: ERRORS[413], 415: ERRORS[415]},
+    dependencies=[Depends(require_json)],
+    summary="Set the number now served for a prefix today (a correction; 0: none called yet)",
+)
+def put_queue(body: QueueSet, prefix: Prefix, centre: Centre, context: Context) -> QueueState:
+    return context.queues.set_serving(centre, prefix, context.today(), body.serving)
+
+
+@router.get(
+    "/v1/queue",
+    response_model=QueueBoard,
+    responses={status: ERRORS[status] for status in (401, 403, 503)},
+    summary="Today's numbers served at the caller's centre, one per prefix called",
+)
+def get_queue(centre: Centre, context: Context) -> QueueBoard:
+    return context.queues.board(context.today(), centre)
+
+
 @router.get(
     "/healthz",
     response_model=Health,
@@ -337,6 +442,10 @@ async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _queue_refused(_request: Request, exc: Exception) -> JSONResponse:
+    return error_response(409, str(exc))
+
+
 async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
     log.error("%s", exc)
     return error_response(500, "the database refused the request")
@@ -352,8 +461,12 @@ def create_app(
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_items: int = DEFAULT_MAX_ITEMS,
+    today: Callable[[], date] = date.today,
 ) -> FastAPI:
-    """The API over *store*. The caller owns *store* and closes it after the app stops."""
+    """The API over *store*. The caller owns *store* and closes it after the app stops.
+
+    *today* gives the platform's local date, the day queue numbers belong to (tests move it).
+    """
     if not 1 <= max_items <= MAX_ITEMS_CEILING:
         raise ValueError(f"max_items must be between 1 and {MAX_ITEMS_CEILING}")
     app = FastAPI(
@@ -361,11 +474,15 @@ def create_app(
         version=__version__,
         summary="Reference central platform for kiosk terminals",
     )
-    app.state.central = ApiContext(store=store, max_items=max_items, rollouts=Rollouts(store))
+    app.state.central = ApiContext(
+        store=store, max_items=max_items, rollouts=Rollouts(store), queues=Queues(store),
+        today=today,
+    )  # fmt: skip
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(DatabaseUnavailableError, _database_down)
+    app.add_exception_handler(QueueError, _queue_refused)
     app.add_exception_handler(StoreError, _database_error)
     app.add_exception_handler(Exception, _unexpected)
     app.include_router(router)

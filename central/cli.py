@@ -1,5 +1,5 @@
 """The ``kiosk-central`` command line: serve the API, register kiosks, export what was received,
-mint sample codes for the online services.
+mint sample codes for the online services, call the queue.
 
 Exit codes: 0 ok, 1 failure, 2 usage. Errors are one line on stderr, never a traceback.
 """
@@ -203,6 +203,15 @@ def _register_config_commands() -> None:
 
 
 _register_config_commands()
+
+
+def _register_queue_commands() -> None:
+    from central.queue_commands import register
+
+    register(cli, DB, opened_store)
+
+
+_register_queue_commands()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,7 @@ from sqlalchemy import (
 
 from central.database import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -104,6 +104,29 @@ appointment_checkins = Table(
     Index("appointment_checkins_day_counter", "day", "counter"),
 )
 
+# Queue calling (central/queue.py): the number each centre (kiosk group, '' for none) serves now,
+# per day and ticket prefix. A new day has no row yet, which reads as 0: nothing called.
+queue_serving = Table(
+    "queue_serving",
+    metadata,
+    Column("grp", Text, primary_key=True),
+    Column("day", Text, primary_key=True),  # the platform's local date, ISO
+    Column("prefix", Text, primary_key=True),
+    Column("serving", BigInteger, nullable=False),
+    Column("updated_at", Text, nullable=False),
+)
+
+# The centres' calling systems, each with its own token (only a SHA-256 kept, like a kiosk's):
+# a token moves only the queues of its own group.
+queue_callers = Table(
+    "queue_callers",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("token_hash", Text, nullable=False, unique=True),
+    Column("grp", Text),
+    Column("created_at", Text, nullable=False),
+)
+
 schema_version = Table(
     "schema_version",
     metadata,
@@ -117,6 +140,8 @@ MIGRATIONS: dict[int, Sequence[str]] = {
     1: (),
     # 3: appointment_checkins (central/services.py); create_all adds it too.
     2: (),
+    # 4: queue_serving and queue_callers (central/queue.py); create_all adds them.
+    3: (),
 }
 
 

@@ -8,6 +8,7 @@ central shares wire models with the terminal, never internals).
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
@@ -206,3 +207,55 @@ class ServiceAnswer(WireModel):
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+
+# -- queue calling (central/queue.py keeps how far each queue has moved) ------------------------
+
+# A ticket is its kind's prefix and its number of the day, at least three digits (A007, A1000),
+# as the terminal formats it. The prefix ends in a letter so that a ticket splits one way only:
+# were "A1" a prefix, "A1012" could be A1 + 012 or A + 1012.
+QUEUE_PREFIX_PATTERN = r"^[A-Z0-9]{0,2}[A-Z]$"
+TICKET_PATTERN = r"^[A-Z0-9]{0,2}[A-Z][0-9]{3,6}$"
+MAX_TICKET_NUMBER = 999_999
+_TICKET_PARTS = re.compile(r"([A-Z0-9]{0,2}[A-Z])([0-9]{3,6})")
+
+
+def ticket_text(prefix: str, number: int) -> str:
+    """The ticket as terminals print it: ``ticket_text("A", 7) == "A007"``."""
+    return f"{prefix}{number:03d}"
+
+
+def split_ticket(ticket: str) -> tuple[str, int]:
+    """``("A", 12)`` for ``"A012"``; ValueError for anything a terminal would not print."""
+    # fullmatch: in Python's re, TICKET_PATTERN's "$" would let a trailing newline through.
+    found = _TICKET_PARTS.fullmatch(ticket)
+    if found is None:
+        raise ValueError("a ticket is 1 to 3 of A-Z 0-9 ending in a letter, then 3 to 6 digits")
+    prefix, number = found.group(1), int(found.group(2))
+    # A006 and A0006 are not the same text: only the form a terminal prints names a ticket.
+    if number < 1 or ticket_text(prefix, number) != ticket:
+        raise ValueError("a ticket's number starts at 001 and has no extra leading zeros")
+    return prefix, number
+
+
+class QueueQuery(BaseModel):
+    """A terminal asks how many people wait ahead of a ticket it issued today."""
+
+    # Strict like ServiceQuery: answered on the spot, so a stray field is a bug worth a 422.
+    model_config = ConfigDict(extra="forbid")
+    ticket: Annotated[StrictStr, Field(pattern=TICKET_PATTERN, description="as printed, e.g. A012")]
+
+    @model_validator(mode="after")
+    def _ticket_splits(self) -> QueueQuery:
+        split_ticket(self.ticket)
+        return self
+
+
+class QueueAnswer(WireModel):
+    ticket: str
+    day: str = Field(description="the platform's local date (ISO) the numbers are for")
+    serving: int = Field(
+        ge=0, description="the number of this prefix called last today; 0 before the first call"
+    )
+    ahead: int = Field(ge=0, description="tickets before this one not called yet")
+    called: bool = Field(description="this ticket's number has been called already")

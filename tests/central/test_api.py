@@ -351,6 +351,10 @@ def test_the_openapi_document_describes_the_api(client: TestClient) -> None:
         "/v1/kiosks/{kiosk_id}/config",
         "/v1/kiosks/{kiosk_id}/config-report",
         "/v1/kiosks/{kiosk_id}/services/query",
+        "/v1/kiosks/{kiosk_id}/queue/ahead",
+        "/v1/queue/{prefix}/call",
+        "/v1/queue/{prefix}",
+        "/v1/queue",
         "/healthz",
     }
     batch = document["paths"]["/v1/kiosks/{kiosk_id}/batches"]["post"]
