@@ -71,13 +71,30 @@ class CallStaffRecord(VisitRecord):
     state: Code = Field(description="the screen the resident was on")
 
 
+# 好差评 reasons a resident may pick after the face: what went well for 满意 and 非常满意, what
+# went wrong for the rest. Fixed codes, so every terminal's ratings add up on the console; four
+# of each, the most one elder-mode screen shows.
+PRAISE_REASONS = ("quick", "easy", "clear", "done")
+COMPLAINT_REASONS = ("wait", "hard", "device", "result")
+RatingReason = Literal["quick", "easy", "clear", "done", "wait", "hard", "device", "result"]
+
+
+def reasons_for(score: int) -> tuple[str, ...]:
+    """The reasons offered after *score*: praise for 4 and 5, complaints for 1 to 3."""
+    return PRAISE_REASONS if score >= 4 else COMPLAINT_REASONS
+
+
 class RatingRecord(VisitRecord):
-    """好差评: the resident's rating of the service they used, 1 (非常不满意) to 5 (非常满意)."""
+    """好差评: the resident's rating of the service they used, 1 (非常不满意) to 5 (非常满意).
+
+    Earlier terminals wrote one free ``reason`` string instead of ``reasons``: readers ignore it."""
 
     record: Literal["rating"] = "rating"
     score: int = Field(ge=1, le=5)
     service: Code | None = Field(None, description="the catalogue code of the service rated")
-    reason: str | None = Field(None, max_length=40, description="a reason picked from a list")
+    reasons: list[RatingReason] | None = Field(
+        None, max_length=4, description="reasons picked after the face, none if none were"
+    )
 
 
 class StepTime(BaseModel):

@@ -20,7 +20,8 @@ class AttractScreen(Screen):
         self.column.addStretch(2)
         self.column.addWidget(self.title)
         self.column.addWidget(self.subtitle)
-        centered(self.column, CardIcon())
+        self.card_icon = CardIcon()
+        centered(self.column, self.card_icon)
         centered(self.column, self.start)
         self.column.addStretch(1)
         self.column.addWidget(self.offline)
@@ -45,4 +46,7 @@ class AttractScreen(Screen):
         self.offline.setText(t("attract.offline_now"))
         self.card_left.setText(t("card.take_away"))
         self.card_left.setVisible(view.card_left_on_reader)
+        # The picture of a card going onto the reader invites one: not while the reader is away,
+        # nor while the last resident's card is still there to be taken (it makes the room).
+        self.card_icon.setVisible(not view.card_reader_down and not view.card_left_on_reader)
         self.offline.setVisible(view.sync_link in ("offline", "refused"))

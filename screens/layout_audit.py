@@ -4,6 +4,8 @@
 - Every visible widget lies inside its parent and inside the screen (scrolled content aside).
 - Every text fits its widget in its font: a label's lines (wrapped ones too), a button's text
   inside the button's padding and border.
+- No two visible widgets placed by the same layout overlap: a layout given less room than its
+  fixed-size widgets need squeezes them onto each other, and each still "fits" on its own.
 
 ``tests/qt/test_layout.py`` runs it on every gallery screen in every theme and language; the
 running terminal runs it after each screen change when ``KIOSK_LAYOUT_AUDIT=FILE`` is set
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QApplication,
     QLabel,
+    QLayout,
     QPushButton,
     QStyle,
     QStyleOptionButton,
@@ -94,6 +97,41 @@ def _fits(widget: QWidget, text: str, room: QRect) -> str | None:
     return None
 
 
+def _laid_out(parent: QWidget) -> list[QWidget]:
+    """The widgets *parent*'s layout places, nested layouts included (overlays excluded)."""
+    found: list[QWidget] = []
+    top = parent.layout()
+    pending: list[QLayout] = [top] if top is not None else []
+    while pending:
+        layout = pending.pop()
+        for i in range(layout.count()):
+            item = layout.itemAt(i)
+            widget = item.widget() if item is not None else None
+            inner = item.layout() if item is not None else None
+            if widget is not None:
+                found.append(widget)
+            elif inner is not None:
+                pending.append(inner)
+    return found
+
+
+def _overlaps(window: QWidget) -> list[str]:
+    problems = []
+    for parent in [window, *window.findChildren(QWidget)]:
+        if not parent.isVisible() or _scrolled(parent):
+            continue
+        placed = [w for w in _laid_out(parent) if w.isVisible() and w.width() > 0]
+        for i, one in enumerate(placed):
+            for other in placed[i + 1 :]:
+                both = one.geometry().intersected(other.geometry())
+                if both.width() > SLACK_PX and both.height() > SLACK_PX:
+                    problems.append(
+                        f"{_name(one)} and {_name(other)} overlap by "
+                        f"{both.width()}x{both.height()} in {_name(parent)}"
+                    )
+    return problems
+
+
 def audit(window: QWidget) -> list[str]:
     """What is wrong with the window as it is on screen now; empty when nothing is."""
     problems: list[str] = []
@@ -125,7 +163,7 @@ def audit(window: QWidget) -> list[str]:
         text = _text_problem(widget)
         if text is not None:
             problems.append(f"{name}: {text}")
-    return problems
+    return problems + _overlaps(window)
 
 
 class LiveAudit:

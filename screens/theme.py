@@ -73,6 +73,7 @@ class Look:
     tile_min_h: int = 126
     quiet_min_h: int = 80
     tiles_per_page: int = 9  # the catalogue shows this many services at once
+    choices_per_page: int = 6  # a service's options (window kinds, certificates) at once
     # The header and the footer hold buttons of this look's sizes, margins included.
     header_h: int = 112
     footer_h: int = 156
@@ -85,7 +86,8 @@ NORMAL = Look("normal")
 ELDER = replace(
     NORMAL, name="elder", title_px=72, main_px=52, body_px=36, notice_px=42, small_px=30,
     ticket_px=210, tile_name_px=56, button_min_h=128, tile_min_h=190, quiet_min_h=96,
-    tiles_per_page=4, animate=False, header_h=128, footer_h=176, footer_side_px=40,
+    tiles_per_page=4, choices_per_page=4, animate=False, header_h=128, footer_h=176,
+    footer_side_px=40,
 )  # fmt: skip
 # High contrast: white and yellow on black, every pair at least 7:1 (WCAG AAA).
 HIGH_CONTRAST = replace(
@@ -167,6 +169,10 @@ def style_sheet(look: Look = NORMAL) -> str:
     QPushButton[variant="tile"] {{ min-height: {k.tile_min_h}px; padding: 0; }}
     QPushButton[variant="face"] {{
         padding-top: 220px; font-size: {k.body_px}px; border-radius: 28px;
+    }}
+    QPushButton[variant="face"][compact="true"] {{ padding-top: 130px; }}
+    QPushButton[variant="face"]:checked {{
+        border: 8px solid {k.primary}; background: {k.pressed_bg}; font-weight: bold;
     }}
     #voiceToggle:checked, #elderButton:checked, #contrastButton:checked {{
         background: {k.primary}; color: {k.on_primary};

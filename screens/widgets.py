@@ -133,34 +133,50 @@ class Spinner(QWidget):
 
 
 class FaceButton(QPushButton):
-    """One rating choice: a painted face (no emoji font needed) above its words."""
+    """One rating choice: a painted face (no emoji font needed) above its words. Once a face is
+    chosen the row goes compact, making room for the reasons below it."""
+
+    FULL = (300, 330, 90)  # width, height, face radius
+    COMPACT = (300, 240, 56)
 
     def __init__(self, score: int, on_click: Callable[[], None]) -> None:
         super().__init__()
         self.score = score
         self.setObjectName(f"rate{score}")
         self.setProperty("variant", "face")
-        self.setFixedSize(QSize(300, 330))
+        self._radius = 0
+        self.set_compact(False)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.clicked.connect(on_click)
+
+    def set_compact(self, compact: bool) -> None:
+        width, height, radius = self.COMPACT if compact else self.FULL
+        if radius == self._radius:
+            return
+        self._radius = radius
+        self.setProperty("compact", compact)  # the style sheet moves the words up
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.setFixedSize(QSize(width, height))  # after polishing: a style's min-height loses
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         hue = ["#B3261E", "#C8611A", "#8C7A00", "#3C7F3A", "#0B6158"][self.score - 1]
-        c = QPointF(self.width() / 2, 120)
-        p.setPen(QPen(QColor(hue), 8))
+        k = self._radius / 90  # the face is drawn for radius 90 and scaled
+        c = QPointF(self.width() / 2, (30 if self._radius == 90 else 18) + self._radius)
+        p.setPen(QPen(QColor(hue), 8 * k))
         p.setBrush(QColor("#FFFFFF"))
-        p.drawEllipse(c, 90, 90)
+        p.drawEllipse(c, self._radius, self._radius)
         p.setBrush(QColor(hue))
         p.setPen(Qt.PenStyle.NoPen)
-        p.drawEllipse(c + QPointF(-32, -25), 11, 11)
-        p.drawEllipse(c + QPointF(32, -25), 11, 11)
-        curve = (self.score - 3) * 22  # frown ... smile
-        path = QPainterPath(c + QPointF(-42, 35 - curve / 3))
-        path.quadTo(c + QPointF(0, 35 + curve), c + QPointF(42, 35 - curve / 3))
-        p.setPen(QPen(QColor(hue), 8, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        p.drawEllipse(c + QPointF(-32 * k, -25 * k), 11 * k, 11 * k)
+        p.drawEllipse(c + QPointF(32 * k, -25 * k), 11 * k, 11 * k)
+        curve = (self.score - 3) * 22 * k  # frown ... smile
+        path = QPainterPath(c + QPointF(-42 * k, 35 * k - curve / 3))
+        path.quadTo(c + QPointF(0, 35 * k + curve), c + QPointF(42 * k, 35 * k - curve / 3))
+        p.setPen(QPen(QColor(hue), 8 * k, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawPath(path)
         p.end()

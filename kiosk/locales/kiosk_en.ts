@@ -84,8 +84,20 @@
         <translation>Welcome</translation>
     </message>
     <message>
-        <source>choose.title</source>
+        <source>choose.title.certificate</source>
+        <translation>Which certificate do you need?</translation>
+    </message>
+    <message>
+        <source>choose.title.queue_ticket</source>
         <translation>Which service do you need?</translation>
+    </message>
+    <message>
+        <source>choose.more</source>
+        <translation>More choices ▶ (page {page} of {pages})</translation>
+    </message>
+    <message>
+        <source>choose.title</source>
+        <translation>Please choose one</translation>
     </message>
     <message>
         <source>common.back</source>
@@ -133,7 +145,7 @@
     </message>
     <message>
         <source>confirm.query.body</source>
-        <translation>Look up: {service}</translation>
+        <translation>{service}: your own record will be looked up</translation>
     </message>
     <message>
         <source>confirm.query.ok</source>
@@ -811,8 +823,56 @@ satisfied</translation>
         <translation>Waited too long</translation>
     </message>
     <message>
-        <source>rating.reason_title</source>
-        <translation>What could be better? (optional)</translation>
+        <source>rating.reason.quick</source>
+        <translation>Quick</translation>
+    </message>
+    <message>
+        <source>rating.reason.easy</source>
+        <translation>Easy to use</translation>
+    </message>
+    <message>
+        <source>rating.reason.clear</source>
+        <translation>Clear steps</translation>
+    </message>
+    <message>
+        <source>rating.reason.done</source>
+        <translation>Done in one go</translation>
+    </message>
+    <message>
+        <source>rating.complaint_title</source>
+        <translation>What went wrong?</translation>
+    </message>
+    <message>
+        <source>rating.sorry</source>
+        <translation>We are sorry. Pick what went wrong, any number; we will act on it.</translation>
+    </message>
+    <message>
+        <source>rating.thanks</source>
+        <translation>Thank you for your rating</translation>
+    </message>
+    <message>
+        <source>rating.better_title</source>
+        <translation>What could be better? Pick any, or none.</translation>
+    </message>
+    <message>
+        <source>rating.praise_title</source>
+        <translation>What went well? Pick any, or none.</translation>
+    </message>
+    <message>
+        <source>rating.submit</source>
+        <translation>Submit</translation>
+    </message>
+    <message>
+        <source>rating.submit_in</source>
+        <translation>Goes in by itself in {seconds} s</translation>
+    </message>
+    <message>
+        <source>speak.rating_praise</source>
+        <translation>Thank you. You can pick what went well, then tap Submit.</translation>
+    </message>
+    <message>
+        <source>speak.rating_complaint</source>
+        <translation>We are sorry. Please pick what went wrong, then tap Submit; we will act on it.</translation>
     </message>
     <message>
         <source>rating.skip</source>
@@ -956,7 +1016,7 @@ satisfied</translation>
     </message>
     <message>
         <source>result.recorded</source>
-        <translation>Recorded</translation>
+        <translation>Taken at</translation>
     </message>
     <message>
         <source>result.refused.body</source>
@@ -1077,6 +1137,342 @@ satisfied</translation>
     <message>
         <source>voice.volume_level</source>
         <translation>Volume {level}</translation>
+    </message>
+    <message>
+        <source>voice.unavailable</source>
+        <translation>Voice unavailable</translation>
+    </message>
+    <message>
+        <source>diag.result.device_problem</source>
+        <translation>{device}: {fault}</translation>
+    </message>
+    <message>
+        <source>diag.result.no_card_reader</source>
+        <translation>no ID card reader configured</translation>
+    </message>
+    <message>
+        <source>diag.result.no_card</source>
+        <translation>card reader: no card read in {seconds:.0f} s (lay an ID card on the reader, or lift it and lay it again)</translation>
+    </message>
+    <message>
+        <source>diag.result.card_ok</source>
+        <translation>card read ok, ID number valid</translation>
+    </message>
+    <message>
+        <source>diag.result.card_invalid</source>
+        <translation>card read, but its ID number is not valid</translation>
+    </message>
+    <message>
+        <source>diag.result.no_printer</source>
+        <translation>no receipt printer configured</translation>
+    </message>
+    <message>
+        <source>diag.result.print_ok</source>
+        <translation>test page printed (scan its QR code for this terminal's health)</translation>
+    </message>
+    <message>
+        <source>diag.result.no_camera</source>
+        <translation>no camera configured</translation>
+    </message>
+    <message>
+        <source>diag.result.camera_ok</source>
+        <translation>camera ok: {fps:.0f} fps, {width}x{height}</translation>
+    </message>
+    <message>
+        <source>diag.result.faces_one</source>
+        <translation>1 face</translation>
+    </message>
+    <message>
+        <source>diag.result.faces_many</source>
+        <translation>{n} faces</translation>
+    </message>
+    <message>
+        <source>diag.result.qr_none</source>
+        <translation>no QR code</translation>
+    </message>
+    <message>
+        <source>diag.result.qr_one</source>
+        <translation>1 QR code</translation>
+    </message>
+    <message>
+        <source>diag.result.qr_many</source>
+        <translation>{n} QR codes</translation>
+    </message>
+    <message>
+        <source>diag.result.no_platform</source>
+        <translation>no platform configured ([central] url)</translation>
+    </message>
+    <message>
+        <source>diag.result.embedded_down</source>
+        <translation>platform: the embedded platform is not running (see the log)</translation>
+    </message>
+    <message>
+        <source>diag.result.bad_url</source>
+        <translation>platform: '{url}' is not an http(s) URL</translation>
+    </message>
+    <message>
+        <source>diag.result.dns_failed</source>
+        <translation>network: cannot resolve {host} ({reason})</translation>
+    </message>
+    <message>
+        <source>diag.result.refused</source>
+        <translation>network: {host}:{port} refused the connection</translation>
+    </message>
+    <message>
+        <source>diag.result.connect_failed</source>
+        <translation>network: {host}:{port} {reason}</translation>
+    </message>
+    <message>
+        <source>diag.result.tls_failed</source>
+        <translation>network: TLS handshake with {host} failed ({reason})</translation>
+    </message>
+    <message>
+        <source>diag.result.healthz_silent</source>
+        <translation>platform: /healthz did not answer ({reason})</translation>
+    </message>
+    <message>
+        <source>diag.result.healthz_status</source>
+        <translation>platform: /healthz answered HTTP {status}</translation>
+    </message>
+    <message>
+        <source>diag.result.heartbeat_failed</source>
+        <translation>platform: heartbeat failed ({reason})</translation>
+    </message>
+    <message>
+        <source>diag.result.token_refused</source>
+        <translation>platform: token refused (HTTP {status})</translation>
+    </message>
+    <message>
+        <source>diag.result.heartbeat_status</source>
+        <translation>platform: heartbeat answered HTTP {status}</translation>
+    </message>
+    <message>
+        <source>diag.result.clock_ahead</source>
+        <translation>clock: {seconds:.0f} s ahead of the platform</translation>
+    </message>
+    <message>
+        <source>diag.result.clock_behind</source>
+        <translation>clock: {seconds:.0f} s behind the platform</translation>
+    </message>
+    <message>
+        <source>diag.result.platform_ok</source>
+        <translation>platform reachable ({ms:.0f} ms)</translation>
+    </message>
+    <message>
+        <source>diag.result.embedded_ok</source>
+        <translation>embedded platform reachable ({ms:.0f} ms)</translation>
+    </message>
+    <message>
+        <source>diag.result.clock_ok</source>
+        <translation>clock within {seconds:.1f} s</translation>
+    </message>
+    <message>
+        <source>diag.result.token_ok</source>
+        <translation>token accepted</translation>
+    </message>
+    <message>
+        <source>diag.result.disk_unreadable</source>
+        <translation>disk: cannot read free space ({reason})</translation>
+    </message>
+    <message>
+        <source>diag.result.disk_readonly</source>
+        <translation>disk: the data directory is not writable ({reason})</translation>
+    </message>
+    <message>
+        <source>diag.result.disk_full</source>
+        <translation>disk: nearly full, {free} free of {total} ({percent:.0f}%)</translation>
+    </message>
+    <message>
+        <source>diag.result.disk_ok</source>
+        <translation>disk ok: {free} free of {total} ({percent:.0f}%)</translation>
+    </message>
+    <message>
+        <source>diag.result.no_outbox</source>
+        <translation>no outbox database yet (nothing recorded on this terminal)</translation>
+    </message>
+    <message>
+        <source>diag.result.outbox_slow</source>
+        <translation>outbox: integrity check failed (did not finish in time)</translation>
+    </message>
+    <message>
+        <source>diag.result.outbox_unchecked</source>
+        <translation>outbox: integrity check failed ({reason})</translation>
+    </message>
+    <message>
+        <source>diag.result.outbox_damaged</source>
+        <translation>outbox: database damaged ({verdict})</translation>
+    </message>
+    <message>
+        <source>diag.result.outbox_intact</source>
+        <translation>outbox database intact</translation>
+    </message>
+    <message>
+        <source>diag.result.outbox_ok</source>
+        <translation>outbox ok: database intact</translation>
+    </message>
+    <message>
+        <source>diag.result.outbox_full</source>
+        <translation>outbox: {percent:.0f}% full</translation>
+    </message>
+    <message>
+        <source>diag.result.waiting</source>
+        <translation>{n} waiting</translation>
+    </message>
+    <message>
+        <source>diag.result.waiting_oldest</source>
+        <translation>{n} waiting (oldest {age})</translation>
+    </message>
+    <message>
+        <source>diag.result.dead_one</source>
+        <translation>1 dead letter</translation>
+    </message>
+    <message>
+        <source>diag.result.dead_many</source>
+        <translation>{n} dead letters</translation>
+    </message>
+    <message>
+        <source>diag.result.no_such_test</source>
+        <translation>no such self-test '{name}'</translation>
+    </message>
+    <message>
+        <source>diag.result.timeout</source>
+        <translation>{test}: did not finish in {seconds:.0f} s</translation>
+    </message>
+    <message>
+        <source>diag.result.error</source>
+        <translation>{test}: error: {error}</translation>
+    </message>
+    <message>
+        <source>diag.result.voice_none</source>
+        <translation>no speech engine here (it runs in the terminal's window)</translation>
+    </message>
+    <message>
+        <source>diag.result.voice_starting</source>
+        <translation>voice: the speech engine is still starting</translation>
+    </message>
+    <message>
+        <source>diag.result.voice_ok</source>
+        <translation>voice working ({engine})</translation>
+    </message>
+    <message>
+        <source>diag.result.voice_down</source>
+        <translation>voice unavailable: {why}</translation>
+    </message>
+    <message>
+        <source>diag.speech.not_installed</source>
+        <translation>{engine} is not installed</translation>
+    </message>
+    <message>
+        <source>diag.speech.failed</source>
+        <translation>{engine} could not start</translation>
+    </message>
+    <message>
+        <source>diag.speech.hung</source>
+        <translation>{engine} does not answer</translation>
+    </message>
+    <message>
+        <source>diag.speech.crashed</source>
+        <translation>{engine} failed again and again and was switched off</translation>
+    </message>
+    <message>
+        <source>diag.speech.no_library</source>
+        <translation>the speech library (QtTextToSpeech) cannot load</translation>
+    </message>
+    <message>
+        <source>diag.speech.engine</source>
+        <translation>Engine {engine}</translation>
+    </message>
+    <message>
+        <source>diag.noun.speech</source>
+        <translation>voice</translation>
+    </message>
+    <message>
+        <source>diag.state.starting</source>
+        <translation>starting</translation>
+    </message>
+    <message>
+        <source>diag.state.working</source>
+        <translation>working</translation>
+    </message>
+    <message>
+        <source>diag.state.unavailable</source>
+        <translation>unavailable</translation>
+    </message>
+    <message>
+        <source>diag.selftest.voice</source>
+        <translation>Voice</translation>
+    </message>
+    <message>
+        <source>diag.selftest.took</source>
+        <translation>({s:.1f} s)</translation>
+    </message>
+    <message>
+        <source>diag.age.seconds</source>
+        <translation>{n} s</translation>
+    </message>
+    <message>
+        <source>diag.age.minutes</source>
+        <translation>{n} min</translation>
+    </message>
+    <message>
+        <source>diag.age.hours</source>
+        <translation>{n} h</translation>
+    </message>
+    <message>
+        <source>diag.age.days</source>
+        <translation>{n} days</translation>
+    </message>
+    <message>
+        <source>diag.time.date_time</source>
+        <translation>{day} {month_name} {year} {time}</translation>
+    </message>
+    <message>
+        <source>diag.fault.no_transport</source>
+        <translation>no transport configured</translation>
+    </message>
+    <message>
+        <source>diag.fault.bad_frame</source>
+        <translation>garbled answers</translation>
+    </message>
+    <message>
+        <source>diag.fault.incomplete</source>
+        <translation>answer cut off</translation>
+    </message>
+    <message>
+        <source>diag.fault.sam_self_test_failed</source>
+        <translation>SAM module failed its self-test</translation>
+    </message>
+    <message>
+        <source>diag.fault.sam_not_authorised</source>
+        <translation>SAM module not authorised</translation>
+    </message>
+    <message>
+        <source>diag.fault.pyscard_missing</source>
+        <translation>pyscard not installed</translation>
+    </message>
+    <message>
+        <source>diag.fault.dark</source>
+        <translation>picture black (lens covered?)</translation>
+    </message>
+    <message>
+        <source>diag.fault.ended</source>
+        <translation>video file ended</translation>
+    </message>
+    <message>
+        <source>diag.fault.no_source</source>
+        <translation>no such video source</translation>
+    </message>
+    <message>
+        <source>diag.fault.no_cascade</source>
+        <translation>face detector files missing</translation>
+    </message>
+    <message>
+        <source>diag.fault.camera.open_failed</source>
+        <translation>cannot open the camera (unplugged?)</translation>
+    </message>
+    <message>
+        <source>diag.fault.camera.read_failed</source>
+        <translation>stopped delivering pictures</translation>
     </message>
     <message>
         <source>identify.title_either</source>

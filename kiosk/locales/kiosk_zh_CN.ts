@@ -84,8 +84,20 @@
         <translation>您好，欢迎</translation>
     </message>
     <message>
-        <source>choose.title</source>
+        <source>choose.title.certificate</source>
+        <translation>请选择要打印的证明</translation>
+    </message>
+    <message>
+        <source>choose.title.queue_ticket</source>
         <translation>请选择您要办理的业务类型</translation>
+    </message>
+    <message>
+        <source>choose.more</source>
+        <translation>更多选项 ▶（第 {page}/{pages} 页）</translation>
+    </message>
+    <message>
+        <source>choose.title</source>
+        <translation>请选择一项</translation>
     </message>
     <message>
         <source>common.back</source>
@@ -133,7 +145,7 @@
     </message>
     <message>
         <source>confirm.query.body</source>
-        <translation>为您查询「{service}」</translation>
+        <translation>{service}：查询您本人的记录</translation>
     </message>
     <message>
         <source>confirm.query.ok</source>
@@ -808,8 +820,56 @@
         <translation>等待太久</translation>
     </message>
     <message>
-        <source>rating.reason_title</source>
-        <translation>哪里可以更好？（可选）</translation>
+        <source>rating.reason.quick</source>
+        <translation>办得快</translation>
+    </message>
+    <message>
+        <source>rating.reason.easy</source>
+        <translation>操作简单</translation>
+    </message>
+    <message>
+        <source>rating.reason.clear</source>
+        <translation>说明清楚</translation>
+    </message>
+    <message>
+        <source>rating.reason.done</source>
+        <translation>一次办成</translation>
+    </message>
+    <message>
+        <source>rating.complaint_title</source>
+        <translation>哪里让您不满意？</translation>
+    </message>
+    <message>
+        <source>rating.sorry</source>
+        <translation>很抱歉没能让您满意。请选择原因，可多选，我们会改进。</translation>
+    </message>
+    <message>
+        <source>rating.thanks</source>
+        <translation>谢谢您的评价</translation>
+    </message>
+    <message>
+        <source>rating.better_title</source>
+        <translation>哪里还可以做得更好？可多选，也可不选。</translation>
+    </message>
+    <message>
+        <source>rating.praise_title</source>
+        <translation>您满意的是哪些方面？可多选，也可不选。</translation>
+    </message>
+    <message>
+        <source>rating.submit</source>
+        <translation>提交</translation>
+    </message>
+    <message>
+        <source>rating.submit_in</source>
+        <translation>{seconds} 秒后自动提交</translation>
+    </message>
+    <message>
+        <source>speak.rating_praise</source>
+        <translation>谢谢您的评价。您可以选择满意的方面，再轻触提交。</translation>
+    </message>
+    <message>
+        <source>speak.rating_complaint</source>
+        <translation>很抱歉没能让您满意。请选择哪里不满意，再轻触提交，我们会改进。</translation>
     </message>
     <message>
         <source>rating.skip</source>
@@ -953,7 +1013,7 @@
     </message>
     <message>
         <source>result.recorded</source>
-        <translation>已为您记录</translation>
+        <translation>取号时间</translation>
     </message>
     <message>
         <source>result.refused.body</source>
@@ -1074,6 +1134,342 @@
     <message>
         <source>voice.volume_level</source>
         <translation>音量 {level}</translation>
+    </message>
+    <message>
+        <source>voice.unavailable</source>
+        <translation>语音播报暂不可用</translation>
+    </message>
+    <message>
+        <source>diag.result.device_problem</source>
+        <translation>{device}：{fault}</translation>
+    </message>
+    <message>
+        <source>diag.result.no_card_reader</source>
+        <translation>未配置身份证读卡器</translation>
+    </message>
+    <message>
+        <source>diag.result.no_card</source>
+        <translation>读卡器：{seconds:.0f} 秒内没有读到卡（请把身份证放在读卡区，或拿起后重新放下）</translation>
+    </message>
+    <message>
+        <source>diag.result.card_ok</source>
+        <translation>读卡正常，身份证号码有效</translation>
+    </message>
+    <message>
+        <source>diag.result.card_invalid</source>
+        <translation>已读到卡，但身份证号码无效</translation>
+    </message>
+    <message>
+        <source>diag.result.no_printer</source>
+        <translation>未配置小票打印机</translation>
+    </message>
+    <message>
+        <source>diag.result.print_ok</source>
+        <translation>测试页已打印（扫描页上的二维码可查看本终端状态）</translation>
+    </message>
+    <message>
+        <source>diag.result.no_camera</source>
+        <translation>未配置摄像头</translation>
+    </message>
+    <message>
+        <source>diag.result.camera_ok</source>
+        <translation>摄像头正常：每秒 {fps:.0f} 帧，{width}x{height}</translation>
+    </message>
+    <message>
+        <source>diag.result.faces_one</source>
+        <translation>1 张人脸</translation>
+    </message>
+    <message>
+        <source>diag.result.faces_many</source>
+        <translation>{n} 张人脸</translation>
+    </message>
+    <message>
+        <source>diag.result.qr_none</source>
+        <translation>没有二维码</translation>
+    </message>
+    <message>
+        <source>diag.result.qr_one</source>
+        <translation>1 个二维码</translation>
+    </message>
+    <message>
+        <source>diag.result.qr_many</source>
+        <translation>{n} 个二维码</translation>
+    </message>
+    <message>
+        <source>diag.result.no_platform</source>
+        <translation>未配置平台（[central] url）</translation>
+    </message>
+    <message>
+        <source>diag.result.embedded_down</source>
+        <translation>平台：内置平台没有运行（请查看日志）</translation>
+    </message>
+    <message>
+        <source>diag.result.bad_url</source>
+        <translation>平台：“{url}”不是 http(s) 地址</translation>
+    </message>
+    <message>
+        <source>diag.result.dns_failed</source>
+        <translation>网络：无法解析 {host}（{reason}）</translation>
+    </message>
+    <message>
+        <source>diag.result.refused</source>
+        <translation>网络：{host}:{port} 拒绝连接</translation>
+    </message>
+    <message>
+        <source>diag.result.connect_failed</source>
+        <translation>网络：无法连接 {host}:{port}（{reason}）</translation>
+    </message>
+    <message>
+        <source>diag.result.tls_failed</source>
+        <translation>网络：与 {host} 的 TLS 握手失败（{reason}）</translation>
+    </message>
+    <message>
+        <source>diag.result.healthz_silent</source>
+        <translation>平台：/healthz 没有应答（{reason}）</translation>
+    </message>
+    <message>
+        <source>diag.result.healthz_status</source>
+        <translation>平台：/healthz 返回 HTTP {status}</translation>
+    </message>
+    <message>
+        <source>diag.result.heartbeat_failed</source>
+        <translation>平台：心跳失败（{reason}）</translation>
+    </message>
+    <message>
+        <source>diag.result.token_refused</source>
+        <translation>平台：令牌被拒绝（HTTP {status}）</translation>
+    </message>
+    <message>
+        <source>diag.result.heartbeat_status</source>
+        <translation>平台：心跳返回 HTTP {status}</translation>
+    </message>
+    <message>
+        <source>diag.result.clock_ahead</source>
+        <translation>时钟：比平台快 {seconds:.0f} 秒</translation>
+    </message>
+    <message>
+        <source>diag.result.clock_behind</source>
+        <translation>时钟：比平台慢 {seconds:.0f} 秒</translation>
+    </message>
+    <message>
+        <source>diag.result.platform_ok</source>
+        <translation>平台连接正常（{ms:.0f} 毫秒）</translation>
+    </message>
+    <message>
+        <source>diag.result.embedded_ok</source>
+        <translation>内置平台连接正常（{ms:.0f} 毫秒）</translation>
+    </message>
+    <message>
+        <source>diag.result.clock_ok</source>
+        <translation>时钟误差在 {seconds:.1f} 秒以内</translation>
+    </message>
+    <message>
+        <source>diag.result.token_ok</source>
+        <translation>令牌有效</translation>
+    </message>
+    <message>
+        <source>diag.result.disk_unreadable</source>
+        <translation>磁盘：无法读取剩余空间（{reason}）</translation>
+    </message>
+    <message>
+        <source>diag.result.disk_readonly</source>
+        <translation>磁盘：数据目录无法写入（{reason}）</translation>
+    </message>
+    <message>
+        <source>diag.result.disk_full</source>
+        <translation>磁盘：空间将满，剩余 {free}，共 {total}（{percent:.0f}%）</translation>
+    </message>
+    <message>
+        <source>diag.result.disk_ok</source>
+        <translation>磁盘正常：剩余 {free}，共 {total}（{percent:.0f}%）</translation>
+    </message>
+    <message>
+        <source>diag.result.no_outbox</source>
+        <translation>还没有待发送数据库（本终端尚无记录）</translation>
+    </message>
+    <message>
+        <source>diag.result.outbox_slow</source>
+        <translation>待发送队列：完整性检查未能按时完成</translation>
+    </message>
+    <message>
+        <source>diag.result.outbox_unchecked</source>
+        <translation>待发送队列：完整性检查失败（{reason}）</translation>
+    </message>
+    <message>
+        <source>diag.result.outbox_damaged</source>
+        <translation>待发送队列：数据库已损坏（{verdict}）</translation>
+    </message>
+    <message>
+        <source>diag.result.outbox_intact</source>
+        <translation>待发送数据库完好</translation>
+    </message>
+    <message>
+        <source>diag.result.outbox_ok</source>
+        <translation>待发送队列正常：数据库完好</translation>
+    </message>
+    <message>
+        <source>diag.result.outbox_full</source>
+        <translation>待发送队列：已用 {percent:.0f}%</translation>
+    </message>
+    <message>
+        <source>diag.result.waiting</source>
+        <translation>{n} 条待发送</translation>
+    </message>
+    <message>
+        <source>diag.result.waiting_oldest</source>
+        <translation>{n} 条待发送（最早一条已等待 {age}）</translation>
+    </message>
+    <message>
+        <source>diag.result.dead_one</source>
+        <translation>1 条被平台拒绝</translation>
+    </message>
+    <message>
+        <source>diag.result.dead_many</source>
+        <translation>{n} 条被平台拒绝</translation>
+    </message>
+    <message>
+        <source>diag.result.no_such_test</source>
+        <translation>没有名为“{name}”的自检</translation>
+    </message>
+    <message>
+        <source>diag.result.timeout</source>
+        <translation>{test}：{seconds:.0f} 秒内未完成</translation>
+    </message>
+    <message>
+        <source>diag.result.error</source>
+        <translation>{test}：出错：{error}</translation>
+    </message>
+    <message>
+        <source>diag.result.voice_none</source>
+        <translation>这里没有语音引擎（它在终端窗口中运行）</translation>
+    </message>
+    <message>
+        <source>diag.result.voice_starting</source>
+        <translation>语音播报：语音引擎仍在启动</translation>
+    </message>
+    <message>
+        <source>diag.result.voice_ok</source>
+        <translation>语音播报正常（{engine}）</translation>
+    </message>
+    <message>
+        <source>diag.result.voice_down</source>
+        <translation>语音播报不可用：{why}</translation>
+    </message>
+    <message>
+        <source>diag.speech.not_installed</source>
+        <translation>未安装 {engine}</translation>
+    </message>
+    <message>
+        <source>diag.speech.failed</source>
+        <translation>{engine} 无法启动</translation>
+    </message>
+    <message>
+        <source>diag.speech.hung</source>
+        <translation>{engine} 没有响应</translation>
+    </message>
+    <message>
+        <source>diag.speech.crashed</source>
+        <translation>{engine} 多次出错，已停用</translation>
+    </message>
+    <message>
+        <source>diag.speech.no_library</source>
+        <translation>语音程序库（QtTextToSpeech）无法加载</translation>
+    </message>
+    <message>
+        <source>diag.speech.engine</source>
+        <translation>语音引擎 {engine}</translation>
+    </message>
+    <message>
+        <source>diag.noun.speech</source>
+        <translation>语音播报</translation>
+    </message>
+    <message>
+        <source>diag.state.starting</source>
+        <translation>启动中</translation>
+    </message>
+    <message>
+        <source>diag.state.working</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <source>diag.state.unavailable</source>
+        <translation>不可用</translation>
+    </message>
+    <message>
+        <source>diag.selftest.voice</source>
+        <translation>语音播报</translation>
+    </message>
+    <message>
+        <source>diag.selftest.took</source>
+        <translation>（{s:.1f} 秒）</translation>
+    </message>
+    <message>
+        <source>diag.age.seconds</source>
+        <translation>{n} 秒</translation>
+    </message>
+    <message>
+        <source>diag.age.minutes</source>
+        <translation>{n} 分钟</translation>
+    </message>
+    <message>
+        <source>diag.age.hours</source>
+        <translation>{n} 小时</translation>
+    </message>
+    <message>
+        <source>diag.age.days</source>
+        <translation>{n} 天</translation>
+    </message>
+    <message>
+        <source>diag.time.date_time</source>
+        <translation>{year}年{month}月{day}日 {time}</translation>
+    </message>
+    <message>
+        <source>diag.fault.no_transport</source>
+        <translation>未配置连接方式</translation>
+    </message>
+    <message>
+        <source>diag.fault.bad_frame</source>
+        <translation>应答数据错乱</translation>
+    </message>
+    <message>
+        <source>diag.fault.incomplete</source>
+        <translation>应答不完整</translation>
+    </message>
+    <message>
+        <source>diag.fault.sam_self_test_failed</source>
+        <translation>安全模块（SAM）自检失败</translation>
+    </message>
+    <message>
+        <source>diag.fault.sam_not_authorised</source>
+        <translation>安全模块（SAM）未授权</translation>
+    </message>
+    <message>
+        <source>diag.fault.pyscard_missing</source>
+        <translation>未安装 pyscard</translation>
+    </message>
+    <message>
+        <source>diag.fault.dark</source>
+        <translation>画面全黑（镜头被遮挡？）</translation>
+    </message>
+    <message>
+        <source>diag.fault.ended</source>
+        <translation>视频文件已播完</translation>
+    </message>
+    <message>
+        <source>diag.fault.no_source</source>
+        <translation>找不到视频源</translation>
+    </message>
+    <message>
+        <source>diag.fault.no_cascade</source>
+        <translation>缺少人脸检测文件</translation>
+    </message>
+    <message>
+        <source>diag.fault.camera.open_failed</source>
+        <translation>无法打开摄像头（是否已拔出？）</translation>
+    </message>
+    <message>
+        <source>diag.fault.camera.read_failed</source>
+        <translation>摄像头不再输出画面</translation>
     </message>
     <message>
         <source>identify.title_either</source>

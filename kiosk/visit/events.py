@@ -164,8 +164,21 @@ class ReceiptDone:
 
 @dataclass(frozen=True)
 class Rate:
+    """A face (1 非常不满意 .. 5 非常满意) was tapped; 0 skips the rating."""
+
     score: int
-    reason: str | None = None  # optional: one of the rating screen's reason codes
+
+
+@dataclass(frozen=True)
+class PickReason:
+    """A reason chip was tapped after the face: on if it was off, off if it was on."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class SubmitRating:
+    """提交: the face and the reasons picked go in now (else they go in by themselves)."""
 
 
 @dataclass(frozen=True)
@@ -201,7 +214,7 @@ Event = (
     | Entered | Confirm | Back | Cancel | Extend | SetLanguage | SetElderMode | SetContrast
     | CallStaff
     | PrintAnswer | RequestSlip | Recorded | RecordFailed | Answered | Unanswered | ReceiptDone
-    | Rate | ServicesUnavailable | SyncChanged | Suspend | Resume
+    | Rate | PickReason | SubmitRating | ServicesUnavailable | SyncChanged | Suspend | Resume
 )  # fmt: skip
 
 

@@ -61,11 +61,14 @@ def call_staff(visit: int, visit_id: str, state: str) -> RecordTransaction:
 
 
 def rating(
-    visit: int, visit_id: str, score: int, service: str | None, reason: str
+    visit: int, visit_id: str, score: int, service: str | None, reasons: tuple[str, ...]
 ) -> RecordTransaction:
-    """好差评: the score and, if the resident picked one, a short reason."""
+    """好差评: the score and the reasons the resident picked, if any (codes, never words)."""
     record = RatingRecord(
-        visit_id=visit_id, score=score, service=service, reason=reason[:40] or None
+        visit_id=visit_id,
+        score=score,
+        service=service,
+        reasons=list(reasons) or None,
     )
     return RecordTransaction(visit, "rating", record.payload())
 

@@ -20,6 +20,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from contracts.id_number import is_valid_id_number
+from contracts.records import reasons_for
 from drivers.idcard import IdCard, masked_id_number, masked_name
 from kiosk.visit import recording
 from kiosk.visit.events import (
@@ -39,6 +40,7 @@ from kiosk.visit.events import (
     Entered,
     Event,
     Extend,
+    PickReason,
     PrintAnswer,
     PrintReceipt,
     QrScanned,
@@ -54,6 +56,7 @@ from kiosk.visit.events import (
     SetElderMode,
     SetLanguage,
     Start,
+    SubmitRating,
     Suspend,
     SyncChanged,
     Unanswered,
@@ -68,11 +71,11 @@ if TYPE_CHECKING:  # settings import pydantic; the session only reads attributes
 __all__ = [
     "AnswerLine", "Answered", "AskPlatform", "Back", "CallStaff", "Cancel", "CardFailed",
     "CardRead", "CardReading", "CardRemoved", "ChooseOption", "ChooseService", "Confirm",
-    "Effect", "Entered",
-    "Event", "Extend", "PrintAnswer", "PrintReceipt", "QrScanned", "Rate", "ReceiptDone",
-    "RecordFailed", "RecordTransaction", "Recorded", "RequestSlip", "Resume",
-    "ServicesUnavailable", "SetContrast", "SetElderMode", "SetLanguage", "Start", "State",
-    "Suspend", "SyncChanged", "Unanswered", "VisitEnded", "VisitSession", "VisitView",
+    "Effect", "Entered", "Event", "Extend", "PickReason", "PrintAnswer", "PrintReceipt",
+    "QrScanned", "Rate", "ReceiptDone", "RecordFailed", "RecordTransaction", "Recorded",
+    "RequestSlip", "Resume", "ServicesUnavailable", "SetContrast", "SetElderMode", "SetLanguage",
+    "Start", "State", "SubmitRating", "Suspend", "SyncChanged", "Unanswered", "VisitEnded",
+    "VisitSession", "VisitView",
 ]  # fmt: skip
 
 ELDER_AGE = 60  # the card's birth date suggests elder mode from this age
@@ -95,11 +98,14 @@ _CARD_STATES = frozenset({State.ATTRACT, State.IDENTIFY, State.GOODBYE})
 # Events a resident causes: each one restarts the current step's timer.
 _RESIDENT_EVENTS = (
     Start, ChooseService, ChooseOption, Confirm, Back, Extend, SetLanguage, SetElderMode,
-    SetContrast, Rate,
+    SetContrast, Rate, PickReason,
     CardRead, QrScanned, Entered, CallStaff, PrintAnswer, RequestSlip,
 )  # fmt: skip
 # Elder mode gives every step this much longer before it times out.
 ELDER_TIME_FACTOR = 1.5
+# After a face, the rating goes in by itself this long after the last tap: a resident who only
+# wanted to tap a face is not kept; one who was not satisfied gets longer to say why.
+RATING_SUBMIT_SECONDS = {5: 10.0, 4: 10.0, 3: 20.0, 2: 30.0, 1: 30.0}
 
 
 def masked_phone(phone: str) -> str:
@@ -136,6 +142,8 @@ class _Visit:
     elder: bool = False
     contrast: bool = False
     elder_offered: bool = False
+    rating: int = 0  # the face tapped, 0 until one is
+    rating_reasons: tuple[str, ...] = ()
     # Anonymous metrics: (state, seconds) per step, faults met. No personal value ever.
     started: float | None = None
     entered_at: float = 0.0
@@ -231,6 +239,9 @@ class VisitSession:
             action=service.action if service else None,
             step=v.step + 1 if step else 0,
             steps=len(service.steps) if service and step else 0,
+            rating=v.rating,
+            rating_reasons=v.rating_reasons,
+            rating_submit_in=self._rating_submit_in(),
         )
 
     def _suggest_elder(self) -> bool:
@@ -253,6 +264,8 @@ class VisitSession:
     def _warning_seconds(self) -> int | None:
         if self.state not in _WARNED or self._deadline is None:
             return None
+        if self.state is State.RATING and self._visit.rating:
+            return None  # nothing is lost when a rated visit ends: no "more time?" question
         left = self._deadline - self._clock()
         if left > self.timeouts.warning:
             return None
@@ -279,6 +292,8 @@ class VisitSession:
             self._visit.notice_key = "problem.processing_timeout"
             self._enter(State.PROBLEM)
             return []
+        if self.state is State.RATING and self._visit.rating:
+            return self._rating(SubmitRating())  # a face was tapped: it counts
         return self._end("timeout")
 
     def handle(self, event: Event) -> list[Effect]:
@@ -370,18 +385,44 @@ class VisitSession:
             return self._result(event)
         if isinstance(event, ReceiptDone) and s is State.RATING:
             return self._receipt_done(event)
-        if isinstance(event, Rate) and s is State.RATING:
-            effects: list[Effect] = []
-            if 1 <= event.score <= 5:
-                effects.append(
-                    recording.rating(
-                        v.number, v.visit_id, event.score, v.service, event.reason or ""
-                    )
-                )
-            return effects + self._end("finished")
+        if s is State.RATING and isinstance(event, (Rate, PickReason, SubmitRating)):
+            return self._rating(event)
         if isinstance(event, Confirm) and s is State.PROBLEM:
             return self._end("cancelled")
         return []
+
+    # -- 好差评 -----------------------------------------------------------------------------------
+    def _rating(self, event: Rate | PickReason | SubmitRating) -> list[Effect]:
+        """Face, then optional reasons, then 提交 (or the rating submits itself)."""
+        v = self._visit
+        if isinstance(event, Rate):
+            if not 1 <= event.score <= 5:
+                return self._end("finished")  # 跳过: no rating, the visit still counts as done
+            if reasons_for(event.score) != reasons_for(v.rating or event.score):
+                v.rating_reasons = ()  # praise and complaints are different lists
+            v.rating = event.score
+        elif isinstance(event, PickReason):
+            if not v.rating or event.code not in reasons_for(v.rating):
+                return []
+            picked = v.rating_reasons
+            v.rating_reasons = (
+                tuple(c for c in picked if c != event.code)
+                if event.code in picked
+                else (*picked, event.code)
+            )
+        else:
+            if not v.rating:
+                return []
+            record = recording.rating(v.number, v.visit_id, v.rating, v.service, v.rating_reasons)
+            return [record, *self._end("finished")]
+        self._restart_timer()
+        return []
+
+    def _rating_submit_in(self) -> int | None:
+        """Seconds until a tapped face submits itself (None before a face)."""
+        if self.state is not State.RATING or not self._visit.rating or self._deadline is None:
+            return None
+        return max(0, int(self._deadline - self._clock() + 0.999))
 
     # -- a service's steps ----------------------------------------------------------------------
     def _begin(self, code: str) -> list[Effect]:
@@ -617,6 +658,8 @@ class VisitSession:
 
     def _restart_timer(self) -> None:
         seconds = getattr(self.timeouts, self.state.value, None)
+        if self.state is State.RATING and self._visit.rating:
+            seconds = RATING_SUBMIT_SECONDS[self._visit.rating]
         if seconds is not None and self._visit.elder and self.state in _WARNED:
             seconds = float(seconds) * ELDER_TIME_FACTOR
         self._deadline = None if seconds is None else self._clock() + float(seconds)

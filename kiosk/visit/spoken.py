@@ -40,7 +40,7 @@ class SpeechPlanner:
     countdown, the header's sync status) is not spoken again."""
 
     def __init__(self) -> None:
-        self._last: tuple[int, State, str, tuple[str, ...], bool] | None = None
+        self._last: tuple[int, State, str, tuple[str, ...], bool, bool | None] | None = None
 
     def plan(self, view: VisitView, t: Translate) -> Speech | None:
         key = (
@@ -49,6 +49,7 @@ class SpeechPlanner:
             view.language,
             _notices(view),
             view.warning_seconds is not None,
+            view.rating >= 4 if view.rating else None,
         )
         before, self._last = self._last, key
         if key == before:
@@ -65,6 +66,8 @@ class SpeechPlanner:
                 parts += _notice(view, t, notice)
         if key[4] and not before[4]:
             parts += _warning(view, t)
+        if key[5] is not None and key[5] != before[5]:
+            parts += _step(view, t)  # a face was tapped: the reasons question that fits it
         news = _join(parts, view.language)
         return None if news is None else Speech(news, view.language, False, full)
 
@@ -83,7 +86,7 @@ def _step(view: VisitView, t: Translate) -> list[str]:
     if s is State.SCAN:
         return [t(f"scan.{view.service}.title") or t("scan.title"), t("scan.hint")]
     if s is State.CHOOSE:
-        return [t("choose.title")]
+        return [t(f"choose.title.{view.service}") or t("choose.title")]
     if s is State.KEYPAD:  # never what was typed: a phone number is personal
         kind = view.keypad_kind or "phone"
         return [t(f"keypad.{kind}.title"), t(f"keypad.{kind}.hint")]
@@ -103,7 +106,9 @@ def _step(view: VisitView, t: Translate) -> list[str]:
     if s is State.RESULT:
         return _result(view, t)
     if s is State.RATING:
-        return [t("rating.title"), t("speak.rating")]
+        if not view.rating:
+            return [t("rating.title"), t("speak.rating")]
+        return [t("speak.rating_praise" if view.rating >= 4 else "speak.rating_complaint")]
     if s is State.PROBLEM:
         return [t("problem.title"), t(view.notice_key or "problem.record_failed")]
     if s is State.GOODBYE:

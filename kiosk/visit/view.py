@@ -84,3 +84,6 @@ class VisitView:
     action: str | None = None  # the chosen service's action (ticket, query, ...)
     step: int = 0  # 1-based position among the service's steps (0 outside a service)
     steps: int = 0
+    rating: int = 0  # the face tapped on the rating screen, 0 before one is
+    rating_reasons: tuple[str, ...] = ()  # the reason codes picked after it
+    rating_submit_in: int | None = None  # seconds until the rating goes in by itself

@@ -67,6 +67,7 @@ from kiosk.visit.session import (  # noqa: E402
     Rate,
     SetLanguage,
     Start,
+    SubmitRating,
     State,
     VisitView,
 )
@@ -211,7 +212,8 @@ def visit_steps(n: int) -> Iterator[tuple[str, Event | None, tuple[State, ...]]]
         yield "confirm", Confirm(), AFTER_CONFIRM
         yield "recorded", None, (State.RESULT,)
         yield "next", Confirm(), (State.RATING,)
-        yield "rate", Rate(5), (State.GOODBYE,)
+        yield "rate", Rate(5), (State.RATING,)  # the face: the reasons come up
+        yield "submit", SubmitRating(), (State.GOODBYE,)
     elif kind == 1:
         yield "service", ChooseService("feedback"), (State.FEEDBACK,)
         yield "text", Entered("窗口很好找，谢谢"), (State.KEYPAD,)
@@ -219,7 +221,8 @@ def visit_steps(n: int) -> Iterator[tuple[str, Event | None, tuple[State, ...]]]
         yield "confirm", Confirm(), AFTER_CONFIRM
         yield "recorded", None, (State.RESULT,)
         yield "next", Confirm(), (State.RATING,)
-        yield "rate", Rate(4), (State.GOODBYE,)
+        yield "rate", Rate(4), (State.RATING,)
+        yield "submit", SubmitRating(), (State.GOODBYE,)
     else:
         yield "service", ChooseService("call_staff"), (State.RESULT,)
         yield "next", Confirm(), (State.GOODBYE,)

@@ -4,6 +4,7 @@ record in the outbox (read from outside, in the data directory) and ends with a 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 
@@ -49,7 +50,13 @@ def test_every_service_once_by_touch(terminal: Terminal) -> None:
         terminal.screenshot(f"{service}-result")
         terminal.touch("nextButton")
         terminal.wait_for(lambda: terminal.state() == "rating", "the rating")
-        terminal.touch("rate5")
+        if service == services[0]:  # one resident was not happy, and says why
+            terminal.touch("rate1")
+            terminal.touch("reason_wait")
+            terminal.screenshot("rating-complaint")
+        else:
+            terminal.touch("rate5")
+        terminal.touch("submitRating")
         terminal.wait_for(lambda: terminal.state() in ("goodbye", "attract"), "the goodbye")
         terminal.touch("simRemoveCard")
         terminal.wait_for(lambda: terminal.state() == "attract", "the attract screen", 20)
@@ -65,6 +72,8 @@ def test_every_service_once_by_touch(terminal: Terminal) -> None:
         recorded = {row[0] for row in db.execute("SELECT service FROM transactions")}
     assert {"queue_ticket", "feedback", "call_staff", "rating", "visit_metrics"} <= recorded
     with sqlite3.connect(terminal.data_dir / "kiosk.db") as db:
-        ratings = db.execute("SELECT count(*) FROM transactions WHERE service = 'rating'")
-        assert ratings.fetchone()[0] == len(services)
+        rows = db.execute("SELECT payload FROM transactions WHERE service = 'rating' ORDER BY seq")
+        ratings = [json.loads(row[0]) for row in rows]
+    assert len(ratings) == len(services)
+    assert {"score": 1, "reasons": ["wait"]}.items() <= ratings[0].items()
     assert terminal.audit_problems() == []

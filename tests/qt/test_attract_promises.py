@@ -38,6 +38,8 @@ def test_a_card_is_invited_only_while_the_reader_can_read(
     view = VisitView(State.ATTRACT, language, 1, card_reader_down=down)
     window.show_view(view)
     assert shown(window, "attractSubtitle").text() == invite
+    # The picture of a card going onto the reader is an invitation too.
+    assert window.screens[State.ATTRACT].card_icon.isVisible() is not down  # type: ignore[attr-defined]
     spoken = SpeechPlanner().plan(view, Texts(language))
     assert spoken is not None and invite in spoken.text
 

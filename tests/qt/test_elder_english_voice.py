@@ -68,7 +68,8 @@ def test_an_elder_visit_in_english_by_touch_and_voice(
     # The number is spelt out, one character at a time.
     assert "D 0 0 1" in step("confirmButton", State.RESULT, expect="D 0 0 1")
     step("nextButton", State.RATING)
-    step("rate5", State.GOODBYE)
+    assert "pick what went well" in step("rate5", State.RATING, expect="Submit")
+    step("submitRating", State.GOODBYE)
     resident = SAMPLE_CARDS[0]
     assert all(resident.name not in s and resident.id_number not in s for s in said)
     after = said[said.index(next(s for s in said if english(s))) :]

@@ -97,6 +97,7 @@ def test_record_queries_online(
     until(qtbot, lambda: session.view().receipt == "printed")
     tap(qtbot, window, "nextButton")
     tap(qtbot, window, "rate4")
+    tap(qtbot, window, "submitRating")
     assert session.state is State.GOODBYE
 
 

@@ -172,6 +172,9 @@ def test_whole_visit_by_touch(
     shot("rating")
 
     tap(qtbot, window, "rate5")
+    assert text_of(window, "ratingTitle") == "谢谢您的评价"  # the reasons that fit the face
+    shot("rating-praise")
+    tap(qtbot, window, "submitRating")
     assert controller.session.state is State.GOODBYE
     assert text_of(window, "goodbyeBody") == "办理完成，您的信息已清除"
     # The card is still on the reader: the goodbye asks for it by name, and says it aloud.

@@ -105,10 +105,11 @@ def test_queue_ticket_from_a_tap(visit: s.VisitSession) -> None:
     assert visit.view().receipt == "printed"
     visit.handle(s.Confirm())
     assert visit.state is State.RATING
-    effects = visit.handle(s.Rate(5, "wait"))
+    assert visit.handle(s.Rate(5)) == [] and visit.handle(s.PickReason("quick")) == []
+    effects = visit.handle(s.SubmitRating())
     assert effects[0] == s.RecordTransaction(
         1, "rating", {"record": "rating", "visit_id": visit_id, "score": 5,
-                      "service": "queue_ticket", "reason": "wait"}
+                      "service": "queue_ticket", "reasons": ["quick"]}
     )  # fmt: skip
     assert ended(effects) == ("rating", "visit_metrics", "ended:finished")
     view = visit.view()
@@ -566,6 +567,7 @@ def test_a_visits_records_fit_the_contract_and_share_one_anonymous_visit_id(
     first += visit.handle(s.ReceiptDone(1, True))
     first += visit.handle(s.Confirm())
     first += visit.handle(s.Rate(4))
+    first += visit.handle(s.SubmitRating())
     clock.now += visit.timeouts.goodbye + 1
     visit.tick()
     second = visit.handle(s.Start()) + visit.handle(s.CallStaff()) + visit.handle(s.Cancel())

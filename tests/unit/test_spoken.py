@@ -125,7 +125,7 @@ def test_the_reader_being_away_is_said_instead_of_an_older_card_problem() -> Non
 
 
 def test_the_timeout_warning_says_the_seconds_and_the_button() -> None:
-    text = speech_for(view(State.CHOOSE, "en", warning_seconds=20), EN)
+    text = speech_for(view(State.CHOOSE, "en", service="queue_ticket", warning_seconds=20), EN)
     assert text == (
         "Which service do you need? You have not touched the screen for a while."
         " This visit ends in 20 seconds. Tap “I need more time”."
@@ -219,8 +219,8 @@ def test_a_new_notice_is_said_and_a_cleared_one_is_not() -> None:
 
 def test_a_language_change_says_the_step_again_in_the_new_language() -> None:
     planner = SpeechPlanner()
-    planner.plan(view(State.CHOOSE), ZH)
-    english = planner.plan(view(State.CHOOSE, "en"), EN)
+    planner.plan(view(State.CHOOSE, service="queue_ticket"), ZH)
+    english = planner.plan(view(State.CHOOSE, "en", service="queue_ticket"), EN)
     assert english == Speech("Which service do you need?", "en", True, "Which service do you need?")
 
 
