@@ -14,17 +14,18 @@ from kiosk.visit.events import ChooseService, SetElderMode
 from kiosk.visit.view import VisitView
 from screens import theme
 from screens.page import Dispatch, Screen, row
+from screens.service_icons import ServiceIcon
 from screens.widgets import button, label
 
 COLUMNS = 3
 
 
 class ServiceTile(QPushButton):
-    """A big button with the service's name, a line of help and, greyed, the reason it
-    cannot run now (what to do instead is said once, under the tiles). The labels let taps
-    through to the button."""
+    """A big button with the service's icon, its name, a line of help and, greyed, the reason
+    it cannot run now (what to do instead is said once, under the tiles). The icon and the
+    labels let taps through to the button."""
 
-    def __init__(self, code: str, on_click: partial[None]) -> None:
+    def __init__(self, code: str, icon: str, on_click: partial[None]) -> None:
         super().__init__()
         self.setObjectName(f"service_{code}")
         self.setProperty("variant", "tile")
@@ -35,13 +36,20 @@ class ServiceTile(QPushButton):
         self.name = label("tilename", f"tileName_{code}", wrap=False, align=left)
         self.help = label("tilehelp", f"tileHelp_{code}", wrap=False, align=left)
         self.reason = label("tilereason", f"tileReason_{code}", wrap=False, align=left)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(32, 18, 32, 18)
+        self.service_icon = ServiceIcon(icon)
+        # The icon stands beside the name, the texts beside it: narrower side margins than
+        # before pay for the icon's column, so an English reason still fits a third of a row.
+        beside = QHBoxLayout(self)
+        beside.setContentsMargins(24, 18, 20, 18)
+        beside.setSpacing(16)
+        beside.addWidget(self.service_icon, 0, Qt.AlignmentFlag.AlignTop)
+        column = QVBoxLayout()
         column.setSpacing(6)
         for lab in (self.name, self.help, self.reason):
             lab.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
             column.addWidget(lab)
         column.addStretch(1)
+        beside.addLayout(column, 1)
 
     def show_texts(self, name: str, help_text: str, reason: str | None) -> None:
         self.name.setText(name)
@@ -54,6 +62,7 @@ class ServiceTile(QPushButton):
         # an explicit re-polish, since a style sheet's ":disabled" of the button is not applied
         # again to the labels inside when the button changes.
         greyed = reason is not None
+        self.service_icon.set_greyed(greyed)
         if self.name.property("greyed") != greyed:
             self.name.setProperty("greyed", greyed)
             self.name.style().unpolish(self.name)
@@ -81,7 +90,8 @@ class CatalogueScreen(Screen):
         self.grid = QGridLayout()
         self.grid.setSpacing(20)
         for service in catalogue.services:
-            tile = ServiceTile(service.code, partial(self.dispatch, ChooseService(service.code)))
+            choose = partial(self.dispatch, ChooseService(service.code))
+            tile = ServiceTile(service.code, service.icon, choose)
             self.tiles[service.code] = tile
         # Elder mode shows fewer services at once: pages, turned with two large buttons.
         self.previous = button("cataloguePrevious", lambda: self._turn(-1), "quiet")
@@ -90,7 +100,8 @@ class CatalogueScreen(Screen):
         self.instead = label("body", "catalogueInstead", wrap=False)
         self._page, self._per_page, self._visit = 0, len(self.tiles), -1
         self._view: tuple[VisitView, Texts] | None = None
-        self.column.setContentsMargins(96, 16, 96, 8)
+        # Narrower than other pages' sides: three tiles a row, each with its icon, need the width.
+        self.column.setContentsMargins(80, 16, 80, 8)
         self.column.addWidget(self.greeting)
         self.column.addWidget(self.title)
         self.column.addWidget(self.elder)
@@ -105,6 +116,7 @@ class CatalogueScreen(Screen):
         per_page = min(look.tiles_per_page, len(self.tiles)) or 1
         columns = 2 if per_page <= 4 else COLUMNS
         for i, tile in enumerate(self.tiles.values()):
+            tile.service_icon.set_look(look)
             self.grid.addWidget(tile, (i % per_page) // columns, (i % per_page) % columns)
         self._per_page, self._page = per_page, 0
         if self._view is not None:

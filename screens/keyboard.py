@@ -39,6 +39,7 @@ from screens.keypad import (
     key_button,
     key_sheet,
 )
+from screens.phrase_chip import PhraseChip, shown
 from screens.pinyin_words import candidates
 
 Mode = Literal["phrases", "pinyin", "letters", "symbols"]
@@ -55,11 +56,6 @@ SYMBOLS = {"zh_CN": "；（）“”《》…—～%@#*+=/￥", "en": ';:()"/@&%
 SENTENCE_ENDS = "，。？！、：；,.?!;: "
 # A held backspace repeats only after a deliberate pause: a slow tap must never eat a sentence.
 REPEAT_DELAY_MS = 800
-
-
-def shown(text: str) -> str:
-    """A button label: a lone ``&`` marks a shortcut in Qt and would vanish from the key."""
-    return text.replace("&", "&&")
 
 
 def half_key_grid() -> tuple[QWidget, QGridLayout]:
@@ -159,11 +155,14 @@ class TextKeyboard(QWidget):
         grid = QGridLayout(page)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(KEY_SPACING + 4)
-        self.phrase_keys: list[QPushButton] = []
+        self.phrase_keys: list[PhraseChip] = []
         for i in range(PHRASES):
-            btn = key_button(f"keyboardPhrase_{i + 1}", partial(self._phrase, i), "chip")
-            grid.addWidget(btn, i // 2, i % 2)
-            self.phrase_keys.append(btn)
+            chip = PhraseChip(f"keyboardPhrase_{i + 1}", partial(self._phrase, i))
+            grid.addWidget(chip, i // 2, i % 2)
+            self.phrase_keys.append(chip)
+        # Two equal columns: a long phrase wraps within its half instead of taking more.
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
         return page
 
     def _key_page(self) -> QWidget:
@@ -334,8 +333,8 @@ class TextKeyboard(QWidget):
         self.area.setPlaceholderText(t("keyboard.placeholder"))
         self._phrases = [t(f"feedback.phrase.{i + 1}") for i in range(PHRASES)]
         self._symbols = "1234567890" + SYMBOLS[self.language]
-        for btn, phrase in zip(self.phrase_keys, self._phrases, strict=True):
-            btn.setText(shown(phrase))
+        for chip, phrase in zip(self.phrase_keys, self._phrases, strict=True):
+            chip.set_phrase(phrase)
         for btn, mark in zip(self.punct_keys, PUNCTUATION[self.language], strict=True):
             btn.setText(shown(mark))
         for btn, mark in zip(self.symbol_keys, self._symbols, strict=True):

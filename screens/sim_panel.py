@@ -1,7 +1,10 @@
 """The simulator's controls (``kiosk run --simulate``): present a card, pull a device, and so on.
 
 Technician-facing and only in simulation: bilingual in one line, dark, and floating over the header
-so the resident's layout underneath is exactly what a real terminal shows.
+so the resident's layout underneath is exactly what a real terminal shows. It floats in the gap
+between the centre's name and the clock, and where that gap is too narrow (English, elder mode)
+over the clock: never over the header's buttons (elder mode, high contrast, language), which the
+person trying the terminal needs as much as a resident does.
 """
 
 from __future__ import annotations
@@ -9,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QAbstractButton, QFrame, QGridLayout, QLabel, QPushButton, QWidget
 
 from drivers.camera import SimulatedCamera
 from drivers.manager import DeviceManager
@@ -19,6 +22,12 @@ from drivers.receipt_printer import SimulatedReceiptPrinter
 from drivers.sam_reader import SimulatedSamReader
 
 HOLD_MS = 4000  # how long the simulated resident holds a QR code up
+GAP = 8  # between the panel and what it floats beside, and above and below it
+# What moves the header's buttons: a new language or look changes their texts and sizes.
+_MOVES = {
+    QEvent.Type.Move, QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.Hide,
+    QEvent.Type.LayoutRequest,
+}  # fmt: skip
 
 
 class SimulatorPanel(QFrame):
@@ -29,6 +38,16 @@ class SimulatorPanel(QFrame):
         grid.setContentsMargins(12, 4, 12, 4)
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(2)
+        # Placed at every move in the header, so no frame shows it over a button; and once more
+        # when the events have settled, after the window has placed it as it used to (centred).
+        self._header = window.findChild(QWidget, "Header")
+        self._place_soon = QTimer(self)
+        self._place_soon.setSingleShot(True)
+        self._place_soon.setInterval(0)
+        self._place_soon.timeout.connect(self.place)
+        for watched in (window, *self._beside()):
+            watched.installEventFilter(self)
+        self._place_soon.start()
         title = QLabel("模拟器\nSimulator")
         grid.addWidget(title, 0, 0, 2, 1)
         self.buttons: list[QPushButton] = []
@@ -55,6 +74,47 @@ class SimulatorPanel(QFrame):
                       lambda: self._hold_up(camera, "application"))  # fmt: skip
             self._add(grid, "simShowAppointmentQr", "预约码 Appt QR",
                       lambda: self._hold_up(camera, "appointment"))  # fmt: skip
+
+    def _beside(self) -> list[QWidget]:
+        """The header and what its layout places (the centre's name first)."""
+        header = self._header
+        layout = header.layout() if header is not None else None
+        if header is None or layout is None:
+            return []
+        laid: list[QWidget] = [header]
+        for i in range(layout.count()):
+            item = layout.itemAt(i)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                laid.append(widget)
+        return laid
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _MOVES:
+            self.place()
+            self._place_soon.start()
+        return False
+
+    def place(self) -> None:
+        """Centred in the header's free gap when it fits there, else just left of the buttons."""
+        laid = self._beside()
+        parent = self.parentWidget()
+        if len(laid) < 2 or parent is None:
+            return  # no header (a window of another make): where the window put it
+        header, title, *rest = laid
+        shown = [w for w in rest if w.isVisible()]
+        buttons = [w for w in shown if isinstance(w, QAbstractButton)]
+        wide = self.sizeHint().width()
+        name_end = title.x() + min(title.width(), title.sizeHint().width()) + GAP
+        right = min((w.x() for w in shown), default=header.width()) - GAP
+        if right - name_end >= wide:
+            x = (name_end + right - wide) // 2
+        else:
+            right = min((w.x() for w in buttons), default=header.width()) - GAP
+            x = max(GAP, right - wide)
+        corner = header.mapTo(parent, QPoint(x, GAP))
+        high = header.height() - 2 * GAP
+        self.setGeometry(QRect(corner.x(), corner.y(), min(wide, right - x), high))
 
     def _hold_up(self, camera: SimulatedCamera, kind: str) -> None:
         """A resident holds a code the reference platform issued up to the camera for a few

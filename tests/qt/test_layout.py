@@ -51,15 +51,6 @@ def visible(root: QWidget, kind: type) -> list:  # type: ignore[type-arg]
     return [w for w in root.findChildren(kind) if w.isVisible() and w.window() is root.window()]
 
 
-# Known and not yet fixed (issue 13, still open): English phrases too long for their keys in the
-# larger looks (whether they are cut depends on the keys' widths at the time). Everything else
-# must pass the audit.
-KNOWN_CUT: dict[tuple[str, str], set[str]] = {
-    ("contrast", "en"): {f"feedback: keyboardPhrase_{n}" for n in (1, 4, 5, 6, 7)},
-    ("elder", "en"): {f"feedback: keyboardPhrase_{n}" for n in (1, 4, 5, 6, 7)},
-}
-
-
 @pytest.mark.parametrize("theme", sorted(GALLERY_THEMES))
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_screen_passes_the_layout_audit(
@@ -70,9 +61,7 @@ def test_every_screen_passes_the_layout_audit(
         for problem in audit(window):
             widget = problem.split(":")[0].split(" ")[0]
             found.setdefault(f"{name}: {widget}", problem)
-    known = KNOWN_CUT.get((theme, language), set())
-    unexpected = {key: found[key] for key in sorted(set(found) - known)}
-    assert not unexpected, unexpected
+    assert not found, found
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
