@@ -36,7 +36,7 @@ def gallery_views(language: str) -> list[tuple[str, VisitView]]:
     )
     result = replace(
         ticket, state=State.RESULT, outcome="ticket", ticket="A007", created_at=when,
-        receipt="printed",
+        receipt="printed", ahead=3,
     )  # fmt: skip
     feedback = replace(base, service="feedback", action="feedback")
     return [

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from contracts.wire import ServiceAnswer, ServiceQuery
+from contracts.wire import QueueAnswer, QueueQuery, ServiceAnswer, ServiceQuery
 from offline.http import HttpError, post_json
 from offline.sync import RefusedError, TransientError
 
@@ -47,6 +47,30 @@ class ServiceQueryClient:
         # A platform's detail should never echo the identifier; make sure of it anyway.
         detail = response.error_detail().replace(identifier, "<redacted>")
         error = f"HTTP {response.status}: {detail}"
+        if response.status in (408, 429) or response.status >= 500:
+            raise TransientError(error)
+        raise RefusedError(error)
+
+    def queue_ahead(self, ticket: str) -> QueueAnswer:
+        """How many wait ahead of *ticket* at this terminal's centre today; TransientError or
+        RefusedError when the platform cannot say (an older platform has no such route)."""
+        try:
+            body = QueueQuery(ticket=ticket).model_dump()
+        except ValidationError:
+            raise RefusedError(f"not a ticket number: {ticket!r}") from None
+        try:
+            response = post_json(
+                f"{self.url}/v1/kiosks/{self.kiosk_id}/queue/ahead",
+                body, token=self.token, timeout=self.timeout,
+            )  # fmt: skip
+        except HttpError as exc:
+            raise TransientError(str(exc)) from exc
+        if response.status == 200:
+            try:
+                return QueueAnswer.model_validate(response.body)
+            except ValidationError:
+                raise TransientError("the platform's answer is not a queue answer") from None
+        error = f"HTTP {response.status}: {response.error_detail()}"
         if response.status in (408, 429) or response.status >= 500:
             raise TransientError(error)
         raise RefusedError(error)

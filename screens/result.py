@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
 from kiosk.texts import Texts
 from kiosk.visit.events import Confirm, PrintAnswer, RequestSlip
-from kiosk.visit.view import VisitView
+from kiosk.visit.view import VisitView, ahead_key
 from screens.page import Dispatch, Screen, centered, row
 from screens.qr_code import QrCode
 from screens.widgets import CheckMark, button, label
@@ -25,7 +25,8 @@ class ResultScreen(Screen):
         self.body = label("main", "resultBody")
         self.ticket_label = label("main", "ticketLabel")
         self.ticket = label("ticket", "ticketNumber", wrap=False)  # a number never wraps
-        self.recorded = label("body", "recorded")
+        self.ahead = label("main", "ticketAhead", wrap=False)
+        self.recorded = label("body", "recorded", wrap=False)
         self.lines = QWidget()
         grid = QGridLayout(self.lines)
         grid.setHorizontalSpacing(40)
@@ -51,7 +52,8 @@ class ResultScreen(Screen):
         self.column.addWidget(self.body)
         self.column.addWidget(self.ticket_label)
         self.column.addWidget(self.ticket)
-        self.column.addWidget(self.recorded)
+        # One line for both: elder mode's large type has no room for another under the number.
+        self.column.addLayout(row(self.ahead, self.recorded, spacing=32))
         centered(self.column, self.lines)
         # The receipt's state, and when paper failed the QR code beside what to do with it.
         words = QVBoxLayout()
@@ -78,8 +80,13 @@ class ResultScreen(Screen):
         label_text = t("result.ticket_label") if outcome == "ticket" else t("result.slip_label")
         self.ticket_label.setText(f"{label_text} · {option}" if option else label_text)
         self.ticket.setText(view.ticket or "")
+        # How many wait ahead, when the platform said (offline it cannot know: nothing shown).
+        ahead = view.ahead if outcome == "ticket" else None
+        self.ahead.setVisible(ahead is not None)
+        if ahead is not None:
+            self.ahead.setText(t(ahead_key(ahead), count=ahead))
         when = view.created_at.strftime("%H:%M") if view.created_at else ""
-        self.recorded.setText(f"{t('result.recorded')} · {when}")
+        self.recorded.setText(t("result.recorded", time=when))
         for w in (self.ticket_label, self.ticket):
             w.setVisible(numbered)
         self.recorded.setVisible(outcome == "ticket")  # the slip's words already say it

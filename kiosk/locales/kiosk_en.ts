@@ -1015,8 +1015,20 @@ satisfied</translation>
         <translation>Printing your receipt…</translation>
     </message>
     <message>
+        <source>result.ahead</source>
+        <translation>{count} people are waiting ahead of you</translation>
+    </message>
+    <message>
+        <source>result.ahead_one</source>
+        <translation>1 person is waiting ahead of you</translation>
+    </message>
+    <message>
+        <source>result.ahead_none</source>
+        <translation>Nobody is waiting ahead of you: watch for your number</translation>
+    </message>
+    <message>
         <source>result.recorded</source>
-        <translation>Taken at</translation>
+        <translation>Taken at {time}</translation>
     </message>
     <message>
         <source>result.refused.body</source>

@@ -1012,8 +1012,20 @@
         <translation>正在打印凭条…</translation>
     </message>
     <message>
+        <source>result.ahead</source>
+        <translation>前面还有 {count} 人等候</translation>
+    </message>
+    <message>
+        <source>result.ahead_one</source>
+        <translation>前面还有 1 人等候</translation>
+    </message>
+    <message>
+        <source>result.ahead_none</source>
+        <translation>前面没有人等候，请留意叫号</translation>
+    </message>
+    <message>
         <source>result.recorded</source>
-        <translation>取号时间</translation>
+        <translation>取号时间 {time}</translation>
     </message>
     <message>
         <source>result.refused.body</source>

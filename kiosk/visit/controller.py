@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # signing pulls in cryptography: loaded by the sync worker, n
     from kiosk.config.updater import Outcome, TakeUp
 
 QUERY_TIMEOUT = 8.0  # seconds a resident waits for an online answer before the offline path
+QUEUE_TIMEOUT = 2.0  # seconds a drawn ticket waits to print how many wait ahead of it
 
 log = logging.getLogger(__name__)
 
@@ -233,6 +234,8 @@ class VisitController:
             self._record(effect)
         elif isinstance(effect, s.AskPlatform):
             self._ask(effect)
+        elif isinstance(effect, s.AskQueue):
+            self._ask_queue(effect)
         elif isinstance(effect, s.PrintReceipt):
             self._print(effect)
         elif isinstance(effect, s.VisitEnded):
@@ -309,6 +312,28 @@ class VisitController:
         self.platform.run(
             lambda: client.query(job.query, job.identifier, job.language),  # type: ignore[arg-type]
             done,
+            failed,
+        )
+
+    def _ask_queue(self, job: s.AskQueue) -> None:
+        """How many wait ahead of a ticket just drawn. The ticket prints when this answers, so
+        it is asked only while the platform is reachable, with a short wait."""
+        central = self.settings.central
+        if not central.url or not central.token or not self._online:
+            self.dispatch(s.QueueKnown(job.visit, None))
+            return
+        from offline.services_client import ServiceQueryClient
+
+        client = ServiceQueryClient(central.url, central.kiosk_id, central.token,
+                                    timeout=min(central.timeout, QUEUE_TIMEOUT))  # fmt: skip
+
+        def failed(exc: BaseException) -> None:
+            log.warning("queue ahead of a ticket: %s", exc)
+            self.dispatch(s.QueueKnown(job.visit, None))
+
+        self.platform.run(
+            lambda: client.queue_ahead(job.ticket),
+            lambda answer: self.dispatch(s.QueueKnown(job.visit, answer.ahead)),
             failed,
         )
 

@@ -156,6 +156,15 @@ class Unanswered:
 
 
 @dataclass(frozen=True)
+class QueueKnown:
+    """How many wait ahead of this visit's ticket, or None when the platform could not say
+    (offline, an older platform): the ticket prints either way."""
+
+    visit: int
+    ahead: int | None
+
+
+@dataclass(frozen=True)
 class ReceiptDone:
     visit: int
     ok: bool
@@ -214,7 +223,8 @@ Event = (
     | Entered | Confirm | Back | Cancel | Extend | SetLanguage | SetElderMode | SetContrast
     | CallStaff
     | PrintAnswer | RequestSlip | Recorded | RecordFailed | Answered | Unanswered | ReceiptDone
-    | Rate | PickReason | SubmitRating | ServicesUnavailable | SyncChanged | Suspend | Resume
+    | QueueKnown | Rate | PickReason | SubmitRating | ServicesUnavailable | SyncChanged | Suspend
+    | Resume
 )  # fmt: skip
 
 
@@ -242,6 +252,14 @@ class AskPlatform:
         return f"AskPlatform({self.visit}, {self.query!r}, <redacted>)"
 
 
+@dataclass(frozen=True)
+class AskQueue:
+    """Ask the platform how many wait ahead of a ticket just drawn (answered by QueueKnown)."""
+
+    visit: int
+    ticket: str
+
+
 @dataclass(frozen=True, repr=False)
 class PrintReceipt:
     """A document for the printer; ``kind`` says which (ticket, answer, certificate, slip)."""
@@ -257,6 +275,7 @@ class PrintReceipt:
     lines: tuple[AnswerLine, ...] = ()
     reference: str = ""
     holder: str = ""  # a certificate's holder, masked (张*英  1101**********0022)
+    ahead: int | None = None  # a ticket: how many wait ahead of it, when the platform said
 
     def __repr__(self) -> str:
         return f"PrintReceipt({self.visit}, {self.kind!r}, {self.service!r})"
@@ -270,4 +289,4 @@ class VisitEnded:
     reason: str
 
 
-Effect = RecordTransaction | AskPlatform | PrintReceipt | VisitEnded
+Effect = RecordTransaction | AskPlatform | AskQueue | PrintReceipt | VisitEnded

@@ -11,6 +11,7 @@ from drivers.receipt import Align, Element, Feed, Qr, Receipt, Rule, Text
 from kiosk.config.settings import Settings
 from kiosk.texts import Texts
 from kiosk.visit.session import PrintReceipt
+from kiosk.visit.view import ahead_key
 
 VERIFY_URL = "https://verify.example.gov.cn/c/{reference}"  # where a certificate is checked
 
@@ -45,6 +46,17 @@ def receipt_for(job: PrintReceipt, settings: Settings, catalogue: Catalogue) -> 
     return _answer(job, settings, zh, en)
 
 
+def _ahead(job: PrintReceipt, zh: Texts, en: Texts) -> list[Element]:
+    """How many waited ahead when the ticket printed, in both languages (unknown: no line)."""
+    if job.ahead is None:
+        return []
+    key = ahead_key(job.ahead)
+    return [
+        Text(zh(key, count=job.ahead), align=Align.CENTER),
+        Text(en(key, count=job.ahead), align=Align.CENTER),
+    ]
+
+
 def queue_ticket_receipt(
     job: PrintReceipt, settings: Settings, zh: Texts | None = None, en: Texts | None = None
 ) -> Receipt:
@@ -56,6 +68,7 @@ def queue_ticket_receipt(
             *_header(settings, zh, en, "receipt.title"),
             Text(f"{zh('receipt.ticket')} {en('receipt.ticket')}", align=Align.CENTER),
             Text(job.ticket, scale=4, bold=True, align=Align.CENTER),
+            *_ahead(job, zh, en),
             Feed(1),
             Text(f"{zh('receipt.window')}: {zh(option_key)}"),
             Text(f"{en('receipt.window')}: {en(option_key)}"),

@@ -26,6 +26,7 @@ from kiosk.visit import recording
 from kiosk.visit.events import (
     Answered,
     AskPlatform,
+    AskQueue,
     Back,
     CallStaff,
     Cancel,
@@ -44,6 +45,7 @@ from kiosk.visit.events import (
     PrintAnswer,
     PrintReceipt,
     QrScanned,
+    QueueKnown,
     Rate,
     ReceiptDone,
     Recorded,
@@ -69,13 +71,13 @@ if TYPE_CHECKING:  # settings import pydantic; the session only reads attributes
     from contracts.payload import Timeouts
 
 __all__ = [
-    "AnswerLine", "Answered", "AskPlatform", "Back", "CallStaff", "Cancel", "CardFailed",
-    "CardRead", "CardReading", "CardRemoved", "ChooseOption", "ChooseService", "Confirm",
-    "Effect", "Entered", "Event", "Extend", "PickReason", "PrintAnswer", "PrintReceipt",
-    "QrScanned", "Rate", "ReceiptDone", "RecordFailed", "RecordTransaction", "Recorded",
-    "RequestSlip", "Resume", "ServicesUnavailable", "SetContrast", "SetElderMode", "SetLanguage",
-    "Start", "State", "SubmitRating", "Suspend", "SyncChanged", "Unanswered", "VisitEnded",
-    "VisitSession", "VisitView",
+    "AnswerLine", "Answered", "AskPlatform", "AskQueue", "Back", "CallStaff", "Cancel",
+    "CardFailed", "CardRead", "CardReading", "CardRemoved", "ChooseOption", "ChooseService",
+    "Confirm", "Effect", "Entered", "Event", "Extend", "PickReason", "PrintAnswer", "PrintReceipt",
+    "QrScanned", "QueueKnown", "Rate", "ReceiptDone", "RecordFailed", "RecordTransaction",
+    "Recorded", "RequestSlip", "Resume", "ServicesUnavailable", "SetContrast", "SetElderMode",
+    "SetLanguage", "Start", "State", "SubmitRating", "Suspend", "SyncChanged", "Unanswered",
+    "VisitEnded", "VisitSession", "VisitView",
 ]  # fmt: skip
 
 ELDER_AGE = 60  # the card's birth date suggests elder mode from this age
@@ -143,6 +145,8 @@ class _Visit:
     contrast: bool = False
     elder_offered: bool = False
     rating: int = 0  # the face tapped, 0 until one is
+    ahead: int | None = None  # people waiting ahead of the ticket, when the platform said
+    ticket_unprinted: bool = False  # drawn, its print waiting for the queue's answer
     rating_reasons: tuple[str, ...] = ()
     # Anonymous metrics: (state, seconds) per step, faults met. No personal value ever.
     started: float | None = None
@@ -239,6 +243,7 @@ class VisitSession:
             action=service.action if service else None,
             step=v.step + 1 if step else 0,
             steps=len(service.steps) if service and step else 0,
+            ahead=v.ahead,
             rating=v.rating,
             rating_reasons=v.rating_reasons,
             rating_submit_in=self._rating_submit_in(),
@@ -341,6 +346,8 @@ class VisitSession:
             if isinstance(event, Resume):
                 self._enter(State.ATTRACT)
             return []
+        if isinstance(event, QueueKnown):
+            return self._queue_known(event)
         if isinstance(event, Cancel):
             return [] if s in (State.ATTRACT, State.GOODBYE) else self._end("cancelled")
         if isinstance(event, Extend):
@@ -496,11 +503,11 @@ class VisitSession:
         if isinstance(event, Recorded):
             v.ticket, v.uuid, v.created_at = event.ticket, event.uuid, event.created_at
             if service.action == "ticket":
-                v.outcome, v.receipt = "ticket", "printing"
+                # The ticket prints once the platform says how many wait ahead (a moment;
+                # offline, at once), so paper and screen say the same.
+                v.outcome, v.receipt, v.ticket_unprinted = "ticket", "printing", True
                 self._enter(State.RESULT)
-                return [PrintReceipt(v.number, "ticket", service.code, self.language,
-                                     option=v.option or "", ticket=event.ticket, uuid=event.uuid,
-                                     created_at=event.created_at)]  # fmt: skip
+                return [AskQueue(v.number, event.ticket)]
             if v.outcome == "offline_offer":  # the request slip's record is safe: print it
                 v.outcome, v.receipt = "slip", "printing"
                 v.reference = event.ticket
@@ -564,8 +571,24 @@ class VisitSession:
         if isinstance(event, Confirm):  # "next"
             if v.outcome == "staff":
                 return self._end("finished")
+            effects = self._print_ticket() if v.ticket_unprinted else []
             self._enter(State.RATING)
+            return effects
         return []
+
+    def _queue_known(self, event: QueueKnown) -> list[Effect]:
+        v = self._visit
+        if event.visit != v.number or not v.ticket_unprinted:
+            return []  # late: the ticket printed without it
+        v.ahead = event.ahead
+        return self._print_ticket()
+
+    def _print_ticket(self) -> list[Effect]:
+        v, service = self._visit, self._service()
+        v.ticket_unprinted = False
+        return [PrintReceipt(v.number, "ticket", service.code if service else "", self.language,
+                             option=v.option or "", ticket=v.ticket or "", uuid=v.uuid or "",
+                             created_at=v.created_at, ahead=v.ahead)]  # type: ignore[arg-type]  # fmt: skip
 
     def _receipt_done(self, event: ReceiptDone) -> list[Effect]:
         v = self._visit
@@ -619,7 +642,8 @@ class VisitSession:
     def _end(self, reason: str) -> list[Effect]:
         """Wipe the resident and say goodbye: nothing personal survives this call."""
         ended = self._visit
-        effects: list[Effect] = []
+        # A drawn ticket always prints, even if the visit ends before the queue's answer.
+        effects: list[Effect] = self._print_ticket() if ended.ticket_unprinted else []
         if ended.started is not None:
             effects.append(self._metrics(ended, reason))
         self._visit = _Visit(number=ended.number + 1, end_reason=reason)

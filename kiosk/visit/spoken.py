@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from kiosk.visit.session import State, VisitView
+from kiosk.visit.view import ahead_key
 
 
 class Translate(Protocol):
@@ -135,6 +136,8 @@ def _notices(view: VisitView) -> tuple[str, ...]:
         key = view.device_notice_key or view.notice_key
         if key:
             found.append(key)
+    if view.state is State.RESULT and view.outcome == "ticket" and view.ahead is not None:
+        found.append(ahead_key(view.ahead))
     if view.state is State.RESULT and view.receipt:
         found.append(_RECEIPT_KEYS.get(view.receipt, ""))
     if view.staff_called:
@@ -152,6 +155,8 @@ _RECEIPT_KEYS = {
 
 
 def _notice(view: VisitView, t: Translate, key: str) -> list[str]:
+    if key.startswith("result.ahead"):
+        return [t(key, count=view.ahead)]
     if key != "result.print_failed":
         return [t(key)]
     # The paper is what they would have kept: say the number, or where the QR code helps.

@@ -84,6 +84,14 @@ class VisitView:
     action: str | None = None  # the chosen service's action (ticket, query, ...)
     step: int = 0  # 1-based position among the service's steps (0 outside a service)
     steps: int = 0
+    ahead: int | None = None  # people waiting ahead of the ticket (None: not known)
     rating: int = 0  # the face tapped on the rating screen, 0 before one is
     rating_reasons: tuple[str, ...] = ()  # the reason codes picked after it
     rating_submit_in: int | None = None  # seconds until the rating goes in by itself
+
+
+def ahead_key(ahead: int) -> str:
+    """The text key for the people waiting ahead of a ticket: none, one, or a number."""
+    return (
+        "result.ahead_none" if ahead == 0 else "result.ahead_one" if ahead == 1 else "result.ahead"
+    )

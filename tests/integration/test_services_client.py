@@ -14,7 +14,7 @@ from contracts import codes
 from offline.services_client import ServiceQueryClient, parse_answer
 from offline.sync import RefusedError, TransientError
 from tests.central.test_online_services import ask, first_id, id_number
-from tests.platform_process import platform_process
+from tests.platform_process import central, platform_process
 
 
 def test_the_terminal_client_against_a_real_platform(tmp_path: Path) -> None:
@@ -79,3 +79,21 @@ def test_a_newer_platform_may_add_to_an_answer() -> None:
     }  # fmt: skip
     answer = parse_answer(body)
     assert answer.ok and answer.fields[0].value == "1"
+
+
+def test_the_terminal_asks_how_many_wait_ahead_of_its_ticket(tmp_path: Path) -> None:
+    """The calling side moves the queue (here the platform's CLI); the terminal's client reads
+    the people ahead of a ticket it printed."""
+    with platform_process(tmp_path) as platform:
+        client = ServiceQueryClient(platform.url, platform.kiosk_id, platform.token, timeout=10)
+        first = client.queue_ahead("A012")
+        assert (first.serving, first.ahead, first.called) == (0, 11, False)
+        central("queue", "set", "A", "7", "--db", platform.db_url)
+        moved = client.queue_ahead("A012")
+        assert (moved.serving, moved.ahead) == (7, 4)
+        assert client.queue_ahead("A005").called
+        with pytest.raises(RefusedError, match="not a ticket number"):
+            client.queue_ahead("12A")
+        stranger = ServiceQueryClient(platform.url, platform.kiosk_id, "wrong", timeout=10)
+        with pytest.raises(RefusedError, match="HTTP 401"):
+            stranger.queue_ahead("A012")

@@ -21,7 +21,7 @@ from drivers.camera import qr_paper
 from drivers.vision import decode_qr
 from kiosk.app import KioskApp
 from kiosk.visit.session import State
-from tests.platform_process import Platform, platform_process
+from tests.platform_process import Platform, central, platform_process
 from tests.qt.rig import started_kiosk, tap
 
 OFFLINE_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
@@ -150,6 +150,40 @@ def test_certificate_prints_with_a_verification_code(
     receipt = (tmp_path / "data" / "printer" / "last-receipt.bin").read_bytes()
     assert b"verify.example.gov.cn" in receipt
     assert "参保证明".encode("gb18030") in receipt
+
+
+def test_a_ticket_says_how_many_wait_ahead_on_screen_and_paper(
+    qtbot: QtBot, online: KioskApp, platform: Platform, tmp_path: Path
+) -> None:
+    """The calling side has called none of today's B tickets: this terminal's first B ticket
+    has nobody ahead; once the queue is set back (B000 called, the terminal's B001 next) and a
+    second ticket drawn, one waits ahead of it."""
+    window, session = online.window, online.controller.session
+    central("queue", "set", "B", "0", "--db", platform.db_url)
+
+    def draw() -> None:
+        tap(qtbot, window, "startButton")
+        tap(qtbot, window, "service_queue_ticket")
+        tap(qtbot, window, "simPresentCard")
+        until(qtbot, lambda: session.state is State.CHOOSE)
+        tap(qtbot, window, "option_medical_insurance")
+        tap(qtbot, window, "confirmButton")
+        until(qtbot, lambda: session.view().receipt == "printed")
+
+    draw()
+    assert text(window, "ticketNumber") == "B001"
+    assert text(window, "ticketAhead") == "前面没有人等候，请留意叫号"
+    tap(qtbot, window, "exitButton")
+    until(qtbot, lambda: session.state in (State.GOODBYE, State.ATTRACT))
+    tap(qtbot, window, "simRemoveCard")
+    until(qtbot, lambda: session.state is State.ATTRACT, timeout=20000)
+    draw()
+    assert text(window, "ticketNumber") == "B002"
+    assert text(window, "ticketAhead") == "前面还有 1 人等候"
+    receipt = (tmp_path / "data" / "printer" / "last-receipt.bin").read_bytes()
+    # The printer switches to Chinese for each run of Chinese characters: look for the runs.
+    assert "前面还有".encode("gb18030") in receipt and "人等候".encode("gb18030") in receipt
+    assert b"1 person is waiting ahead of you" in receipt
 
 
 def test_a_printer_out_of_paper_greys_the_certificate_only(

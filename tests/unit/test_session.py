@@ -97,10 +97,14 @@ def test_queue_ticket_from_a_tap(visit: s.VisitSession) -> None:
 
     effects = visit.handle(s.Recorded(1, "uuid-1", "A001", NOW))
     assert visit.state is State.RESULT and visit.view().outcome == "ticket"
+    assert effects == [s.AskQueue(1, "A001")]  # the ticket prints with the queue's answer
+    effects = visit.handle(s.QueueKnown(1, 3))
+    assert visit.view().ahead == 3
     assert effects == [
         s.PrintReceipt(1, "ticket", "queue_ticket", "zh_CN", option="social_security",
-                       ticket="A001", uuid="uuid-1", created_at=NOW)
+                       ticket="A001", uuid="uuid-1", created_at=NOW, ahead=3)
     ]  # fmt: skip
+    assert visit.handle(s.QueueKnown(1, 2)) == []  # printed once, never twice
     visit.handle(s.ReceiptDone(1, True))
     assert visit.view().receipt == "printed"
     visit.handle(s.Confirm())

@@ -262,3 +262,16 @@ def test_the_technician_silences_the_planner_until_visits_resume() -> None:
     assert planner.plan(view(State.TECHNICIAN), ZH) is None
     back = planner.plan(view(State.ATTRACT), ZH)
     assert back is not None and back.text.startswith("欢迎使用自助服务终端")
+
+
+def test_the_people_ahead_are_said_when_the_platform_tells_them() -> None:
+    planner = SpeechPlanner()
+    ticket = view(State.RESULT, outcome="ticket", ticket="A012", action="ticket")
+    first = planner.plan(ticket, ZH)
+    assert first is not None and "前面" not in first.text
+    news = planner.plan(replace(ticket, ahead=4), ZH)
+    assert news is not None and news.text == "前面还有 4 人等候。" and not news.interrupt
+    english = SpeechPlanner()
+    english.plan(view(State.RESULT, "en", outcome="ticket", ticket="A012"), EN)
+    none = english.plan(view(State.RESULT, "en", outcome="ticket", ticket="A012", ahead=0), EN)
+    assert none is not None and none.text == "Nobody is waiting ahead of you: watch for your number."
