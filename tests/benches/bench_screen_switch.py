@@ -67,8 +67,8 @@ from kiosk.visit.session import (  # noqa: E402
     Rate,
     SetLanguage,
     Start,
-    SubmitRating,
     State,
+    SubmitRating,
     VisitView,
 )
 
