@@ -11,6 +11,10 @@ back through queued signals; three threads do the rest:
 - the watchdog starts the child, kills it (SIGTERM, then SIGKILL) when it stops answering or
   dies, and starts a new one after a pause; after repeated failures the terminal stays silent.
 
+Whether the terminal can speak (``availability``: starting, working, or unavailable and why) is
+learnt from the child's answers, never by waiting on the main thread; it goes to the footer
+(``availability_changed``) and to the technician (``kiosk.technician.speech.SPEECH``).
+
 The spoken text is never logged: it can carry a resident's ticket or details.
 """
 
@@ -31,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from kiosk.technician.speech import SPEECH, UNAVAILABLE, WORKING, SpeechReport, SpeechState
 from screens.voice_process import pick_locale, pick_voice
 
 if TYPE_CHECKING:
@@ -44,6 +49,9 @@ ENGINE_ENV = "KIOSK_VOICE_ENGINE"
 # speechd is the audible one on Debian (speech-dispatcher + espeak-ng); mock keeps the captions
 # and tests working where it cannot start.
 AUTO_ENGINES = ("speechd", "mock")
+# Engines that make no sound: chosen by name (tests, rigs) they count as working; reached by
+# falling back from an audible one, the terminal is silent and says so.
+SILENT_ENGINES = frozenset({"mock"})
 DEFAULT_VOLUME = 0.7
 CHILD_MODULE = "screens.voice_process"
 _QUEUE_LIMIT = 8  # commands waiting for the child; beyond, the oldest say is dropped
@@ -121,13 +129,23 @@ class Voice(QObject):
     state_changed = Signal(str)  # the engine's state: "speaking", "ready", "paused", "error"
     volume_applied = Signal(float)  # the volume the engine reports after a change
     engine_opened = Signal(str)  # the engine in use, "" when silent
+    availability_changed = Signal(object)  # a SpeechState: can the resident hear the terminal?
 
     _event = Signal(str, object)  # from the reader and watchdog threads to the main thread
 
-    def __init__(self, engine: str | None = None, *, volume: float = DEFAULT_VOLUME) -> None:
+    def __init__(
+        self,
+        engine: str | None = None,
+        *,
+        volume: float = DEFAULT_VOLUME,
+        report: SpeechReport = SPEECH,
+    ) -> None:
         super().__init__()
         chosen = engine or os.environ.get(ENGINE_ENV)
         self._candidates = (chosen,) if chosen else tuple(AUTO_ENGINES)
+        self._report = report
+        self._availability = SpeechState()
+        report.publish(self, self._availability)
         self._volume = _clamp(volume)
         self._enabled = True
         self._last: tuple[str, str] | None = None
@@ -140,6 +158,7 @@ class Voice(QObject):
         self._child: _Child | None = None
         self._closing = False
         self._silent = False  # no engine, or given up: commands are dropped
+        self._troubles: dict[str, str] = {}  # engine -> why it did not start or went away
         self._unreaped: list[subprocess.Popen[bytes]] = []
         # The child starts on the watchdog thread: nothing here waits for it.
         self._threads: tuple[threading.Thread, ...] = (
@@ -153,6 +172,10 @@ class Voice(QObject):
     @property
     def enabled(self) -> bool:
         return self._enabled
+
+    @property
+    def availability(self) -> SpeechState:
+        return self._availability
 
     @property
     def last_text(self) -> str | None:
@@ -205,6 +228,7 @@ class Voice(QObject):
         threads, self._threads = self._threads, ()
         if not threads:
             return
+        self._report.withdraw(self)
         deadline = time.monotonic() + _SHUTDOWN_TIMEOUT_S
         with self._cond:
             self._closing = True
@@ -235,8 +259,14 @@ class Voice(QObject):
     @Slot(str, object)
     def _on_event(self, kind: str, data: Any) -> None:
         if kind == "opened":
-            self.engine_name = data
-            self.engine_opened.emit(data)
+            engine, troubles = data
+            self.engine_name = engine
+            self.engine_opened.emit(engine)
+            state = self._judge(engine, troubles)
+            if state != self._availability:
+                self._availability = state
+                self._report.publish(self, state)
+                self.availability_changed.emit(state)
         elif kind == "sent":
             text, self.engine_locale = data
             self.spoken.emit(text)
@@ -244,6 +274,14 @@ class Voice(QObject):
             self.state_changed.emit(data)
         elif kind == "volume":
             self.volume_applied.emit(data)
+
+    def _judge(self, engine: str, troubles: dict[str, str]) -> SpeechState:
+        if engine and (engine not in SILENT_ENGINES or len(self._candidates) == 1):
+            return SpeechState(WORKING, engine)
+        for name in self._candidates:  # the first engine that should have spoken, and why not
+            if name in troubles:
+                return SpeechState(UNAVAILABLE, name, troubles[name])
+        return SpeechState(UNAVAILABLE, self._candidates[0], "failed")
 
     # -- the writer thread --------------------------------------------------------------------
     def _write_loop(self) -> None:
@@ -321,9 +359,13 @@ class Voice(QObject):
             elif event == "opened":
                 child.engine = str(message.get("engine", ""))
                 child.opened_at = child.progress_at
+                problems = message.get("problems")
+                if isinstance(problems, dict):
+                    self._troubles.update({str(k): str(v) for k, v in problems.items()})
+                troubles = dict(self._troubles)
                 self._cond.notify_all()
         if event == "opened":
-            self._event.emit("opened", child.engine)
+            self._event.emit("opened", (child.engine, troubles))
         elif event == "sent":
             self._event.emit("sent", (message.get("text", ""), message.get("locale", "")))
         elif event == "state":
@@ -342,6 +384,7 @@ class Voice(QObject):
                 child = self._spawn(candidates)
             except OSError as exc:
                 child, reason = None, f"could not be started ({exc.strerror or exc})"
+                self._trouble(candidates[0], "failed")
             else:
                 if child is None:  # shutting down
                     return
@@ -355,6 +398,7 @@ class Voice(QObject):
                     failures = 0
                 if reason.startswith("did not start") and child.opening in candidates[:-1]:
                     # This engine hangs as it starts (a daemon that never answers): the next.
+                    self._trouble(child.opening, "hung")
                     candidates = candidates[candidates.index(child.opening) + 1 :]
                     log.warning(
                         "speech: the %s engine %s; trying %s",
@@ -366,6 +410,9 @@ class Voice(QObject):
                     continue
             failures += 1
             if failures >= _MAX_FAILURES:
+                if child is not None:  # never answering: "hung"; dying again and again: "crashed"
+                    why = "hung" if reason.startswith("did not") else "crashed"
+                    self._trouble(child.engine or child.opening or candidates[0], why)
                 log.warning(
                     "speech: the engine failed %d times in a row (last: it %s); "
                     "the terminal stays silent",
@@ -403,12 +450,17 @@ class Voice(QObject):
         reader.join(_REAP_TIMEOUT_S)
         return reason
 
+    def _trouble(self, engine: str, why: str) -> None:
+        with self._cond:
+            self._troubles[engine] = why
+
     def _go_silent(self, *, announce: bool) -> None:
         with self._cond:
             self._silent = True
             self._queue.clear()
+            troubles = dict(self._troubles)
         if announce:
-            self._event.emit("opened", "")
+            self._event.emit("opened", ("", troubles))
         with self._cond:
             while not self._closing:
                 self._cond.wait()

@@ -1,4 +1,5 @@
-"""The resident's controls for spoken guidance: say it again, louder or softer, and off or on."""
+"""The resident's controls for spoken guidance: say it again, louder or softer, and off or on;
+or, when the terminal cannot speak, words that say so instead of buttons that would do nothing."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
+from kiosk.technician.speech import UNAVAILABLE
 from screens.voice import Voice
-from screens.widgets import button
+from screens.widgets import button, label
 
 Translate = Callable[[str], str]
 
@@ -36,6 +38,10 @@ class VoiceControls(QWidget):
             # wider than MIN_TOUCH_PX anyway.
             btn.setMinimumHeight(MIN_TOUCH_PX)
             layout.addWidget(btn)
+        # Not a button: there is nothing to press while the terminal cannot speak.
+        self.unavailable = label("body", "voiceUnavailable", wrap=False)
+        layout.addWidget(self.unavailable)
+        voice.availability_changed.connect(lambda _state: self.refresh())
         self.refresh()
 
     def retranslate(self, t: Translate) -> None:
@@ -50,6 +56,11 @@ class VoiceControls(QWidget):
 
     def refresh(self) -> None:
         """Show the voice as it is (call after changing it from elsewhere, e.g. between visits)."""
+        silent = self.voice.availability.state == UNAVAILABLE
+        self.unavailable.setText(self._t("voice.unavailable"))
+        self.unavailable.setVisible(silent)
+        for btn in (self.repeat, self.volume, self.toggle):
+            btn.setVisible(not silent)
         on = self.voice.enabled
         self.repeat.setText(self._t("voice.repeat"))
         # Say it again means nothing while silent: grey, so a tap that does nothing is expected.

@@ -15,7 +15,10 @@ Commands, read on stdin::
 Events, written on stdout::
 
     {"event": "opening", "engine": "speechd"}     before trying each engine
-    {"event": "opened", "engine": "mock"}         "" when none could start (the process then ends)
+    {"event": "opened", "engine": "mock", "problems": {"speechd": "failed"}}
+                                                  "" when none could start (the process then ends);
+                                                  problems: why each engine before it did not
+                                                  (not_installed, failed, no_library)
     {"event": "sent", "text": "...", "locale": "en_US"}   answers each say
     {"event": "state", "state": "speaking"}
     {"event": "volume", "value": 0.7}             answers each volume
@@ -33,6 +36,7 @@ import ctypes
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -91,6 +95,14 @@ def pick_voice(voices: Sequence[QVoice], language: str) -> QVoice | None:
     named = [v for v in voices if any(hint in v.name().lower() for hint in hints)]
     named.sort(key=lambda v: "+" in v.name())
     return named[0] if named else None
+
+
+def _why_failed(engine: str) -> str:
+    """The speechd plugin loads with libspeechd alone; without the daemon itself it can only
+    fail: say that it is missing, which a technician can fix, rather than that it failed."""
+    if engine == "speechd" and shutil.which("speech-dispatcher") is None:
+        return "not_installed"
+    return "failed"
 
 
 def _state_name(state: object) -> str:
@@ -161,25 +173,29 @@ class _Engine:
             from PySide6.QtTextToSpeech import QTextToSpeech
         except ImportError as exc:  # e.g. libpulse0 missing: QtTextToSpeech links against it
             log.warning("speech: QtTextToSpeech cannot load (%s); the terminal stays silent", exc)
-            self._events.send("opened", engine="")
+            problems = dict.fromkeys(self._candidates, "no_library")
+            self._events.send("opened", engine="", problems=problems)
             return
         failures = []
+        problems = {}  # why each engine did not start, for the technician (and the footer)
         for name in self._candidates:
             if name not in QTextToSpeech.availableEngines():
                 failures.append(f"{name}: not installed")
+                problems[name] = "not_installed"
                 continue
             self._events.send("opening", engine=name)
             _hang_here(f"open {name}")
             tts = QTextToSpeech(name)
             if tts.state() == QTextToSpeech.State.Error:
                 failures.append(f"{name}: {tts.errorString() or 'failed to start'}")
+                problems[name] = _why_failed(name)
                 shiboken6.delete(tts)
                 continue
             self._tts = tts
             break
         if self._tts is None:
             log.warning("speech: no engine could start (%s); the terminal stays silent", failures)
-            self._events.send("opened", engine="")
+            self._events.send("opened", engine="", problems=problems)
             return
         name = self._tts.engine()
         if failures:
@@ -190,7 +206,7 @@ class _Engine:
             log.info("speech: the mock engine makes no sound")
         self._tts.stateChanged.connect(self._on_state)
         self._tts.setVolume(self._volume)
-        self._events.send("opened", engine=name)
+        self._events.send("opened", engine=name, problems=problems)
 
     def handle(self, command: dict[str, Any]) -> None:
         """One command from the kiosk; a say or volume is always answered, if only by an error."""

@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.device_kinds import DeviceKind
 from drivers.base import USABLE_STATES, Device, DeviceState
-from kiosk.technician.plain_words import problem
 from kiosk.technician.redaction import redact_text
+from kiosk.technician.said import Said, device_problem, said
 from kiosk.technician.selftest_types import (
     Deadline,
     Outcome,
     SelfTestContext,
     bounded,
+    failed,
+    passed,
     skip,
 )
 from kiosk.technician.snapshot import compact_health
@@ -45,10 +47,10 @@ def _wait_usable(device: Device, seconds: float) -> bool:
     return True
 
 
-def _device_problem(device: Device) -> str:
+def _device_problem(device: Device) -> Said:
     st = device.status
     code = st.fault.code if st.fault else st.state.value
-    return problem(device.kind.value, code)
+    return device_problem(device.kind.value, code)
 
 
 # -- read a card -------------------------------------------------------------------------------
@@ -86,10 +88,10 @@ def card_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
 
     reader = ctx.device(DeviceKind.ID_CARD_READER)
     if not isinstance(reader, IdCardReader):
-        return skip("no ID card reader configured")
+        return skip(said("diag.result.no_card_reader"))
     where = {"reader": reader.where}
     if not _wait_usable(reader, deadline.left(3.0)):
-        return Outcome(False, _device_problem(reader), where)
+        return failed(_device_problem(reader), details=where)
     tap = _tap(reader)
     events: queue.Queue[CardEvent] = queue.Queue()
     sim = reader if isinstance(reader, SimulatedSamReader) else None
@@ -107,22 +109,19 @@ def card_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
             try:
                 event = events.get(timeout=deadline.left())
             except queue.Empty:
-                return Outcome(
-                    False,
-                    f"card reader: no card read in {deadline.seconds:.0f} s "
-                    "(lay an ID card on the reader, or lift it and lay it again)",
-                    where,
-                )
+                return failed(said("diag.result.no_card", seconds=deadline.seconds), details=where)
             if event.kind is CardEventKind.FAILED and event.fault is not None:
                 code = event.fault.code
-                return Outcome(False, problem("id_card_reader", code), {**where, "code": code})
+                return failed(
+                    device_problem("id_card_reader", code), details={**where, "code": code}
+                )
             if event.kind is CardEventKind.READ and event.card is not None:
                 valid = is_valid_id_number(event.card.id_number)
                 del event  # the resident's data goes no further than this check
                 details = {**where, "seconds": round(time.monotonic() - started, 2)}
                 if valid:
-                    return Outcome(True, "card read ok, ID number valid", details)
-                return Outcome(False, "card read, but its ID number is not valid", details)
+                    return passed(said("diag.result.card_ok"), details=details)
+                return failed(said("diag.result.card_invalid"), details=details)
     finally:
         tap.events = None
         if sim is not None:
@@ -171,7 +170,7 @@ def print_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
 
     printer = ctx.device(DeviceKind.RECEIPT_PRINTER)
     if not isinstance(printer, ReceiptPrinter):
-        return skip("no receipt printer configured")
+        return skip(said("diag.result.no_printer"))
     if isinstance(printer, StatusCheckedPrinter):
         # The page's QR code carries the printer's state: make it the state of now (the paper
         # may just have been fixed), not of the last background poll.
@@ -185,12 +184,11 @@ def print_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
         # now, and the driver checks paper and cover before the job anyway.
         bounded(lambda: printer.print_receipt(page), deadline.left(), "print")
     except PrinterError as exc:
-        return Outcome(
-            False,
-            problem("receipt_printer", exc.code),
-            {**details, "code": exc.code, "detail": redact_text(exc.detail)},
+        return failed(
+            device_problem("receipt_printer", exc.code),
+            details={**details, "code": exc.code, "detail": redact_text(exc.detail)},
         )
-    return Outcome(True, "test page printed (scan its QR code for this terminal's health)", details)
+    return passed(said("diag.result.print_ok"), details=details)
 
 
 # -- camera ------------------------------------------------------------------------------------
@@ -199,7 +197,7 @@ def camera_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
 
     camera = ctx.device(DeviceKind.CAMERA)
     if not isinstance(camera, OpenCvCamera):
-        return skip("no camera configured")
+        return skip(said("diag.result.no_camera"))
     details: dict[str, Any] = {"source": camera.where}
     stamps: list[float] = []
     unsubscribe = camera.subscribe(lambda _no, _frame: stamps.append(time.monotonic()))
@@ -217,12 +215,12 @@ def camera_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
     if len(stamps) < 2:
         st = camera.status
         code = st.fault.code if st.fault else "no_frames"
-        return Outcome(False, problem("camera", code), {**details, "code": code})
+        return failed(device_problem("camera", code), details={**details, "code": code})
     span = stamps[-1] - stamps[0]
     fps = (len(stamps) - 1) / span if span > 0 else 0.0
     _, frame = camera.latest_frame()
     if frame is None:
-        return Outcome(False, problem("camera", "no_frames"), details)
+        return failed(device_problem("camera", "no_frames"), details=details)
     from drivers.vision import decode_qr, detect_faces
 
     faces = detect_faces(frame)
@@ -236,11 +234,18 @@ def camera_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
     )
     st = camera.status
     if st.state is DeviceState.DEGRADED and st.fault is not None:
-        return Outcome(False, problem("camera", st.fault.code), {**details, "code": st.fault.code})
-    face_words = f"{len(faces)} face{'s' if len(faces) != 1 else ''}"
-    qr_words = f"{len(codes)} QR code{'s' if len(codes) != 1 else ''}" if codes else "no QR code"
-    return Outcome(
-        True,
-        f"camera ok: {fps:.0f} fps, {frame.shape[1]}x{frame.shape[0]}, {face_words}, {qr_words}",
-        details,
+        return failed(
+            device_problem("camera", st.fault.code), details={**details, "code": st.fault.code}
+        )
+    return passed(
+        said("diag.result.camera_ok", fps=fps, width=frame.shape[1], height=frame.shape[0]),
+        _counted("faces", len(faces)),
+        _counted("qr", len(codes)),
+        details=details,
     )
+
+
+def _counted(what: str, n: int) -> Said:
+    """``1 face`` / ``2 faces`` / ``no QR code``: English counts need a key per form."""
+    form = "none" if n == 0 and what == "qr" else "one" if n == 1 else "many"
+    return said(f"diag.result.{what}_{form}", n=n)

@@ -18,6 +18,7 @@ from kiosk.config.settings import data_dir_of
 from kiosk.technician.access import AuditTrail, EntryDecision, TechnicianGate, hash_pin
 from kiosk.technician.devices import device_rows
 from kiosk.technician.selftests import SelfTestContext, SelfTestResult, run_selftest, save_last
+from kiosk.technician.speech import SPEECH, SpeechReport, SpeechState
 from kiosk.workers import Post, Worker
 
 if TYPE_CHECKING:
@@ -72,9 +73,11 @@ class DiagnosticsService:
         post: Post,
         *,
         simulate: bool = False,
+        speech: SpeechReport = SPEECH,
     ) -> None:
         self.settings = settings
         self.devices = devices
+        self.speech = speech
         self._store, self._sync, self._db = store, sync, db
         self._post = post
         self.worker = Worker("diagnostics", post)
@@ -129,6 +132,10 @@ class DiagnosticsService:
         """In memory and quick: fine on the UI thread."""
         return device_rows(self.devices.devices.values())
 
+    def speech_state(self) -> SpeechState | None:
+        """The speech engine's state as last reported (None: this process has none)."""
+        return self.speech.get()
+
     def refresh_devices(self, done: Callable[[list[dict[str, Any]]], None]) -> None:
         """Ask the printer for its paper and cover now, then the rows."""
         from drivers.receipt_printer import StatusCheckedPrinter
@@ -151,17 +158,31 @@ class DiagnosticsService:
             store = None
         devices: Mapping[DeviceKind, Any] = dict(self.devices.devices)
         central = self.settings.central
+        url, token = self._platform()
         return SelfTestContext(
             data_dir=data_dir_of(self.settings),
             devices=devices,
             store=store,
-            central_url=central.url,
+            central_url=url,
             kiosk_id=central.kiosk_id,
-            token=central.token,
+            token=token,
+            # No url configured: the terminal syncs to the platform it embeds (kiosk.app).
+            embedded=central.url is None and central.embedded,
+            speech=self.speech.get,
             snapshot=lambda: health_snapshot(
                 self.settings, devices=devices.values(), store=store, log_lines=0
             ),
         )
+
+    def _platform(self) -> tuple[str | None, str | None]:
+        """Where the terminal syncs now and with what token: its sync client's, which is the
+        embedded platform's once that is up, else the configured ones."""
+        sync = self._sync()
+        client = sync.client if sync is not None else None
+        if client is not None:
+            return client.url, client.token
+        central = self.settings.central
+        return central.url, central.token
 
     def selftest(self, name: str, done: Callable[[SelfTestResult], None]) -> None:
         def work() -> SelfTestResult:

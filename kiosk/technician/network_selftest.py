@@ -1,5 +1,8 @@
 """The network self-test: DNS, TCP and TLS to the platform, its ``/healthz``, the token (by a
-heartbeat) and this terminal's clock against the platform's."""
+heartbeat) and this terminal's clock against the platform's.
+
+The platform is the one the terminal syncs to: the configured one, or the embedded platform the
+terminal started on loopback when none is configured (``SelfTestContext.embedded``)."""
 
 from __future__ import annotations
 
@@ -12,12 +15,15 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from kiosk.technician.said import Said, said
 from kiosk.technician.selftest_types import (
     Deadline,
     Outcome,
     SelfTestContext,
     SelfTestTimeout,
     bounded,
+    failed,
+    passed,
     skip,
 )
 from kiosk.technician.snapshot import heartbeat_info
@@ -44,15 +50,24 @@ def _skew(server: datetime, sent: float, received: float) -> float:
 
 def network_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
     url = ctx.central_url
+    if not url and ctx.embedded:  # it should be there: transactions wait until it is
+        return failed(said("diag.result.embedded_down"), details={"platform": "embedded"})
     if not url:
-        return skip("no platform configured ([central] url)")
+        return skip(said("diag.result.no_platform"))
     parts = urlsplit(url)
     host = parts.hostname
     if parts.scheme not in ("http", "https") or not host:
-        return Outcome(False, f"platform: {url!r} is not an http(s) URL")
+        return failed(said("diag.result.bad_url", url=url))
     tls = parts.scheme == "https"
     port = parts.port or (443 if tls else 80)
-    details: dict[str, Any] = {"host": host, "port": port}
+    details: dict[str, Any] = {
+        "platform": "embedded" if ctx.embedded else "configured",
+        "host": host,
+        "port": port,
+    }
+
+    def fail(key: str, **values: Any) -> Outcome:
+        return failed(said(f"diag.result.{key}", **values), details=details)
 
     # DNS (getaddrinfo has no timeout of its own)
     started = time.monotonic()
@@ -61,7 +76,7 @@ def network_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
             lambda: socket.getaddrinfo(host, port, type=socket.SOCK_STREAM), deadline.left(), "dns"
         )
     except (OSError, SelfTestTimeout) as exc:
-        return Outcome(False, f"network: cannot resolve {host} ({exc})", details)
+        return fail("dns_failed", host=host, reason=str(exc))
     details["dns_ms"] = round(1000 * (time.monotonic() - started), 1)
     details["addresses"] = sorted({str(info[4][0]) for info in infos})
 
@@ -70,8 +85,9 @@ def network_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
     try:
         sock = socket.create_connection((host, port), timeout=deadline.left(5.0))
     except OSError as exc:
-        reason = "refused the connection" if isinstance(exc, ConnectionRefusedError) else str(exc)
-        return Outcome(False, f"network: {host}:{port} {reason}", details)
+        if isinstance(exc, ConnectionRefusedError):
+            return fail("refused", host=host, port=port)
+        return fail("connect_failed", host=host, port=port, reason=str(exc))
     details["tcp_ms"] = round(1000 * (time.monotonic() - started), 1)
     with sock:
         if tls:
@@ -85,7 +101,7 @@ def network_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
                         expires = ssl.cert_time_to_seconds(str(cert["notAfter"]))
                         details["cert_days_left"] = round((expires - time.time()) / 86400, 1)
             except (OSError, ssl.SSLError) as exc:
-                return Outcome(False, f"network: TLS handshake with {host} failed ({exc})", details)
+                return fail("tls_failed", host=host, reason=str(exc))
 
     # The API: /healthz, and the clock from its Date header
     base = url.rstrip("/")
@@ -93,11 +109,11 @@ def network_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
     try:
         status, date_header = _get_healthz(base, tls, host, port, deadline.left(5.0))
     except (OSError, http.client.HTTPException) as exc:
-        return Outcome(False, f"platform: /healthz did not answer ({exc})", details)
+        return fail("healthz_silent", reason=str(exc))
     received = time.time()
     details["healthz"] = status
     if status != 200:
-        return Outcome(False, f"platform: /healthz answered HTTP {status}", details)
+        return fail("healthz_status", status=status)
     server_time = _parse_http_date(date_header)
     if server_time is not None:
         details["clock_skew_seconds"] = _skew(server_time, sent, received)
@@ -117,13 +133,13 @@ def network_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
                 timeout=deadline.left(5.0),
             )
         except HttpError as exc:
-            return Outcome(False, f"platform: heartbeat failed ({exc})", details)
+            return fail("heartbeat_failed", reason=str(exc))
         received = time.time()
         details["heartbeat"] = reply.status
         if reply.status in (401, 403):
-            return Outcome(False, f"platform: token refused (HTTP {reply.status})", details)
+            return fail("token_refused", status=reply.status)
         if reply.status != 200:
-            return Outcome(False, f"platform: heartbeat answered HTTP {reply.status}", details)
+            return fail("heartbeat_status", status=reply.status)
         body = reply.body if isinstance(reply.body, dict) else {}
         try:
             stamp = datetime.fromisoformat(str(body.get("server_time")))
@@ -134,14 +150,14 @@ def network_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
             details["clock_source"] = "heartbeat"
     skew = details.get("clock_skew_seconds")
     if skew is not None and abs(skew) > MAX_CLOCK_SKEW:
-        side = "ahead of" if skew > 0 else "behind"
-        return Outcome(False, f"clock: {abs(skew):.0f} s {side} the platform", details)
-    words = f"platform reachable ({details['tcp_ms']:.0f} ms)"
+        return fail("clock_ahead" if skew > 0 else "clock_behind", seconds=abs(skew))
+    reachable = "embedded_ok" if ctx.embedded else "platform_ok"
+    found: list[Said] = [said(f"diag.result.{reachable}", ms=details["tcp_ms"])]
     if skew is not None:
-        words += f", clock within {abs(skew):.1f} s"
+        found.append(said("diag.result.clock_ok", seconds=abs(skew)))
     if ctx.token:
-        words += ", token accepted"
-    return Outcome(True, words, details)
+        found.append(said("diag.result.token_ok"))
+    return passed(*found, details=details)
 
 
 def _get_healthz(base: str, tls: bool, host: str, port: int, timeout: float) -> tuple[int, str]:

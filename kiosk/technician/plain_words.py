@@ -11,6 +11,7 @@ DEVICE_NOUNS = {
     "receipt_printer": "printer",
     "camera": "camera",
     "smart_card_reader": "smart card reader",
+    "speech": "voice",  # the speech engine: not a device, but listed with them
 }
 
 FAULT_WORDS = {

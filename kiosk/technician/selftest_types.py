@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from contracts.device_kinds import DeviceKind
 from drivers.base import Device
+from kiosk.technician.said import Said, english
 from kiosk.technician.snapshot import brief_snapshot
 
 if TYPE_CHECKING:
+    from kiosk.technician.speech import SpeechState
     from offline.outbox import OutboxStore
 
 T = TypeVar("T")
@@ -30,6 +32,8 @@ class SelfTestResult:
     duration: float = 0.0
     skipped: bool = False  # nothing to test here (not configured): passed, but say so
     at: str = ""
+    # The same as *summary*, as text keys: the technician's page shows it in its language.
+    said: tuple[Said, ...] = ()
 
     @property
     def verdict(self) -> str:
@@ -50,16 +54,33 @@ class SelfTestResult:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a self-test function returns; the runner adds the name, time and duration."""
+    """What a self-test function returns; the runner adds the name, time and duration. Build it
+    with ``passed()``, ``failed()`` or ``skip()``, which write the English summary from *said*."""
 
     passed: bool
     summary: str
     details: dict[str, Any] = field(default_factory=dict)
     skipped: bool = False
+    said: tuple[Said, ...] = ()
 
 
-def skip(summary: str, **details: Any) -> Outcome:
-    return Outcome(True, summary, details, skipped=True)
+def _outcome(
+    ok: bool, parts: tuple[Said, ...], details: dict[str, Any] | None, skipped: bool
+) -> Outcome:
+    return Outcome(ok, english(parts), details or {}, skipped, parts)
+
+
+def passed(*parts: Said, details: dict[str, Any] | None = None) -> Outcome:
+    return _outcome(True, parts, details, False)
+
+
+def failed(*parts: Said, details: dict[str, Any] | None = None) -> Outcome:
+    return _outcome(False, parts, details, False)
+
+
+def skip(*parts: Said, details: dict[str, Any] | None = None) -> Outcome:
+    """Nothing to test here (not configured): passed, but said so."""
+    return _outcome(True, parts, details, True)
 
 
 class SelfTestTimeout(Exception):
@@ -107,6 +128,11 @@ class SelfTestContext:
     central_url: str | None = None
     kiosk_id: str = "kiosk"
     token: str | None = None
+    # The platform at *central_url* is the embedded one (``kiosk.platform_link.embedded``); with
+    # no url yet, the terminal meant to start it and it is not running.
+    embedded: bool = False
+    # The speech engine's state; None where there is none (the CLI runs no window).
+    speech: Callable[[], SpeechState | None] | None = None
     # The health snapshot for the test page's QR code and the heartbeat; default: a brief one.
     snapshot: Callable[[], dict[str, Any]] | None = None
 
@@ -128,3 +154,4 @@ class SelfTest:
     run: SelfTestFunction
     timeout: float
     invasive: bool = False  # uses paper or needs a card: not run unless asked for
+    window_only: bool = False  # tests what only the running terminal has (its speech engine)

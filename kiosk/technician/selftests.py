@@ -1,14 +1,16 @@
 """Self-tests a technician runs with one touch (or ``kiosk diag selftest``): read a card, print a
-test page, the camera, the network and platform, disk space, the outbox.
+test page, the camera, the network and platform, disk space, the outbox, and (in the terminal's
+window only) the speech engine.
 
 This module is their front: the registry ``SELFTESTS``, the runner and the last results kept for
 the bundle; import the self-tests' names from here. The tests themselves are in
-``device_selftests.py`` (card, print, camera), ``network_selftest.py`` and
-``storage_selftests.py`` (disk, outbox); what they share is in ``selftest_types.py``.
+``device_selftests.py`` (card, print, camera), ``network_selftest.py``, ``storage_selftests.py``
+(disk, outbox) and ``speech.py`` (voice); what they share is in ``selftest_types.py``.
 
-Each returns a ``SelfTestResult`` with a pass or fail and the reason in plain words, within its
-timeout, and never raises. Blocking work: run them on a worker, never on the UI thread. Nothing
-personal is ever kept: the card test drops the card as soon as its ID number has been checked.
+Each returns a ``SelfTestResult`` with a pass or fail and the reason in plain words (English, and
+as text keys for the page's language: ``said.py``), within its timeout, and never raises.
+Blocking work: run them on a worker, never on the UI thread. Nothing personal is ever kept: the
+card test drops the card as soon as its ID number has been checked.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 from kiosk.technician.device_selftests import camera_selftest, card_selftest, print_selftest
 from kiosk.technician.network_selftest import network_selftest
 from kiosk.technician.redaction import redact_text
+from kiosk.technician.said import TestName, said
 from kiosk.technician.selftest_types import (
     Deadline,
     Outcome,
@@ -34,7 +37,9 @@ from kiosk.technician.selftest_types import (
     SelfTestResult,
     SelfTestTimeout,
     bounded,
+    failed,
 )
+from kiosk.technician.speech import voice_selftest
 from kiosk.technician.storage_selftests import disk_selftest, outbox_selftest
 
 __all__ = [
@@ -67,6 +72,8 @@ SELFTESTS: dict[str, SelfTest] = {
         SelfTest("network", network_selftest, timeout=15.0),
         SelfTest("disk", disk_selftest, timeout=5.0),
         SelfTest("outbox", outbox_selftest, timeout=15.0),
+        # Only the running terminal has a speech engine: the CLI runs it when named.
+        SelfTest("voice", voice_selftest, timeout=12.0, window_only=True),
     )
 }
 
@@ -78,16 +85,18 @@ def run_selftest(
     test = SELFTESTS.get(name)
     at = datetime.now().astimezone().isoformat(timespec="seconds")
     if test is None:
-        return SelfTestResult(name, False, f"no such self-test {name!r}", at=at)
+        unknown = failed(said("diag.result.no_such_test", name=name))
+        return SelfTestResult(name, False, unknown.summary, at=at, said=unknown.said)
     deadline = Deadline(timeout if timeout is not None else test.timeout)
     started = time.monotonic()
     try:
         outcome = test.run(ctx, deadline)
-    except SelfTestTimeout as exc:
-        outcome = Outcome(False, f"{name}: {exc}")
+    except SelfTestTimeout:
+        outcome = failed(said("diag.result.timeout", test=TestName(name), seconds=deadline.seconds))
     except Exception as exc:
         log.exception("self-test %s failed with an error", name)
-        outcome = Outcome(False, f"{name}: error: {redact_text(f'{type(exc).__name__}: {exc}')}")
+        error = redact_text(f"{type(exc).__name__}: {exc}")
+        outcome = failed(said("diag.result.error", test=TestName(name), error=error))
     return SelfTestResult(
         name,
         outcome.passed,
@@ -96,12 +105,14 @@ def run_selftest(
         time.monotonic() - started,
         outcome.skipped,
         at,
+        outcome.said,
     )
 
 
 def run_selftests(names: Iterable[str] | None, ctx: SelfTestContext) -> list[SelfTestResult]:
-    """The named self-tests in order; all of them when *names* is None."""
-    return [run_selftest(name, ctx) for name in (SELFTESTS if names is None else names)]
+    """The named self-tests in order; when *names* is None, all that run outside the window."""
+    chosen = [t.name for t in SELFTESTS.values() if not t.window_only] if names is None else names
+    return [run_selftest(name, ctx) for name in chosen]
 
 
 def save_last(data_dir: Path, results: Iterable[SelfTestResult]) -> None:

@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.technician.redaction import redact_text
-from kiosk.technician.selftest_types import Deadline, Outcome, SelfTestContext, skip
+from kiosk.technician.said import Age, Said, said
+from kiosk.technician.selftest_types import (
+    Deadline,
+    Outcome,
+    SelfTestContext,
+    failed,
+    passed,
+    skip,
+)
 from kiosk.technician.snapshot import age_seconds
 
 MIN_FREE_BYTES = 512 * 1024**2
@@ -26,7 +34,7 @@ def disk_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
 
     usage = disk_usage(ctx.data_dir)
     if "error" in usage:
-        return Outcome(False, f"disk: cannot read free space ({usage['error']})", usage)
+        return failed(said("diag.result.disk_unreadable", reason=usage["error"]), details=usage)
     # A file system remounted read-only is a classic field failure: write, sync, remove.
     probe = ctx.data_dir / f".selftest-{os.getpid()}"
     try:
@@ -39,12 +47,12 @@ def disk_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
         usage["writable"] = True
     except OSError as exc:
         usage["writable"] = False
-        return Outcome(False, f"disk: the data directory is not writable ({exc.strerror})", usage)
+        return failed(said("diag.result.disk_readonly", reason=exc.strerror), details=usage)
     free, total = usage["free_bytes"], usage["total_bytes"]
-    words = f"{_gib(free)} free of {_gib(total)} ({100 * usage['free_fraction']:.0f}%)"
+    space = {"free": _gib(free), "total": _gib(total), "percent": 100 * usage["free_fraction"]}
     if free < MIN_FREE_BYTES or usage["free_fraction"] < MIN_FREE_FRACTION:
-        return Outcome(False, f"disk: nearly full, {words}", usage)
-    return Outcome(True, f"disk ok: {words}", usage)
+        return failed(said("diag.result.disk_full", **space), details=usage)
+    return passed(said("diag.result.disk_ok", **space), details=usage)
 
 
 # -- outbox ------------------------------------------------------------------------------------
@@ -70,36 +78,35 @@ def outbox_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
 
     path = ctx.store.path if ctx.store is not None else ctx.data_dir / "kiosk.db"
     if not path.exists():
-        return skip("no outbox database yet (nothing recorded on this terminal)")
+        return skip(said("diag.result.no_outbox"))
     try:
         verdict = _integrity(path, deadline)
     except sqlite3.Error as exc:
-        reason = "did not finish in time" if "interrupt" in str(exc) else str(exc)
-        return Outcome(False, f"outbox: integrity check failed ({reason})", {"database": str(path)})
+        where = {"database": str(path)}
+        if "interrupt" in str(exc):
+            return failed(said("diag.result.outbox_slow"), details=where)
+        return failed(said("diag.result.outbox_unchecked", reason=str(exc)), details=where)
     details: dict[str, Any] = {"database": str(path), "integrity": verdict}
     if verdict != "ok":
-        return Outcome(False, f"outbox: database damaged ({redact_text(verdict)})", details)
+        return failed(
+            said("diag.result.outbox_damaged", verdict=redact_text(verdict)), details=details
+        )
     if ctx.store is None:
-        return Outcome(True, "outbox database intact", details)
+        return passed(said("diag.result.outbox_intact"), details=details)
     stats = outbox_stats(ctx.store)
     stats.pop("dead_letters", None)
     details.update(stats)
-    dead = stats["by_state"]["dead"]
-    words = f"{stats['waiting']} waiting"
-    age = age_seconds(stats["oldest_pending_at"])
-    if age is not None:
-        words += f" (oldest {_age_words(age)})"
-    words += f", {dead} dead letter{'s' if dead != 1 else ''}"
+    counts = _counts(stats["waiting"], age_seconds(stats["oldest_pending_at"]), stats)
     if stats["capacity_warning"]:
-        return Outcome(False, f"outbox: {100 * stats['capacity_used']:.0f}% full; {words}", details)
-    return Outcome(True, f"outbox ok: database intact, {words}", details)
+        full = said("diag.result.outbox_full", percent=100 * stats["capacity_used"])
+        return failed(full, *counts, details=details)
+    return passed(said("diag.result.outbox_ok"), *counts, details=details)
 
 
-def _age_words(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.0f} h"
-    return f"{seconds / 86400:.0f} days"
+def _counts(waiting: int, oldest: float | None, stats: dict[str, Any]) -> tuple[Said, Said]:
+    if oldest is None:
+        wait = said("diag.result.waiting", n=waiting)
+    else:
+        wait = said("diag.result.waiting_oldest", n=waiting, age=Age(oldest))
+    dead = stats["by_state"]["dead"]
+    return wait, said(f"diag.result.dead_{'one' if dead == 1 else 'many'}", n=dead)

@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -27,15 +28,22 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.technician.mode import DiagnosticsService, QueueFacts
+from kiosk.technician.said import render, said
 from kiosk.technician.selftests import SELFTESTS, SelfTestResult
+from kiosk.technician.speech import UNAVAILABLE, SpeechState
 from kiosk.texts import Texts
 from kiosk.visit.view import State, VisitView
+from screens import theme
 from screens.technician import localized_words as words
 from screens.translation import QtTexts
 from screens.widgets import Spinner, button, label
 
 LIVE_MS = 1000  # device rows are in memory: the page follows them live
 QUEUE_MS = 2000
+# A scroll bar a fingertip can hit and hold (a mouse-sized one is ~15 px), its handle as tall as
+# a button.
+SCROLL_BAR_PX = 56
+SCROLL_HANDLE_MIN_PX = 96
 
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
 
@@ -44,14 +52,39 @@ def _text(name: str, role: str = "diag") -> QLabel:
     return label(role, name, align=_LEFT)
 
 
+def _touch_scrolling(area: QAbstractScrollArea) -> None:
+    """Both ways to scroll by finger: drag the page itself, or the wide bar beside it (which
+    also shows there is more, and how much)."""
+    area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # lines wrap
+    QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+
+
 def _scrolling(inner: QWidget) -> QScrollArea:
     area = QScrollArea()
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setWidget(inner)
-    # Touch: drag the page itself, no scroll bar to aim at.
-    QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+    _touch_scrolling(area)
     return area
+
+
+def _scroll_bar_sheet(k: theme.Look) -> str:
+    """The wide scroll bar in the look's colours (a sheet of the mode's own, as the keyboard
+    has: it follows the look the window shows)."""
+    bar = "#DiagnosticsScreen QScrollBar"
+    return f"""
+        {bar}:vertical {{
+            width: {SCROLL_BAR_PX}px; background: {k.pressed_bg}; margin: 0;
+            border-left: 2px solid {k.rule};
+        }}
+        {bar}::handle:vertical {{
+            background: {k.primary}; min-height: {SCROLL_HANDLE_MIN_PX}px;
+            border-radius: {SCROLL_BAR_PX // 2 - 8}px; margin: 6px;
+        }}
+        {bar}::add-line:vertical, {bar}::sub-line:vertical {{ height: 0; border: none; }}
+        {bar}::add-page:vertical, {bar}::sub-page:vertical {{ background: none; }}
+    """
 
 
 def _breakable(path: str) -> str:
@@ -100,6 +133,7 @@ class DevicesPage(_Page):
         self.column.addWidget(_scrolling(inner), 1)
         self.column.addLayout(bottom)
         self._rows: list[dict[str, Any]] = []
+        self._speech: SpeechState | None = None
         self._live = QTimer(self)
         self._live.setInterval(LIVE_MS)
         self._live.timeout.connect(self.reload)
@@ -131,8 +165,9 @@ class DevicesPage(_Page):
         self.service.refresh_devices(done)
 
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
-        if rows != self._rows:
-            self._rows = rows
+        speech = self.service.speech_state()  # beside the devices: a silent terminal shows here
+        if rows != self._rows or speech != self._speech:
+            self._rows, self._speech = rows, speech
             self._render()
 
     def _problem(self, row: dict[str, Any]) -> str | None:
@@ -145,33 +180,44 @@ class DevicesPage(_Page):
     def _render(self) -> None:
         t = self.t
         problems = [p for p in map(self._problem, self._rows) if p]
+        speech = self._speech
+        if speech is not None and speech.state == UNAVAILABLE:
+            problems.append(render([said("diag.result.voice_down", why=speech.why())], t))
         self.summary.setText("\n".join(problems) if problems else t("diag.summary.ok"))
         self.summary.setProperty("ok", not problems)
         self.summary.style().unpolish(self.summary)
         self.summary.style().polish(self.summary)
         for row in self._rows:
-            card = self.cards.get(row["name"])
-            if card is None:
-                card = _text(f"device_{row['name']}", "diagcard")
-                self.cards[row["name"]] = card
-                self.cards_column.insertWidget(self.cards_column.count() - 1, card)
-            card.setText(self._card_text(row))
+            self._card(row["name"]).setText(self._card_text(row))
+        if speech is not None:
+            self._card("speech").setText(self._speech_text(speech))
+
+    def _card(self, name: str) -> QLabel:
+        card = self.cards.get(name)
+        if card is None:
+            card = _text(f"device_{name}", "diagcard")
+            self.cards[name] = card
+            self.cards_column.insertWidget(self.cards_column.count() - 1, card)
+        return card
+
+    def _head(self, kind: str, state: str, trouble: str | None) -> str:
+        t = self.t
+        head = f"{words.noun(kind, t)}  ·  {words.state(state, t)}"
+        return f"{head}{'：' if t.language == 'zh_CN' else ': '}{trouble}" if trouble else head
 
     def _card_text(self, row: dict[str, Any]) -> str:
         t = self.t
         kind = row["kind"]
-        head = f"{words.noun(kind, t)}  ·  {words.state(row['state'], t)}"
-        if row["fault"] is not None:
-            head = f"{head}: {words.fault(kind, str(row['fault']['code']), t)}"
+        fault = row["fault"] and words.fault(kind, str(row["fault"]["code"]), t)
         where = row["where"] and _breakable(str(row["where"]))
         where = f"  {t('diag.device.where', where=where)}" if where else ""
         c = row["counters"]
         lines = [
-            head,
+            self._head(kind, row["state"], fault),
             t("diag.device.driver", driver=row["driver"]) + where,
             t(
                 "diag.device.counters",
-                since=str(c["since"])[:19].replace("T", " "),
+                since=words.when(c["since"], t),
                 ops=c["operations"],
                 faults=c["faults"],
                 reconnects=c["reconnects"],
@@ -186,11 +232,19 @@ class DevicesPage(_Page):
                     "diag.device.last_fault",
                     words=words.fault(kind, str(last["code"]), t),
                     code=last["code"],
-                    at=str(last.get("at", ""))[:19].replace("T", " "),
+                    at=words.when(last.get("at"), t),
                 )
                 + (f" — {last['detail']}" if last.get("detail") else "")
             )
         lines += [f"{fact}: {value}" for fact, value in row["facts"].items()]
+        return "\n".join(lines)
+
+    def _speech_text(self, speech: SpeechState) -> str:
+        t = self.t
+        trouble = render([speech.why()], t) if speech.state == UNAVAILABLE else None
+        lines = [self._head("speech", speech.state, trouble)]
+        if speech.engine:
+            lines.append(t("diag.speech.engine", engine=speech.service))
         return "\n".join(lines)
 
 
@@ -224,8 +278,12 @@ class SelfTestsPage(_Page):
             grid.addWidget(spinner, i, 1)
             grid.addWidget(result, i, 2)
             self.buttons[name], self.results[name], self.spinners[name] = btn, result, spinner
-        self.column.addLayout(grid)
-        self.column.addStretch(1)
+        inner = QWidget()  # long results wrap: in a larger look the list may outgrow the page
+        inner_column = QVBoxLayout(inner)
+        inner_column.setContentsMargins(0, 0, 0, 0)
+        inner_column.addLayout(grid)
+        inner_column.addStretch(1)
+        self.column.addWidget(_scrolling(inner), 1)
 
     def _runner(self, name: str) -> Callable[[], None]:
         return lambda: self.run(name)
@@ -263,7 +321,8 @@ class SelfTestsPage(_Page):
             text, verdict = t("diag.selftest.not_run"), "none"
         else:
             verdict = result.verdict
-            text = f"{t(f'diag.verdict.{verdict}')} — {result.summary}  ({result.duration:.1f} s)"
+            took = t("diag.selftest.took", s=result.duration)
+            text = f"{t(f'diag.verdict.{verdict}')} — {words.result(result, t)} {took}"
         lab.setText(text)
         if lab.property("verdict") != verdict:
             lab.setProperty("verdict", verdict)
@@ -353,12 +412,16 @@ class QueuePage(_Page):
             dead = stats.get("dead_letters") or []
             self.dead.setText(
                 "\n".join(
-                    f"#{d['seq']}  {d['service']}  {str(d['died_at'])[:19]}\n    {d['reason']}"
+                    f"#{d['seq']}  {d['service']}  {words.when(d['died_at'], t)}\n    {d['reason']}"
                     for d in dead
                 )
                 or t("diag.queue.no_dead")
             )
-        result = facts.last_error or stats.get("last_sync") or facts.last_success_at
+        result = (
+            facts.last_error
+            or (stats.get("last_sync") and words.stamped(stats["last_sync"], t))
+            or words.when(facts.last_success_at, t)
+        )
         self.last_sync.setText(t("diag.queue.last_sync", result=result or t("diag.queue.never")))
 
 
@@ -384,9 +447,7 @@ class LogsPage(_Page):
         self.text.setReadOnly(True)
         self.text.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no keyboard pops up, none is needed
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        QScroller.grabGesture(
-            self.text.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture
-        )
+        _touch_scrolling(self.text)
         self.column.addLayout(filters)
         self.column.addWidget(self.text, 1)
         self.device: str | None = None
@@ -419,8 +480,9 @@ class LogsPage(_Page):
     def _render(self) -> None:
         if self._entries is None:
             return
+        t = self.t
         lines = [
-            f"{str(e.get('ts', ''))[:19]} {e.get('level', '')!s:<7} "
+            f"{words.when(e.get('ts'), t, seconds=True)} {e.get('level', '')!s:<7} "
             f"{e.get('device') or e.get('logger', '')}: {e.get('message', '')}"
             for e in self._entries
         ]
@@ -517,8 +579,12 @@ class DiagnosticsScreen(QWidget):
         self.current: str | None = None
         self._open = False
         self._language: str | None = None
+        self._look: theme.Look | None = None
 
     def show_view(self, view: VisitView, t: Texts) -> None:
+        if theme.current() != self._look:  # high contrast: the scroll bar follows
+            self._look = theme.current()
+            self.setStyleSheet(_scroll_bar_sheet(self._look))
         if view.language != self._language:  # not on every view: a page keeps its scroll
             self._language = view.language
             self.heading.setText(t("diag.title"))

@@ -337,7 +337,7 @@ def test_no_resident_data_in_the_mode_and_no_visit_while_open(
     reader.present()
     result = find(window, QLabel, "selftestResult_card")
     qtbot.waitUntil(lambda: result.property("verdict") == "pass", timeout=10000)
-    assert "card read ok, ID number valid" in result.text()
+    assert "读卡正常，身份证号码有效" in result.text()  # the terminal's language: Chinese
     qtbot.wait(300)  # the controller's copy of the card event has arrived by now
     assert controller.session.state is State.TECHNICIAN
     assert not controller.session.holds_personal_data
