@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, QRect, QTimer
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QTimer
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -166,14 +166,28 @@ def audit(window: QWidget) -> list[str]:
     return problems + _overlaps(window)
 
 
-class LiveAudit:
-    """Runs the audit after each screen change and appends what it finds to *path*."""
+class LiveAudit(QObject):
+    """Runs the audit after each screen change, and after any widget of the window is shown
+    (a technician's page, an overlay, a page turned), and appends what it finds to *path*."""
 
     def __init__(self, window: KioskWindow, path: Path) -> None:
+        super().__init__(window)
         self._window, self._path = window, path
         self._timer = QTimer(window)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.run)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.Show
+            and isinstance(watched, QWidget)
+            and watched.window() is self._window
+        ):
+            self.soon()
+        return False
 
     def soon(self) -> None:
         self._timer.start(50)  # after the layout has settled

@@ -73,7 +73,7 @@ class PinPad(QFrame):
         column.setContentsMargins(48, 24, 48, 28)
         column.setSpacing(12)
         self.title = label("main", "pinTitle")
-        self.dots = label("title", "pinDots")
+        self.dots = label("title", "pinDots", wrap=False)  # dots never wrap
         self.dots.setFixedHeight(72)
         self.message = label("notice", "pinMessage")
         self.message.hide()

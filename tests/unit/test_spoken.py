@@ -274,4 +274,5 @@ def test_the_people_ahead_are_said_when_the_platform_tells_them() -> None:
     english = SpeechPlanner()
     english.plan(view(State.RESULT, "en", outcome="ticket", ticket="A012"), EN)
     none = english.plan(view(State.RESULT, "en", outcome="ticket", ticket="A012", ahead=0), EN)
-    assert none is not None and none.text == "Nobody is waiting ahead of you: watch for your number."
+    assert none is not None
+    assert none.text == "Nobody is waiting ahead of you: watch for your number."
