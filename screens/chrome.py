@@ -34,6 +34,14 @@ def intent(name: Literal["Back", "Cancel", "CallStaff", "Extend"]) -> Event:
     return made
 
 
+
+def clock_text(now: datetime, t: Texts) -> str:
+    """The header's clock as residents say it: 12月5日 星期六 14:03 / Sat 5 Dec 14:03."""
+    weekday = t("header.weekdays").split(",")[now.weekday()]
+    month_name = t("header.months").split(",")[now.month - 1]
+    return t("header.clock", month=now.month, month_name=month_name, day=now.day,
+             weekday=weekday, time=now.strftime("%H:%M"))  # fmt: skip
+
 class Header(QFrame):
     def __init__(self, dispatch: Dispatch, centre: FirstLook) -> None:
         super().__init__()
@@ -47,6 +55,7 @@ class Header(QFrame):
             wrap=False,
             align=Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
         )
+        self._texts: Texts | None = None
         self.clock = QLabel()
         self.clock.setObjectName("Clock")
         # In a service's steps the clock gives way to where the resident is: 第 2 步 / 共 3 步.
@@ -95,7 +104,8 @@ class Header(QFrame):
         self._dispatch(SetLanguage("en" if self._language == "zh_CN" else "zh_CN"))
 
     def _update_clock(self) -> None:
-        self.clock.setText(datetime.now().strftime("%Y-%m-%d  %H:%M"))
+        if self._texts is not None:
+            self.clock.setText(clock_text(datetime.now(), self._texts))
 
     def hasHeightForWidth(self) -> bool:
         # A fixed height: wrapped words inside must not ask the window for more.
@@ -104,6 +114,9 @@ class Header(QFrame):
     def show_view(self, view: VisitView, t: Texts) -> None:
         self._language = view.language
         self._view = view
+        if t is not self._texts:
+            self._texts = t
+            self._update_clock()
         self.elder.setText(t("elder.toggle"))
         self.elder.setChecked(view.elder)
         self.contrast.setText(t("contrast.toggle"))

@@ -736,6 +736,18 @@
         <translation>Skip</translation>
     </message>
     <message>
+        <source>header.clock</source>
+        <translation>{weekday} {day} {month_name}  {time}</translation>
+    </message>
+    <message>
+        <source>header.weekdays</source>
+        <translation>Mon,Tue,Wed,Thu,Fri,Sat,Sun</translation>
+    </message>
+    <message>
+        <source>header.months</source>
+        <translation>Jan,Feb,Mar,Apr,May,Jun,Jul,Aug,Sep,Oct,Nov,Dec</translation>
+    </message>
+    <message>
         <source>language.switch</source>
         <translation>中文</translation>
     </message>

@@ -736,6 +736,18 @@
         <translation>跳过，不留号码</translation>
     </message>
     <message>
+        <source>header.clock</source>
+        <translation>{month}月{day}日 {weekday}  {time}</translation>
+    </message>
+    <message>
+        <source>header.weekdays</source>
+        <translation>星期一,星期二,星期三,星期四,星期五,星期六,星期日</translation>
+    </message>
+    <message>
+        <source>header.months</source>
+        <translation>1月,2月,3月,4月,5月,6月,7月,8月,9月,10月,11月,12月</translation>
+    </message>
+    <message>
         <source>language.switch</source>
         <translation>English</translation>
     </message>
