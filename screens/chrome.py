@@ -34,13 +34,13 @@ def intent(name: Literal["Back", "Cancel", "CallStaff", "Extend"]) -> Event:
     return made
 
 
-
 def clock_text(now: datetime, t: Texts) -> str:
     """The header's clock as residents say it: 12月5日 星期六 14:03 / Sat 5 Dec 14:03."""
     weekday = t("header.weekdays").split(",")[now.weekday()]
     month_name = t("header.months").split(",")[now.month - 1]
     return t("header.clock", month=now.month, month_name=month_name, day=now.day,
              weekday=weekday, time=now.strftime("%H:%M"))  # fmt: skip
+
 
 class Header(QFrame):
     def __init__(self, dispatch: Dispatch, centre: FirstLook) -> None:

@@ -1,10 +1,11 @@
 """The simulator's controls (``kiosk run --simulate``): present a card, pull a device, and so on.
 
-Technician-facing and only in simulation: bilingual in one line, dark, and floating over the header
-so the resident's layout underneath is exactly what a real terminal shows. It floats in the gap
-between the centre's name and the clock, and where that gap is too narrow (English, elder mode)
-over the clock: never over the header's buttons (elder mode, high contrast, language), which the
-person trying the terminal needs as much as a resident does.
+Developer-facing and only in simulation: short Chinese words with the keys (English in each
+button's tool tip), dark, and floating over the header so the resident's layout underneath is
+exactly what a real terminal shows. It floats in the gap between the centre's name and the clock
+(or the step a resident is on), narrow enough to fit there in every look but elder mode in
+English, where it covers the clock; never over the header's buttons (elder mode, high contrast,
+language), which the person trying the terminal needs as much as a resident does.
 """
 
 from __future__ import annotations
@@ -48,32 +49,34 @@ class SimulatorPanel(QFrame):
         for watched in (window, *self._beside()):
             watched.installEventFilter(self)
         self._place_soon.start()
-        title = QLabel("模拟器\nSimulator")
+        title = QLabel("模拟器\nSim")
         grid.addWidget(title, 0, 0, 2, 1)
         self.buttons: list[QPushButton] = []
         reader = devices.id_card_reader
         printer = devices.receipt_printer
         if isinstance(reader, SimulatedSamReader):
-            self._add(grid, "simPresentCard", "放置身份证 Card [F2]", reader.present)
-            self._add(grid, "simRemoveCard", "取走 Remove [F3]", reader.remove)
-            self._add(
-                grid, "simReadFault", "读卡失败 Fail read", lambda: reader.inject("read_failed")
-            )
+            self._add(grid, "simPresentCard", "放卡 F2", reader.present,
+                      "Present the next sample card [F2]")  # fmt: skip
+            self._add(grid, "simRemoveCard", "取卡 F3", reader.remove, "Take the card away [F3]")
+            self._add(grid, "simReadFault", "读卡失败", lambda: reader.inject("read_failed"),
+                      "The next read fails")  # fmt: skip
             QShortcut(QKeySequence("F2"), window, reader.present)
             QShortcut(QKeySequence("F3"), window, reader.remove)
         if isinstance(printer, SimulatedReceiptPrinter):
-            paper = self._add(grid, "simPaperOut", "缺纸 Paper out", None)
+            paper = self._add(grid, "simPaperOut", "缺纸", None, "Paper out (toggle)")
             paper.setCheckable(True)
             paper.toggled.connect(lambda on: printer.inject("paper_out", on))
-            paper.setToolTip(f"Receipts are written to {printer.out_dir}")
+            paper.setToolTip(f"Paper out (toggle). Receipts are written to {printer.out_dir}")
             title.setToolTip(f"Receipts: {printer.out_dir}")
         camera = devices.camera
         if isinstance(camera, SimulatedCamera):
             self._serial = 0
-            self._add(grid, "simShowReceiptQr", "办件码 Receipt QR",
-                      lambda: self._hold_up(camera, "application"))  # fmt: skip
-            self._add(grid, "simShowAppointmentQr", "预约码 Appt QR",
-                      lambda: self._hold_up(camera, "appointment"))  # fmt: skip
+            self._add(grid, "simShowReceiptQr", "办件码",
+                      lambda: self._hold_up(camera, "application"),
+                      "Hold an application receipt's QR code up to the camera")  # fmt: skip
+            self._add(grid, "simShowAppointmentQr", "预约码",
+                      lambda: self._hold_up(camera, "appointment"),
+                      "Hold a new appointment's QR code up to the camera")  # fmt: skip
 
     def _beside(self) -> list[QWidget]:
         """The header and what its layout places (the centre's name first)."""
@@ -96,7 +99,8 @@ class SimulatorPanel(QFrame):
         return False
 
     def place(self) -> None:
-        """Centred in the header's free gap when it fits there, else just left of the buttons."""
+        """After the centre's name when the header's free gap fits it, else just left of the
+        buttons."""
         laid = self._beside()
         parent = self.parentWidget()
         if len(laid) < 2 or parent is None:
@@ -108,7 +112,10 @@ class SimulatorPanel(QFrame):
         name_end = title.x() + min(title.width(), title.sizeHint().width()) + GAP
         right = min((w.x() for w in shown), default=header.width()) - GAP
         if right - name_end >= wide:
-            x = (name_end + right - wide) // 2
+            # Right after the name, not centred in the gap: the gap changes with every step
+            # (the clock gives way to 第 2 步 / 共 3 步), and a panel that moved under a rig's
+            # or a person's finger would be touched where it was.
+            x = name_end
         else:
             right = min((w.x() for w in buttons), default=header.width()) - GAP
             x = max(GAP, right - wide)
@@ -131,10 +138,17 @@ class SimulatorPanel(QFrame):
         QTimer.singleShot(HOLD_MS, lambda: camera.hold_up(None))
 
     def _add(
-        self, grid: QGridLayout, name: str, text: str, action: Callable[[], None] | None
+        self,
+        grid: QGridLayout,
+        name: str,
+        text: str,
+        action: Callable[[], None] | None,
+        tip: str,
     ) -> QPushButton:
+        # Short Chinese words on the button (the room is the header's gap), English in the tip.
         btn = QPushButton(text)
         btn.setObjectName(name)
+        btn.setToolTip(tip)
         if action is not None:
             # clicked passes `checked`, which present() would take for a card: drop it.
             btn.clicked.connect(lambda: action())  # noqa: PLW0108
