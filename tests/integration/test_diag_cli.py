@@ -249,7 +249,9 @@ def test_bundle_is_written_and_holds_no_personal_data_or_secret(
     assert dead["reason"] == "duplicate id_number [id-number]"
     selftests = json.loads(members["selftests.json"])
     verdicts = {r["name"]: r["verdict"] for r in selftests["results"]}
-    assert verdicts == {"camera": "pass", "network": "fail", "disk": "pass", "outbox": "pass"}
+    # The voice lives in the running terminal: a bundle written from the CLI cannot say.
+    assert verdicts == {"camera": "pass", "network": "fail", "disk": "pass", "outbox": "pass",
+                        "voice": "skip"}  # fmt: skip
     logs = [json.loads(line) for line in members["logs/recent.jsonl"].splitlines()]
     assert logs[0]["message"] == "visit 7: card [id-number] read for [personal] ([phone])"
     assert (logs[-1]["device"], logs[-1]["level"]) == ("receipt_printer", "WARNING")
