@@ -58,7 +58,8 @@ class DatabaseError(Exception):
 
 
 def connect(path: Path, *, busy_timeout_ms: int = 5000) -> sqlite3.Connection:
-    """Open (creating if needed) the database at *path* in WAL mode with full fsync on commit."""
+    """Open (creating if needed) the database at *path* in WAL mode with full fsync on commit
+    and secure delete."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -69,6 +70,9 @@ def connect(path: Path, *, busy_timeout_ms: int = 5000) -> sqlite3.Connection:
         # FULL: a commit has reached the disk when execute() returns, even in WAL mode.
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
+        # Deleted and overwritten values are zeroed in their pages, not only unlinked: a purge of
+        # personal data must leave nothing in free pages or cells for the outbox key to open.
+        conn.execute("PRAGMA secure_delete = ON")
         migrate(conn)
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"{path}: {exc}") from exc

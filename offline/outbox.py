@@ -3,8 +3,9 @@
 One SQLite transaction writes the transaction row (UUIDv7 + per-terminal sequence), its outbox
 entry and any daily counter it draws from (queue ticket numbers), so none exists without the others.
 Personal fields are sealed (offline/sealing.py) in their own column and purged once the platform
-has acknowledged them and the retention period has passed. The sync client takes batches from here
-and reports the platform's verdict per item: acknowledged, or dead with the reason.
+has acknowledged them and the retention period has passed; delivered rows follow them
+(offline/retention.py). The sync client takes batches from here and reports the platform's verdict
+per item, each batch in one commit: acknowledged, or dead with the reason.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from contracts.canonical import canonical_text
+from offline import retention
 from offline.db import connect
 from offline.sealing import Sealer, SealingError, load_or_create_key
 from offline.uuid7 import uuid7
@@ -29,12 +32,18 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_BYTES = 2 * 1024**3  # room for years of visits on any terminal's disk
 CAPACITY_WARNING = 0.8
 DEFAULT_RETENTION = timedelta(days=7)
+DROP_BATCH = 2000  # delivered rows deleted per commit: a resident's record() waits for no more
 
 OUTBOX_STATES = ("pending", "sent", "acknowledged", "dead")
 
 
 class OutboxError(Exception):
     """A transaction could not be recorded; nothing was written."""
+
+
+class OutboxFull(OutboxError):
+    """No room: what waits has reached the size limit, or the disk is full. Nothing was
+    written, and nothing recorded before is lost."""
 
 
 @dataclass(frozen=True)
@@ -54,9 +63,11 @@ class OutboxStatus:
     total: int
     by_state: dict[str, int]
     oldest_pending_at: str | None
-    size_bytes: int = 0
+    size_bytes: int = 0  # the whole database, delivered rows still kept included
     max_bytes: int = DEFAULT_MAX_BYTES
     sealed: int = 0  # transactions still holding personal data
+    waiting_bytes: int = 0  # what counts against max_bytes: the undelivered transactions
+    disk_full: bool = False  # the last record() found the disk (not the limit) full
 
     @property
     def waiting(self) -> int:
@@ -64,11 +75,19 @@ class OutboxStatus:
 
     @property
     def capacity_used(self) -> float:
-        return self.size_bytes / self.max_bytes if self.max_bytes else 0.0
+        return self.waiting_bytes / self.max_bytes if self.max_bytes else 0.0
+
+    @property
+    def capacity(self) -> str:
+        """``ok``; ``warning`` from 80 % (deliver, or raise the limit, before residents are
+        refused); ``full`` when new transactions are refused."""
+        if self.disk_full or self.capacity_used >= 1:
+            return "full"
+        return "warning" if self.capacity_used >= CAPACITY_WARNING else "ok"
 
     @property
     def capacity_warning(self) -> bool:
-        return self.capacity_used >= CAPACITY_WARNING
+        return self.capacity != "ok"
 
 
 @dataclass(frozen=True)
@@ -114,6 +133,8 @@ class OutboxStore:
         self._conn = connect(path)
         self._lock = threading.Lock()
         self._warned_capacity = False
+        self._disk_full = False
+        self._fold_due = False  # a purge could not truncate the WAL: try again next time
         try:
             # A new key is only made for an outbox that holds nothing sealed under an old one.
             has_sealed = self._conn.execute(
@@ -153,49 +174,84 @@ class OutboxStore:
         txn_uuid = str(uuid7())
         sealed = self._sealer.seal(personal, txn_uuid) if personal else None
         with self._lock:
-            conn = self._conn
-            self._check_capacity(conn)
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                value: int | None = None
-                body = dict(payload)
-                if counter is not None:
-                    value = self._next_counter(conn, counter, moment.date().isoformat())
-                    body[counter_field] = counter_format.format(value)
-                cur = conn.execute(
-                    "INSERT INTO transactions (uuid, service, payload, created_at, personal)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (txn_uuid, service, canonical_text(body), moment.isoformat(), sealed),
-                )
-                seq = int(cur.lastrowid or 0)
-                conn.execute("INSERT INTO outbox (seq) VALUES (?)", (seq,))
-                conn.execute("COMMIT")
+                self._check_capacity()
+                with self._transaction() as conn:
+                    value: int | None = None
+                    body = dict(payload)
+                    if counter is not None:
+                        value = self._next_counter(conn, counter, moment.date().isoformat())
+                        body[counter_field] = counter_format.format(value)
+                    cur = conn.execute(
+                        "INSERT INTO transactions (uuid, service, payload, created_at, personal)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        (txn_uuid, service, canonical_text(body), moment.isoformat(), sealed),
+                    )
+                    seq = int(cur.lastrowid or 0)
+                    conn.execute("INSERT INTO outbox (seq) VALUES (?)", (seq,))
             except (sqlite3.Error, TypeError, ValueError) as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                # "database or disk is full" lands here too: nothing was written, and the
-                # resident is told so rather than shown a number that does not exist.
+                # Nothing was written, and the resident is told so rather than shown a number
+                # that does not exist; a full disk is named, for the technician's status too.
+                self._disk_full = retention.is_full(exc)
+                if self._disk_full:
+                    log.error("outbox: the disk is full; refusing %s", service)
+                    raise OutboxFull(
+                        f"could not record {service}: the disk is full: nothing recorded; "
+                        "free space on the data directory's disk"
+                    ) from exc
                 raise OutboxError(f"could not record {service}: {exc}") from exc
+            self._disk_full = False
         return Recorded(txn_uuid, seq, service, moment, value, body)
 
-    def _size(self, conn: sqlite3.Connection) -> int:
-        pages = conn.execute("PRAGMA page_count").fetchone()[0]
-        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
-        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        return int((pages - free) * page_size)
-
-    def _check_capacity(self, conn: sqlite3.Connection) -> None:
-        size = self._size(conn)
-        if size >= self.max_bytes:
-            raise OutboxError(
-                f"outbox is full ({size} of {self.max_bytes} bytes): nothing recorded; "
-                "deliver waiting transactions or raise the limit"
+    def _check_capacity(self) -> None:
+        # Cheap first: what waits is part of the live file, so a file under the warning mark
+        # needs no counting. Only near the limit is what waits summed up.
+        conn = self._conn
+        live = retention.live_bytes(conn)
+        if live < CAPACITY_WARNING * self.max_bytes:
+            self._warned_capacity = False
+            return
+        if live >= self.max_bytes:
+            # Delivered rows kept for the retention period give way before a resident does.
+            with self._transaction():
+                retention.drop_delivered(conn, None, DROP_BATCH)
+        waiting = retention.waiting_bytes(conn)
+        if waiting >= self.max_bytes:
+            raise OutboxFull(
+                f"outbox is full ({waiting} bytes waiting, limit {self.max_bytes}): nothing "
+                "recorded; deliver waiting transactions or raise the limit"
             )
-        warn = size >= CAPACITY_WARNING * self.max_bytes
+        warn = waiting >= CAPACITY_WARNING * self.max_bytes
         if warn and not self._warned_capacity:
-            log.warning("outbox at %.0f%% of its %d-byte limit", 100 * size / self.max_bytes,
-                        self.max_bytes)  # fmt: skip
+            log.warning("outbox at %.0f%% of its %d-byte limit with what waits to be delivered",
+                        100 * waiting / self.max_bytes, self.max_bytes)  # fmt: skip
         self._warned_capacity = warn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (the caller holds the lock): all of it reaches the disk in one
+        commit, hence one fsync, or none of it does."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """The lock and one transaction; a database error becomes an OutboxError, which the
+        sync worker treats as local trouble to report and retry, not as a reason to die."""
+        with self._lock:
+            try:
+                with self._transaction() as conn:
+                    yield conn
+            except sqlite3.Error as exc:
+                kind = OutboxFull if retention.is_full(exc) else OutboxError
+                raise kind(f"outbox: {exc}") from exc
 
     @staticmethod
     def _next_counter(conn: sqlite3.Connection, name: str, day: str) -> int:
@@ -214,25 +270,18 @@ class OutboxStore:
         a crash too), and the platform's dedupe makes the resend harmless.
         """
         stamp = (now or datetime.now().astimezone()).isoformat()
-        with self._lock:
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                rows = conn.execute(
-                    "SELECT t.seq, t.uuid, t.service, t.payload, t.created_at, t.personal"
-                    " FROM outbox o JOIN transactions t USING (seq)"
-                    " WHERE o.state IN ('pending', 'sent') ORDER BY o.seq LIMIT ?",
-                    (int(limit),),
-                ).fetchall()
-                conn.executemany(
-                    "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?"
-                    " WHERE seq = ?",
-                    [(stamp, row[0]) for row in rows],
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._write() as conn:
+            rows = conn.execute(
+                "SELECT t.seq, t.uuid, t.service, t.payload, t.created_at, t.personal"
+                " FROM outbox o JOIN transactions t USING (seq)"
+                " WHERE o.state IN ('pending', 'sent') ORDER BY o.seq LIMIT ?",
+                (int(limit),),
+            ).fetchall()
+            conn.executemany(
+                "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?"
+                " WHERE seq = ?",
+                [(stamp, row[0]) for row in rows],
+            )
         batch = []
         for seq, uid, service, payload, created_at, sealed in rows:
             body = json.loads(payload)
@@ -246,21 +295,25 @@ class OutboxStore:
         return batch
 
     def acknowledge(self, seqs: Iterable[int], now: datetime | None = None) -> int:
+        """Mark what the platform has kept, in one commit: in autocommit each row was its own
+        fsync while record() waited for the lock (tests/benches/bench_acknowledge.py)."""
         stamp = (now or datetime.now().astimezone()).isoformat()
-        with self._lock:
-            cur = self._conn.executemany(
+        rows = [(stamp, seq) for seq in seqs]
+        with self._write() as conn:
+            cur = conn.executemany(
                 "UPDATE outbox SET state = 'acknowledged', acknowledged_at = ?, reason = NULL"
                 " WHERE seq = ? AND state IN ('pending', 'sent')",
-                [(stamp, seq) for seq in seqs],
+                rows,
             )
-            return int(cur.rowcount)
+        return int(cur.rowcount)
 
     def release(self, seqs: Iterable[int]) -> None:
-        """Put in-flight transactions back to pending (the request failed; they go again)."""
-        with self._lock:
-            self._conn.executemany(
-                "UPDATE outbox SET state = 'pending' WHERE seq = ? AND state = 'sent'",
-                [(seq,) for seq in seqs],
+        """Put in-flight transactions back to pending (the request failed; they go again), in
+        one commit like acknowledge()."""
+        rows = [(seq,) for seq in seqs]
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE outbox SET state = 'pending' WHERE seq = ? AND state = 'sent'", rows
             )
 
     def bury(self, verdicts: Iterable[tuple[int, str, str]], now: datetime | None = None) -> None:
@@ -268,23 +321,16 @@ class OutboxStore:
         (seq, status, reason). They never block the ones behind them."""
         stamp = (now or datetime.now().astimezone()).isoformat()
         items = list(verdicts)
-        with self._lock:
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany(
-                    "UPDATE outbox SET state = 'dead', reason = ? WHERE seq = ?",
-                    [(f"{status}: {reason}", seq) for seq, status, reason in items],
-                )
-                conn.executemany(
-                    "INSERT OR REPLACE INTO dead_letters (seq, status, reason, died_at)"
-                    " VALUES (?, ?, ?, ?)",
-                    [(seq, status, reason, stamp) for seq, status, reason in items],
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE outbox SET state = 'dead', reason = ? WHERE seq = ?",
+                [(f"{status}: {reason}", seq) for seq, status, reason in items],
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO dead_letters (seq, status, reason, died_at)"
+                " VALUES (?, ?, ?, ?)",
+                [(seq, status, reason, stamp) for seq, status, reason in items],
+            )
         for seq, status, reason in items:
             log.warning("transaction seq=%d dead: %s: %s", seq, status, reason)
 
@@ -299,20 +345,37 @@ class OutboxStore:
         return [DeadLetter(*row) for row in rows]
 
     def purge_personal(self, now: datetime | None = None) -> int:
-        """Drop the sealed personal data of transactions settled (acknowledged or dead) longer
-        ago than the retention period; returns how many were purged."""
+        """Past the retention period: drop the sealed personal data of settled (acknowledged or
+        dead) transactions, then the acknowledged rows themselves, then truncate the WAL so no
+        older copy stays on disk. Returns how many transactions' personal data was purged.
+
+        The sync worker calls this on its timer; dead letters stay (without personal data) for
+        technicians."""
         moment = now or datetime.now().astimezone()
         cutoff = (moment - self.retention).isoformat()
+        with self._write() as conn:
+            purged = retention.purge_personal(conn, cutoff, moment.isoformat())
+        dropped = 0
+        while True:  # in slices, so a resident's record() slips in between
+            with self._write() as conn:
+                batch = retention.drop_delivered(conn, cutoff, DROP_BATCH)
+            dropped += batch
+            if batch < DROP_BATCH:
+                break
+        if dropped:
+            log.info("outbox: dropped %d delivered transaction(s) past retention", dropped)
+        if purged or dropped or self._fold_due:
+            self._fold_wal()
+        return purged
+
+    def _fold_wal(self) -> None:
         with self._lock:
-            cur = self._conn.execute(
-                "UPDATE transactions SET personal = NULL, personal_purged_at = ?"
-                " WHERE personal IS NOT NULL AND seq IN ("
-                "   SELECT o.seq FROM outbox o LEFT JOIN dead_letters d USING (seq)"
-                "   WHERE (o.state = 'acknowledged' AND o.acknowledged_at <= ?)"
-                "      OR (o.state = 'dead' AND d.died_at <= ?))",
-                (moment.isoformat(), cutoff, cutoff),
-            )
-            return int(cur.rowcount)
+            try:
+                self._fold_due = not retention.fold_wal(self._conn)
+            except sqlite3.Error as exc:
+                raise OutboxError(f"outbox: {exc}") from exc
+        if self._fold_due:  # another process reads the database: its snapshot pins the WAL
+            log.warning("outbox: WAL busy; purged values stay in it until the next purge")
 
     def set_fact(self, name: str, value: str) -> None:
         with self._lock:
@@ -339,12 +402,12 @@ class OutboxStore:
             sealed = self._conn.execute(
                 "SELECT COUNT(*) FROM transactions WHERE personal IS NOT NULL"
             ).fetchone()[0]
-            size = self._size(self._conn)
+            size = retention.live_bytes(self._conn)
+            waiting = retention.waiting_bytes(self._conn)
         by_state = dict.fromkeys(OUTBOX_STATES, 0)
         by_state.update({str(state): int(n) for state, n in rows})
-        return OutboxStatus(
-            sum(by_state.values()), by_state, oldest, size, self.max_bytes, int(sealed)
-        )
+        return OutboxStatus(sum(by_state.values()), by_state, oldest, size, self.max_bytes,
+                            int(sealed), waiting, self._disk_full)  # fmt: skip
 
     def transaction(self, txn_uuid: str) -> dict[str, Any] | None:
         """One transaction with its outbox state, or None: for the CLI, tests and technicians.

@@ -22,6 +22,12 @@ class SealingError(Exception):
     """The key is missing, unsafe or wrong, or a sealed value is damaged; the message says which."""
 
 
+def new_nonce() -> bytes:
+    """A fresh random 96-bit nonce for every value sealed: under one key, a repeated nonce
+    would expose two residents' data and allow forgeries (tests/unit/test_nonce.py)."""
+    return os.urandom(NONCE_BYTES)
+
+
 class Sealer:
     def __init__(self, key: bytes) -> None:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -31,7 +37,7 @@ class Sealer:
         self._aead = AESGCM(key)
 
     def seal(self, data: dict[str, Any], associated: str) -> bytes:
-        nonce = os.urandom(NONCE_BYTES)
+        nonce = new_nonce()
         plain = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
         return FORMAT_V1 + nonce + self._aead.encrypt(nonce, plain, associated.encode())
 

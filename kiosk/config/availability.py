@@ -1,5 +1,6 @@
-"""What a resident can use now: services whose devices are down, or that need the platform while
-it is unreachable, are greyed with the reason and what to do instead."""
+"""What a resident can use now: services whose devices are down, that need the platform while
+it is unreachable, or that must record while the outbox cannot, are greyed with the reason and
+what to do instead."""
 
 from __future__ import annotations
 
@@ -10,6 +11,14 @@ from contracts.catalogue import IDENTIFY_MEANS, PLATFORM_QUERIES, Catalogue, Ser
 from contracts.device_kinds import DeviceKind
 from drivers.base import DeviceStatus
 
+# Actions whose result is a record in the outbox (a ticket's number, feedback). Calling staff
+# records too, but is never greyed: a resident in trouble must still be able to ask for help, and
+# the call shows on screen whether or not its record can be kept.
+RECORDING_ACTIONS = frozenset({"ticket", "feedback"})
+# Why, on the tile, when the outbox cannot be opened: residents need no word about databases, only
+# that it cannot be done here now; the alternative says staff can help.
+CANNOT_RECORD = "result.refused.title"
+
 
 @dataclass(frozen=True)
 class Unavailable:
@@ -18,10 +27,16 @@ class Unavailable:
 
 
 def unavailable(
-    catalogue: Catalogue, statuses: Iterable[DeviceStatus], *, online: bool = True
+    catalogue: Catalogue,
+    statuses: Iterable[DeviceStatus],
+    *,
+    online: bool = True,
+    recording: bool = True,
 ) -> dict[str, Unavailable]:
     """Service code -> why it cannot run now and what to do instead, for every service
-    that cannot. A service with several ways to identify needs only one of them."""
+    that cannot. A service with several ways to identify needs only one of them. Without
+    *recording* (the outbox could not be opened), services that end in a record are greyed
+    at once, rather than failing at the end of the resident's visit."""
     broken = {s.kind: s for s in statuses if not s.usable}
     configured = {s.kind for s in statuses}
     out: dict[str, Unavailable] = {}
@@ -29,9 +44,18 @@ def unavailable(
         why = _device_problem(service, broken, configured)
         if why is not None:
             out[service.code] = Unavailable(why, _alternative(service, why))
+        elif not recording and _records(service, online):
+            out[service.code] = Unavailable(CANNOT_RECORD, "alternative.staff")
         elif not online and service.action in PLATFORM_QUERIES and service.offline == "none":
             out[service.code] = Unavailable("service.needs_network", "alternative.staff")
     return out
+
+
+def _records(service: Service, online: bool) -> bool:
+    # Offline, an online query's only way is the request slip, which is a record.
+    return service.action in RECORDING_ACTIONS or (
+        not online and service.action in PLATFORM_QUERIES and service.offline == "request_slip"
+    )
 
 
 def _reason(kind: DeviceKind, broken: Mapping[DeviceKind, DeviceStatus]) -> str:

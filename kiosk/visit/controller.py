@@ -67,6 +67,7 @@ class VisitController:
         self.printer_worker = Worker("printer", post)
         self.platform = Worker("platform", post)  # online queries: never on the UI thread
         self._scanner: QrScanner | None = None
+        self._outbox_down = False  # set when opening the outbox failed: see _store_failed
         # Opening the database is disk work: it runs first on the outbox worker, so every later
         # record job (same thread, in order) finds the store ready.
         self.db.run(lambda: self._open_store(db_path), on_error=self._store_failed)
@@ -137,6 +138,10 @@ class VisitController:
 
     def _store_failed(self, exc: BaseException) -> None:
         log.error("outbox cannot be opened: %s", exc)
+        # Residents must not start what cannot be recorded: its tile is greyed with the reason
+        # now, not an apology at the end of the visit. Calling staff stays (availability.py).
+        self._outbox_down = self._store is None  # else only its sync failed: records are kept
+        self._refresh_availability()
 
     @property
     def store(self) -> OutboxStore:
@@ -219,7 +224,8 @@ class VisitController:
 
     def _refresh_availability(self) -> None:
         statuses = self.devices.statuses()
-        unavailable = services_unavailable(self.session.catalogue, statuses, online=self._online)
+        unavailable = services_unavailable(self.session.catalogue, statuses, online=self._online,
+                                           recording=not self._outbox_down)  # fmt: skip
         reasons = {code: (u.reason, u.alternative) for code, u in unavailable.items()}
         down = {
             st.kind.value: st.fault.message_key if st.fault else "device.unavailable"
