@@ -206,7 +206,7 @@ _register_config_commands()
 
 
 def _register_queue_commands() -> None:
-    from central.queue_commands import register
+    from central.calling_commands import register
 
     register(cli, DB, opened_store)
 

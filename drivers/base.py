@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from contracts.device_kinds import DeviceKind
+from runtime.supervisor import WORKERS, Supervised
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +198,17 @@ class Device:
 
     def fault(self, code: str, message_key: str, detail: str = "") -> DeviceFault:
         return DeviceFault(self.name, code, message_key, detail)
+
+    def _supervised(self, label: str, body: Callable[[threading.Event], None]) -> Supervised:
+        """The device's background loop on a supervised thread (not started): an unexpected
+        error puts the device in FAULT (``internal_error``) and the loop comes back after a
+        backoff. The loop returns when the event it is given is set."""
+        return WORKERS.add(Supervised(f"{self.name}-{label}", body, on_crash=self._crashed))
+
+    def _crashed(self, exc: BaseException | None) -> None:
+        detail = f"{type(exc).__name__}; restarting" if exc is not None else "loop ended"
+        fault = self.fault("internal_error", "device.unavailable", detail)
+        self._set_state(DeviceState.FAULT, fault)
 
     def start(self) -> None:
         """Open the device and start any background work. Never blocks for long."""

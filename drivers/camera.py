@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, cast
 
 from contracts.device_kinds import DeviceKind
 from drivers.base import Device, DeviceState
+from runtime.supervisor import Supervised
 
 if TYPE_CHECKING:
     import cv2
@@ -115,7 +116,7 @@ class OpenCvCamera(Device):
         self._subscribers: tuple[FrameSubscriber, ...] = ()
         self._failed_subscribers: set[FrameSubscriber] = set()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread: Supervised | None = None
         self._failures = 0
         self._last_digest = b""
         self._same_since = 0.0
@@ -153,20 +154,17 @@ class OpenCvCamera(Device):
     def start(self) -> None:
         if self._thread is not None:
             return
-        # A fresh event per run: a thread that outlived a stop() timeout cannot be revived.
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, args=(self._stop,), name=f"{self.name}-capture", daemon=True
-        )
+        # A fresh worker (and event) per run: a thread that outlived a stop() timeout cannot be
+        # revived; supervised, so an unexpected error faults the camera and the capture returns.
+        self._thread = self._supervised("capture", self._run)
+        self._stop = self._thread.stopping
         self._thread.start()
 
     def stop(self) -> None:
-        thread, self._thread = self._thread, None
+        worker, self._thread = self._thread, None
         self._stop.set()
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=STOP_TIMEOUT)
-            if thread.is_alive():
-                log.warning("camera %s: capture thread blocked in the driver", self.name)
+        if worker is not None:
+            worker.stop(timeout=STOP_TIMEOUT)
         self._set_state(DeviceState.ABSENT)
 
     # --- hooks for simulators ------------------------------------------------------------

@@ -257,8 +257,8 @@ class PcscReader(SmartCardReader):
     def __init__(self, name: str, reader: str | None = None) -> None:
         super().__init__(name)
         self.wanted = reader
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = self._supervised("pcsc", lambda stop: self._run())
+        self._stop = self._worker.stopping  # one event: a stop is never taken for a crash
         self._failures = 0
         self._reader_lock = threading.Lock()
         self._reader: str | None = None  # the reader being watched
@@ -274,19 +274,15 @@ class PcscReader(SmartCardReader):
         return self.reader or self.wanted
 
     def start(self) -> None:
-        if self._thread is not None:
+        if self._worker.health.state in ("running", "restarting"):
             return
-        self._stop.clear()
         self._card_in = False
         self._set_state(DeviceState.CONNECTING)
-        self._thread = threading.Thread(target=self._run, name=f"{self.name}-pcsc", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._worker.stop(timeout=5)
         self._set_state(DeviceState.ABSENT)
 
     @contextlib.contextmanager

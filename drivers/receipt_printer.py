@@ -13,6 +13,7 @@ from drivers.base import Device, DeviceState
 from drivers.escpos_layout import PrinterProfile, render
 from drivers.escpos_status import PaperStatus
 from drivers.receipt import Receipt
+from runtime.supervisor import Supervised
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class StatusCheckedPrinter(ReceiptPrinter):
     ) -> None:
         super().__init__(name, profile)
         self.poll_seconds = poll_seconds
-        self._poller: threading.Thread | None = None
+        self._poller: Supervised | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
 
@@ -120,15 +121,15 @@ class StatusCheckedPrinter(ReceiptPrinter):
             self._wake.set()  # check again now, e.g. after a fault was cleared
             return
         self._set_state(DeviceState.CONNECTING)
-        self._stop.clear()
-        self._poller = threading.Thread(target=self._poll, name=f"{self.name}-status", daemon=True)
+        self._poller = self._supervised("status", lambda stop: self._poll())
+        self._stop = self._poller.stopping  # one event: a stop is never taken for a crash
         self._poller.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
         if self._poller is not None:
-            self._poller.join(timeout=self.timeout + 1)
+            self._poller.stop(timeout=self.timeout + 1)
             self._poller = None
 
     def _poll(self) -> None:

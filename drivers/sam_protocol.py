@@ -94,6 +94,10 @@ def encode_response(sw3: int, data: bytes = b"", sw1: int = 0, sw2: int = 0) -> 
     return _frame(bytes([sw1, sw2, sw3]) + data)
 
 
+COMMAND_MIN_PAYLOAD = 2  # CMD PARA
+ANSWER_MIN_PAYLOAD = 3  # SW1 SW2 SW3
+
+
 @dataclass(frozen=True)
 class Frame:
     """One checked frame's payload: (CMD, PARA, DATA) or (SW1, SW2, SW3, DATA) by direction."""
@@ -132,7 +136,7 @@ class FrameDecoder:
     past the false preamble and searches again, so a following good frame is still found.
     """
 
-    def __init__(self, *, min_payload: int = 2) -> None:
+    def __init__(self, *, min_payload: int = COMMAND_MIN_PAYLOAD) -> None:
         self._buf = bytearray()
         self._min_len = min_payload + 1
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from drivers.base import DeviceState
 from drivers.idcard import IdCard
 from drivers.idcard_reader import CardEvent, CardEventKind, IdCardReader
 from drivers.sam_protocol import (
+    ANSWER_MIN_PAYLOAD,
     BAUD_PARAMS,
     SET_BAUD,
     Command,
@@ -65,7 +65,9 @@ class SamLink:
             raise SamError(
                 "open_failed", "device.reader_unavailable", str(exc), transport=True
             ) from exc
-        self._decoder = FrameDecoder()
+        # An answer holds SW1 SW2 SW3 at least: a shorter one is a bad frame, never a Frame whose
+        # sw3 would raise IndexError deep in the reader's loop.
+        self._decoder = FrameDecoder(min_payload=ANSWER_MIN_PAYLOAD)
 
     def close(self) -> None:
         # pyserial's socket:// close() skips closing the socket when shutdown() fails, which it
@@ -162,26 +164,22 @@ class SamSerialReader(IdCardReader):
     ) -> None:
         super().__init__(name)
         self.port, self.baud, self.poll_seconds = port, baud, poll_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = self._supervised("sam", lambda stop: self._run())
+        self._stop = self._worker.stopping  # one event: a stop is never taken for a crash
 
     @property
     def where(self) -> str:
         return self.port
 
     def start(self) -> None:
-        if self._thread is not None:
+        if self._worker.health.state in ("running", "restarting"):
             return
-        self._stop.clear()
         self._set_state(DeviceState.CONNECTING)
-        self._thread = threading.Thread(target=self._run, name=f"{self.name}-sam", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._worker.stop(timeout=5)
         self._set_state(DeviceState.ABSENT)
 
     def _run(self) -> None:

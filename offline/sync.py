@@ -35,6 +35,7 @@ from contracts.wire import (
 )
 from offline.http import HttpError, Response, get_raw, post_json
 from offline.outbox import Outbound, OutboxError, OutboxStore, verdicts_by_seq
+from runtime.supervisor import WORKERS, Supervised
 
 log = logging.getLogger(__name__)
 
@@ -292,8 +293,10 @@ class SyncWorker:
         self.base, self.cap, self.idle = base, cap, idle
         self._rng = rng or random.Random()
         self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # Supervised: an unexpected error (a locked database past its busy timeout, a bug) is
+        # logged, shown in the status and the heartbeat, and the loop comes back after a backoff.
+        self.worker = WORKERS.add(Supervised("sync", self._supervised, on_crash=self._crashed))
+        self._stop = self.worker.stopping  # one event: a stop is never taken for a crash
         self._listeners: list[Callable[[SyncStatus], None]] = []
         self._status = SyncStatus(link=Link.UNKNOWN if client else Link.UNCONFIGURED)
         self._lock = threading.Lock()
@@ -322,19 +325,25 @@ class SyncWorker:
         self._wake.set()
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
-            self._thread.start()
+        self.worker.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=15)
-            self._thread = None
+        self.worker.stop(timeout=15)
 
     # -- worker thread ------------------------------------------------------------------------
+    def _supervised(self, stop: threading.Event) -> None:
+        self._run()
+
+    def _crashed(self, exc: BaseException | None) -> None:
+        """The loop died: say so where technicians and the header look, without touching the
+        store (it may be what failed)."""
+        what = f"internal error ({type(exc).__name__})" if exc is not None else "internal error"
+        with self._lock:
+            self._status = replace(self._status, last_error=what)
+        self._publish()
+
     def _run(self) -> None:
         self._publish()
         while not self._stop.is_set():

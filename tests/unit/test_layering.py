@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("contracts", "kiosk", "drivers", "screens", "offline", "central")
+PACKAGES = ("contracts", "runtime", "kiosk", "drivers", "screens", "offline", "central")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -46,6 +46,7 @@ def test_the_tree_keeps_every_import_contract(tmp_path: Path) -> None:
         ("offline/http.py", "import kiosk.texts", "offline has no Qt"),
         ("kiosk/visit/session.py", "from screens import theme", "the terminal's core has no Qt"),
         ("contracts/wire.py", "import offline.outbox", "contracts import nothing"),
+        ("runtime/supervisor.py", "import drivers.base", "runtime (the supervisor)"),
     ],
 )
 def test_a_forbidden_import_breaks_a_contract(

@@ -1,0 +1,107 @@
+"""Nothing dies silently: a supervised worker that raises comes back after a backoff, counts the
+restart and says so; the sync worker does, in its status and health, and delivers again."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offline.outbox import OutboxStore
+from offline.sync import PushResult, SyncWorker
+from runtime.supervisor import WORKERS, Supervised
+
+
+def until(condition: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_crashing_body_is_restarted_with_its_fault_and_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runs: list[int] = []
+    seen: list[str] = []
+
+    def body(stop: threading.Event) -> None:
+        runs.append(1)
+        if len(runs) <= 2:
+            raise IndexError("frame too short")
+        stop.wait()
+
+    worker = Supervised("test-body", body, base=0.01, cap=0.05)
+    worker.add_listener(lambda h: seen.append(h.state))
+    worker.start()
+    try:
+        until(lambda: len(runs) == 3 and worker.health.state == "running")
+        health = worker.health
+        assert (health.restarts, health.fault) == (2, "crashed:IndexError")
+        assert health.fault_at is not None
+        assert "restarting" in seen
+        assert "worker test-body crashed; restarting" in caplog.text
+        assert "IndexError: frame too short" in caplog.text  # the traceback, in the log
+    finally:
+        worker.stop()
+    assert worker.health.state == "stopped" and len(runs) == 3
+
+
+def test_a_body_that_returns_by_itself_is_a_fault_too() -> None:
+    calls: list[int] = []
+
+    def body(stop: threading.Event) -> None:
+        calls.append(1)
+        if len(calls) > 1:
+            stop.wait()
+
+    worker = Supervised("test-exits", body, base=0.01)
+    worker.start()
+    try:
+        until(lambda: len(calls) == 2)
+        assert worker.health.fault == "exited" and worker.health.restarts == 1
+    finally:
+        worker.stop()
+
+
+def test_stopping_is_never_taken_for_a_crash() -> None:
+    worker = Supervised("test-stop", lambda stop: stop.wait(), base=0.01)
+    worker.start()
+    worker.stop()
+    assert worker.health.restarts == 0 and worker.health.fault is None
+
+
+class FlakyClient:
+    """A platform client whose first push meets an error nobody planned for."""
+
+    def __init__(self, store: OutboxStore) -> None:
+        self.store, self.pushes = store, 0
+
+    def push(self, *, max_batches: int | None = None) -> PushResult:
+        self.pushes += 1
+        if self.pushes == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return PushResult(sent=0)
+
+
+def test_the_sync_worker_comes_back_after_an_unexpected_error(tmp_path: Path) -> None:
+    store = OutboxStore(tmp_path / "kiosk.db")
+    client = FlakyClient(store)
+    worker = SyncWorker(client, store, idle=0.05)  # type: ignore[arg-type]
+    worker.worker._base = 0.05  # a short backoff for the test
+    errors: list[str | None] = []
+    worker.add_listener(lambda status: errors.append(status.last_error))
+    worker.start()
+    try:
+        until(lambda: client.pushes >= 2 and worker.status.link.value == "online")
+        assert "internal error (OperationalError)" in errors  # said while it restarted
+        health = worker.worker.health
+        assert (health.restarts, health.fault) == (1, "crashed:OperationalError")
+        assert any(h.name == "sync" and h.restarts == 1 for h in WORKERS.health())
+    finally:
+        worker.stop()
+        store.close()
