@@ -295,6 +295,7 @@ def post_heartbeat(body: Heartbeat, kiosk_id: Kiosk, context: Context) -> Heartb
         app_version=body.app_version,
         devices=[device.model_dump() for device in body.devices],
         queue_depth=body.queue_depth,
+        workers=[worker.model_dump() for worker in body.workers],
     )
     return HeartbeatReply(server_time=recorded)
 

@@ -229,7 +229,13 @@ class CentralStore:
     # -- heartbeats ---------------------------------------------------------------------------
 
     def record_heartbeat(
-        self, kiosk_id: str, *, app_version: str, devices: list[dict[str, Any]], queue_depth: int
+        self,
+        kiosk_id: str,
+        *,
+        app_version: str,
+        devices: list[dict[str, Any]],
+        queue_depth: int,
+        workers: list[dict[str, Any]] | None = None,
     ) -> str:
         """Remember the kiosk's latest report; returns the time it was recorded (UTC ISO 8601)."""
         now = utc_now()
@@ -239,6 +245,7 @@ class CentralStore:
             "app_version": app_version,
             "devices": canonical_text(devices),
             "queue_depth": queue_depth,
+            "workers": canonical_text(workers or []),
         }
         upsert = (
             self._insert(heartbeats)
@@ -259,6 +266,7 @@ class CentralStore:
             return None
         found = dict(row._mapping)
         found["devices"] = json.loads(found["devices"])
+        found["workers"] = json.loads(found["workers"])
         return found
 
     # -- appointment check-ins ----------------------------------------------------------------

@@ -6,7 +6,7 @@ and the resend must stay a duplicate. Times are stored as text, UTC ISO 8601 (``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -21,12 +21,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    inspect,
     select,
 )
 
 from central.database import StoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 
@@ -66,6 +67,7 @@ heartbeats = Table(
     Column("app_version", Text, nullable=False),
     Column("devices", Text, nullable=False),  # JSON array
     Column("queue_depth", BigInteger, nullable=False),
+    Column("workers", Text, nullable=False, server_default="[]"),  # JSON array (schema 5)
 )
 
 # Configuration bundles published to groups, and what each kiosk reported (central/rollout.py).
@@ -133,15 +135,26 @@ schema_version = Table(
     Column("version", Integer, nullable=False),
 )
 
+
 # Schema steps after version 1: MIGRATIONS[n] takes a database from version n to n + 1, inside the
 # same transaction that records the new version. Never edit a released step; add one.
-MIGRATIONS: dict[int, Sequence[str]] = {
+def _add_heartbeat_workers(conn: Connection) -> None:
+    """Schema 5: heartbeats.workers. create_all made it already when the table is new in this
+    very upgrade (an old database without heartbeats); add it only where it is missing."""
+    if "workers" not in {c["name"] for c in inspect(conn).get_columns("heartbeats")}:
+        conn.exec_driver_sql("ALTER TABLE heartbeats ADD COLUMN workers TEXT NOT NULL DEFAULT '[]'")
+
+
+Step = str | Callable[[Connection], None]
+MIGRATIONS: dict[int, Sequence[Step]] = {
     # 2: config_bundles and config_reports (central/rollout.py); create_all adds new tables.
     1: (),
     # 3: appointment_checkins (central/services.py); create_all adds it too.
     2: (),
     # 4: queue_serving and queue_callers (central/queue.py); create_all adds them.
     3: (),
+    # 5: the terminal's supervised workers in its latest heartbeat.
+    4: (_add_heartbeat_workers,),
 }
 
 
@@ -161,7 +174,10 @@ def ensure_schema(conn: Connection) -> None:
         )
     for step in range(version, SCHEMA_VERSION):
         for statement in MIGRATIONS[step]:
-            conn.exec_driver_sql(statement)
+            if callable(statement):
+                statement(conn)
+            else:
+                conn.exec_driver_sql(statement)
     if version != SCHEMA_VERSION:
         conn.execute(schema_version.update().values(version=SCHEMA_VERSION))
 

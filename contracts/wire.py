@@ -78,6 +78,16 @@ class DeviceReport(WireModel):
     fault_code: Printable | None = None
 
 
+class WorkerReport(WireModel):
+    """One supervised worker of the terminal (sync, a device's loop, the embedded platform)."""
+
+    name: Printable
+    state: Printable = Field(description="starting, running, restarting or stopped")
+    restarts: Annotated[StrictInt, Field(ge=0, le=MAX_INT64)] = 0
+    fault: Printable | None = Field(None, description="the last crash, e.g. crashed:IndexError")
+    fault_at: Printable | None = None
+
+
 class Heartbeat(WireModel):
     app_version: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=PRINTABLE_PATTERN)]
     devices: Annotated[list[DeviceReport], Field(max_length=64)]
@@ -85,6 +95,8 @@ class Heartbeat(WireModel):
     sent_at: Annotated[
         StrictStr, Field(max_length=64, description="the terminal's clock, ISO 8601")
     ]
+    # Older terminals send none: an empty list, not an error.
+    workers: Annotated[list[WorkerReport], Field(max_length=64)] = []
 
 
 class HeartbeatReply(WireModel):

@@ -259,6 +259,9 @@ def run(
             settings = load_settings(config_file, data_dir)
             setup_logging(data_dir_of(settings) / "logs", verbose=verbose)
             kiosk = attach_backend(window, settings, simulate=simulate)
+            from kiosk.technician.worker_file import keep_worker_file
+
+            keep_worker_file(data_dir_of(settings))  # for `kiosk diag devices` from a shell
         except Exception as exc:  # reported by the CLI as one line, exit code 1
             failure.append(exc)
             app.exit(1)

@@ -141,11 +141,25 @@ class Registry:
     def __init__(self) -> None:
         self._workers: dict[str, Supervised] = {}
         self._lock = threading.Lock()
+        self._watchers: list[Callable[[list[Health]], None]] = []
 
     def add(self, worker: Supervised) -> Supervised:
         with self._lock:
             self._workers[worker.name] = worker
+        worker.add_listener(lambda _health: self._changed())
         return worker
+
+    def watch(self, watcher: Callable[[list[Health]], None]) -> None:
+        """Hear every worker's change (on that worker's thread) with all workers' health."""
+        self._watchers.append(watcher)
+
+    def _changed(self) -> None:
+        health = self.health()
+        for watcher in list(self._watchers):
+            try:
+                watcher(health)
+            except Exception:
+                log.exception("worker health watcher failed")
 
     def health(self) -> list[Health]:
         with self._lock:

@@ -65,6 +65,7 @@ def diag_devices(
 ) -> None:
     """Every configured device: state, problem in plain words, counters, last fault, where."""
     from kiosk.technician.devices import device_rows, format_row
+    from kiosk.technician.worker_file import format_workers, read_worker_file
 
     settings = settings_from(config_file, data_dir)
     with _diag_devices(settings, simulate, wait) as devs:
@@ -74,6 +75,13 @@ def diag_devices(
             click.echo(json.dumps(row, ensure_ascii=False))
         else:
             click.echo("\n".join(format_row(row)))
+    # The running terminal's own loops (sync, device threads), from the file it keeps.
+    workers = read_worker_file(data_dir_from(settings))
+    if workers is not None:
+        if as_json:
+            click.echo(json.dumps({"workers": workers}, ensure_ascii=False))
+        else:
+            click.echo("\n".join(format_workers(workers)))
 
 
 def _selftest_context(

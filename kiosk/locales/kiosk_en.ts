@@ -1447,6 +1447,38 @@ satisfied</translation>
         <translation>{n} days</translation>
     </message>
     <message>
+        <source>diag.worker.title</source>
+        <translation>Background workers</translation>
+    </message>
+    <message>
+        <source>diag.worker.line</source>
+        <translation>{name} · {state} · restarted {restarts} times</translation>
+    </message>
+    <message>
+        <source>diag.worker.last</source>
+        <translation>last crash {fault} ({at})</translation>
+    </message>
+    <message>
+        <source>diag.worker.restarting</source>
+        <translation>Background worker {name} failed and is restarting ({fault})</translation>
+    </message>
+    <message>
+        <source>diag.worker.state.starting</source>
+        <translation>starting</translation>
+    </message>
+    <message>
+        <source>diag.worker.state.running</source>
+        <translation>running</translation>
+    </message>
+    <message>
+        <source>diag.worker.state.restarting</source>
+        <translation>restarting</translation>
+    </message>
+    <message>
+        <source>diag.worker.state.stopped</source>
+        <translation>stopped</translation>
+    </message>
+    <message>
         <source>diag.time.date_time</source>
         <translation>{day} {month_name} {year} {time}</translation>
     </message>

@@ -1444,6 +1444,38 @@
         <translation>{n} 天</translation>
     </message>
     <message>
+        <source>diag.worker.title</source>
+        <translation>后台任务</translation>
+    </message>
+    <message>
+        <source>diag.worker.line</source>
+        <translation>{name} · {state} · 重启 {restarts} 次</translation>
+    </message>
+    <message>
+        <source>diag.worker.last</source>
+        <translation>上次故障 {fault}（{at}）</translation>
+    </message>
+    <message>
+        <source>diag.worker.restarting</source>
+        <translation>后台任务 {name} 出错，正在重启（{fault}）</translation>
+    </message>
+    <message>
+        <source>diag.worker.state.starting</source>
+        <translation>启动中</translation>
+    </message>
+    <message>
+        <source>diag.worker.state.running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>diag.worker.state.restarting</source>
+        <translation>重启中</translation>
+    </message>
+    <message>
+        <source>diag.worker.state.stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
         <source>diag.time.date_time</source>
         <translation>{year}年{month}月{day}日 {time}</translation>
     </message>

@@ -17,6 +17,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from runtime.supervisor import WORKERS, Supervised
+
 log = logging.getLogger(__name__)
 
 Ready = Callable[[str, str], None]  # (url, token)
@@ -29,17 +31,20 @@ class EmbeddedCentral:
         self.on_ready = on_ready
         self.db_url = f"sqlite:///{self.folder / 'central.db'}"
         self._process: subprocess.Popen[str] | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
+        # Supervised: a platform process that dies is started again (on a new port, handed to
+        # the sync worker through on_ready), with a backoff, counted in the terminal's health.
+        self.worker = WORKERS.add(Supervised("embedded-central", self._serve))
+        self._stopping = self.worker.stopping
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="embedded-central", daemon=True)
-        self._thread.start()
+        self.worker.start()
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=15)
+        self._end_process()
+        self.worker.stop(timeout=15)
+
+    def _end_process(self) -> None:
         proc = self._process
         if proc is not None and proc.poll() is None:
             proc.terminate()
@@ -74,7 +79,20 @@ class EmbeddedCentral:
             out.write(token + "\n")
         return token
 
-    def _run(self) -> None:
+    def _serve(self, stop: threading.Event) -> None:
+        """Start the platform, hand it over, and stay until it exits: an exit nobody asked for
+        is an error, and the supervisor starts it again."""
+        if not self._run():
+            stop.wait()  # not installed here: nothing to supervise, said once in the log
+            return
+        proc = self._process
+        while proc is not None and proc.poll() is None and not stop.wait(1.0):
+            pass
+        if not stop.is_set() and proc is not None:
+            self._end_process()
+            raise RuntimeError(f"the embedded platform exited (code {proc.returncode})")
+
+    def _run(self) -> bool:
         if (
             importlib.util.find_spec("fastapi") is None
             or importlib.util.find_spec("sqlalchemy") is None
@@ -84,7 +102,7 @@ class EmbeddedCentral:
                 "embedded platform: not installed here (pip install '.[central]'), or set "
                 "[central] url; transactions wait in the outbox"
             )
-            return
+            return False
         try:
             token = self._token()
             log_path = self.folder / "central.log"
@@ -99,9 +117,10 @@ class EmbeddedCentral:
                 raise RuntimeError(f"the embedded platform did not start (see {log_path})")
         except Exception as exc:  # the terminal works on without it: transactions wait
             log.error("embedded platform: %s", exc)
-            return
+            raise
         if self._stopping.is_set():
-            return
+            return True
         url = line.removeprefix("listening on ")
         log.info("embedded platform at %s", url)
         self.on_ready(url, token)
+        return True

@@ -6,10 +6,11 @@ from typing import Any
 
 from drivers.manager import DeviceManager
 from kiosk import __version__
-from kiosk.config.settings import Settings, data_dir_of
+from kiosk.config.settings import Settings
 from kiosk.config.updater import ConfigUpdater, TakeUp
 from offline.outbox import OutboxStore
 from offline.sync import SyncClient, SyncWorker
+from runtime.supervisor import WORKERS
 
 
 def make_client(store: OutboxStore, settings: Settings) -> SyncClient | None:
@@ -47,17 +48,14 @@ def make_sync_worker(
                 }
                 for st in statuses
             ],
+            "workers": [health.as_json() for health in WORKERS.health()],
         }
 
-    # Signed configuration from the platform: verified against the trusted keys installed in the
-    # data directory, applied atomically, taken up by the running terminal via *take_up*
-    # (between visits, with a health check and a rollback if it fails).
-    updater = ConfigUpdater(
-        data_dir_of(settings),
-        settings.central.kiosk_id,
-        frozenset(settings.central.groups),
-        take_up=take_up,
-    )
+    # Signed configuration from the platform: verified against the trusted keys of
+    # [central] config_trust (root's folder, not the data directory), applied atomically, taken
+    # up by the running terminal via *take_up* (between visits, with a health check and a
+    # rollback if it fails).
+    updater = ConfigUpdater.from_settings(settings, take_up=take_up)
     worker = SyncWorker(
         make_client(store, settings),
         store,

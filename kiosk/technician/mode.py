@@ -20,6 +20,7 @@ from kiosk.technician.devices import device_rows
 from kiosk.technician.selftests import SelfTestContext, SelfTestResult, run_selftest, save_last
 from kiosk.technician.speech import SPEECH, SpeechReport, SpeechState
 from kiosk.workers import Post, Worker
+from runtime.supervisor import WORKERS, Health
 
 if TYPE_CHECKING:
     from drivers.manager import DeviceManager
@@ -131,6 +132,10 @@ class DiagnosticsService:
     def device_rows(self) -> list[dict[str, Any]]:
         """In memory and quick: fine on the UI thread."""
         return device_rows(self.devices.devices.values())
+
+    def worker_health(self) -> list[Health]:
+        """Every supervised worker of this terminal (sync, device loops, embedded platform)."""
+        return WORKERS.health()
 
     def speech_state(self) -> SpeechState | None:
         """The speech engine's state as last reported (None: this process has none)."""

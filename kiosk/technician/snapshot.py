@@ -226,4 +226,5 @@ def heartbeat_info(snapshot: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "queue_depth": int(outbox.get("waiting", 0)),
         "sent_at": _now(),
+        "workers": list(snapshot.get("workers") or []),
     }

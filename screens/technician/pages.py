@@ -33,6 +33,7 @@ from kiosk.technician.selftests import SELFTESTS, SelfTestResult
 from kiosk.technician.speech import UNAVAILABLE, SpeechState
 from kiosk.texts import Texts
 from kiosk.visit.view import State, VisitView
+from runtime.supervisor import Health
 from screens import theme
 from screens.technician import localized_words as words
 from screens.translation import QtTexts
@@ -134,6 +135,7 @@ class DevicesPage(_Page):
         self.column.addLayout(bottom)
         self._rows: list[dict[str, Any]] = []
         self._speech: SpeechState | None = None
+        self._workers: list[Health] = []
         self._live = QTimer(self)
         self._live.setInterval(LIVE_MS)
         self._live.timeout.connect(self.reload)
@@ -166,8 +168,9 @@ class DevicesPage(_Page):
 
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
         speech = self.service.speech_state()  # beside the devices: a silent terminal shows here
-        if rows != self._rows or speech != self._speech:
-            self._rows, self._speech = rows, speech
+        workers = self.service.worker_health()
+        if rows != self._rows or speech != self._speech or workers != self._workers:
+            self._rows, self._speech, self._workers = rows, speech, workers
             self._render()
 
     def _problem(self, row: dict[str, Any]) -> str | None:
@@ -183,6 +186,11 @@ class DevicesPage(_Page):
         speech = self._speech
         if speech is not None and speech.state == UNAVAILABLE:
             problems.append(render([said("diag.result.voice_down", why=speech.why())], t))
+        problems += [
+            t("diag.worker.restarting", name=w.name, fault=w.fault or "")
+            for w in self._workers
+            if w.state == "restarting"
+        ]
         self.summary.setText("\n".join(problems) if problems else t("diag.summary.ok"))
         self.summary.setProperty("ok", not problems)
         self.summary.style().unpolish(self.summary)
@@ -191,6 +199,20 @@ class DevicesPage(_Page):
             self._card(row["name"]).setText(self._card_text(row))
         if speech is not None:
             self._card("speech").setText(self._speech_text(speech))
+        if self._workers:
+            self._card("workers").setText(self._workers_text())
+
+    def _workers_text(self) -> str:
+        """One line per supervised worker: its state, how often it came back, its last crash."""
+        t = self.t
+        lines = [t("diag.worker.title")]
+        for w in sorted(self._workers, key=lambda w: w.name):
+            line = t("diag.worker.line", name=w.name, state=t(f"diag.worker.state.{w.state}"),
+                     restarts=w.restarts)  # fmt: skip
+            if w.fault:
+                line += "  " + t("diag.worker.last", fault=w.fault, at=words.when(w.fault_at, t))
+            lines.append(line)
+        return "\n".join(lines)
 
     def _card(self, name: str) -> QLabel:
         card = self.cards.get(name)

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import inspect
 
 from central.api import create_app
 from central.store import CentralStore
+from central.tables import schema_version
 from contracts.wire import MAX_PAYLOAD_BYTES
 from tests.central.helpers import Kiosk, item, run_together
 
@@ -387,3 +389,41 @@ def test_config_is_offered_as_published_with_etag_and_reports_are_kept(
     assert bad.status_code == 422
     (row,) = [r for r in Rollouts(store).status("pilot") if r["id"] == kiosk.id]
     assert (row["version"], row["status"]) == (3, "applied")
+
+
+def test_a_heartbeat_carries_the_terminals_workers(
+    client: TestClient, kiosk: Kiosk, store: CentralStore
+) -> None:
+    """The supervised workers' health is kept with the heartbeat; an older terminal sends none."""
+    workers = [
+        {"name": "sync", "state": "running", "restarts": 2, "fault": "crashed:OperationalError",
+         "fault_at": "2026-12-05T10:00:00+08:00"},
+        {"name": "idcard-sam", "state": "running", "restarts": 0, "fault": None, "fault_at": None},
+    ]  # fmt: skip
+    body = heartbeat_body() | {"workers": workers}
+    response = client.post(f"/v1/kiosks/{kiosk.id}/heartbeat", json=body, headers=kiosk.auth)
+    assert response.status_code == 200, response.text
+    latest = store.heartbeat(kiosk.id)
+    assert latest is not None and latest["workers"] == workers
+    older = client.post(
+        f"/v1/kiosks/{kiosk.id}/heartbeat", json=heartbeat_body(), headers=kiosk.auth
+    )
+    assert older.status_code == 200
+    latest = store.heartbeat(kiosk.id)
+    assert latest is not None and latest["workers"] == []
+
+
+def test_a_version_4_database_gains_the_heartbeats_workers(db_url: str) -> None:
+    opened = CentralStore.open(db_url)
+    with opened.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE heartbeats DROP COLUMN workers")
+        conn.execute(schema_version.update().values(version=4))
+    opened.close()
+    upgraded = CentralStore.open(db_url)
+    try:
+        columns = {c["name"] for c in inspect(upgraded.engine).get_columns("heartbeats")}
+        assert "workers" in columns
+        upgraded.record_heartbeat("k1", app_version="0.1", devices=[], queue_depth=0)
+        assert upgraded.heartbeat("k1")["workers"] == []  # type: ignore[index]
+    finally:
+        upgraded.close()

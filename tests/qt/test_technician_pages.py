@@ -275,3 +275,34 @@ def test_a_silent_terminal_is_listed_as_such_for_the_technician(
     english(qtbot, window)
     found = str(find(window, QLabel, "selftestResult_voice").text())
     assert found.startswith("FAIL — voice unavailable: no-such-engine is not installed ("), found
+
+
+def test_a_crashed_worker_shows_on_the_devices_page(
+    qtbot: QtBot, kiosk: KioskApp, shots: Shots
+) -> None:
+    """A device loop that crashed and came back is listed with its restart and its last crash;
+    while it restarts, the summary at the top says so."""
+    window = kiosk.window
+    reader = kiosk.controller.devices.id_card_reader
+    assert reader is not None
+    original = reader._poll  # type: ignore[attr-defined]
+    calls: list[int] = []
+
+    def throws_once(*args: object) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise IndexError("an error nobody planned for")
+        original(*args)
+
+    reader._poll = throws_once  # type: ignore[attr-defined]
+    reader._worker._base = 3.0  # type: ignore[attr-defined]  # long enough to read it restarting
+    reader.stop()
+    reader.start()
+    enter_mode(qtbot, kiosk)
+    summary = find(window, QLabel, "diagSummary")
+    qtbot.waitUntil(lambda: "正在重启" in summary.text(), timeout=10000)
+    assert f"后台任务 {reader.name}-sam 出错，正在重启（crashed:IndexError）" in summary.text()
+    shots("worker-restarting")
+    back = f"{reader.name}-sam · 运行中 · 重启 1 次  上次故障 crashed:IndexError"
+    qtbot.waitUntil(lambda: back in card_text(window, "workers"), timeout=10000)
+    assert "正在重启" not in summary.text()

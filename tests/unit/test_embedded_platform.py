@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +30,38 @@ def test_without_the_platform_installed_it_says_so_in_one_line(
     )
     with caplog.at_level(logging.ERROR, logger="kiosk.platform_link.embedded"):
         embedded.start()
+        deadline = time.monotonic() + 5
+        while not caplog.records and time.monotonic() < deadline:
+            time.sleep(0.01)
         embedded.stop()
     assert ready == []
     (record,) = caplog.records
     assert "pip install '.[central]'" in record.getMessage()
     assert "\n" not in record.getMessage()
     assert not (tmp_path / "central").exists()  # nothing was tried
+
+
+def test_a_platform_that_dies_is_started_again_and_handed_over(tmp_path: Path) -> None:
+    """The embedded platform's process is killed: the supervisor starts another, the terminal
+    is told its new address, and the restart shows in the worker's health."""
+    ready: list[str] = []
+    embedded = EmbeddedCentral(tmp_path, "kiosk-embedded", lambda url, token: ready.append(url))
+    embedded.worker._base = 0.1  # a short backoff for the test
+    embedded.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not ready:
+            assert time.monotonic() < deadline, "the embedded platform never came up"
+            time.sleep(0.05)
+        first = embedded._process
+        assert first is not None
+        first.send_signal(signal.SIGKILL)
+        while len(ready) < 2:
+            assert time.monotonic() < deadline, "the embedded platform was not started again"
+            time.sleep(0.05)
+        health = embedded.worker.health
+        assert (health.restarts, health.fault) == (1, "crashed:RuntimeError")
+        assert embedded._process is not first and embedded._process.poll() is None
+    finally:
+        embedded.stop()
+    assert embedded._process is None or embedded._process.poll() is not None

@@ -1,0 +1,71 @@
+"""Every device loop is supervised: an unexpected error inside it (a bug, a driver that throws
+what nobody expected) faults the device with ``internal_error`` while it restarts, counts the
+restart, and the device comes back by itself. One test per device kind, with the simulated
+devices over their real OS interfaces."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drivers.base import Device, DeviceState, DeviceStatus
+from drivers.manager import DeviceManager
+from kiosk.config.settings import load_settings
+from runtime.supervisor import Supervised
+from tests.waiting import wait_for
+
+# device kind -> (the loop the supervisor runs, the state it comes back to)
+LOOPS = {
+    "id_card_reader": ("_poll", DeviceState.READY),
+    "receipt_printer": ("_poll", DeviceState.READY),
+    "camera": ("_run", DeviceState.READY),
+    # No pcscd here: the reader's loop runs and comes back to saying the service is absent.
+    "smart_card_reader": ("_run", DeviceState.ABSENT),
+}
+
+
+@pytest.fixture
+def devices(tmp_path: Path) -> Iterator[DeviceManager]:
+    settings = load_settings()
+    manager = DeviceManager.from_config(settings.simulated().device_config(), tmp_path)
+    yield manager
+    manager.stop()
+
+
+def worker_of(device: Device) -> Supervised:
+    for name in ("_worker", "_poller", "_thread"):
+        found = getattr(device, name, None)
+        if isinstance(found, Supervised):
+            return found
+    raise AssertionError(f"{device.name} has no supervised worker")
+
+
+@pytest.mark.parametrize("kind", sorted(LOOPS))
+def test_a_device_loop_that_throws_comes_back_and_says_so(
+    devices: DeviceManager, kind: str
+) -> None:
+    device = next(d for d in devices.devices.values() if d.kind.value == kind)
+    method, healthy = LOOPS[kind]
+    original = getattr(device, method)
+    calls: list[int] = []
+
+    def throws_once(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise IndexError("an error nobody planned for")
+        return original(*args)
+
+    setattr(device, method, throws_once)
+    seen: list[DeviceStatus] = []
+    device.add_listener(seen.append)
+    devices.start()
+    worker = worker_of(device)
+    wait_for(lambda: worker.health.restarts >= 1, timeout=15)
+    assert worker.health.fault == "crashed:IndexError"
+    faults = [s.fault.code for s in seen if s.fault is not None]
+    assert "internal_error" in faults, faults  # said while it restarted
+    wait_for(lambda: len(calls) >= 2 and device.status.state is healthy, timeout=20)
+    assert worker.health.state == "running"
