@@ -11,6 +11,7 @@ first every time the percentage grows.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,24 @@ class Rollouts:
                 .where(config_bundles.c.grp == group, config_bundles.c.version == version)
                 .values(percent=percent)
             )
+
+    def published_before(
+        self, groups: Iterable[str], version: int
+    ) -> tuple[int, str, bytes] | None:
+        """(version, group, bytes) of the newest bundle published to any of *groups* (any
+        group at all when none is named) below *version*: what a signer compares with."""
+        query = (
+            select(config_bundles.c.version, config_bundles.c.grp, config_bundles.c.raw)
+            .where(config_bundles.c.version < version)
+            .order_by(desc(config_bundles.c.version), config_bundles.c.grp)
+            .limit(1)
+        )
+        wanted = list(groups)
+        if wanted:
+            query = query.where(config_bundles.c.grp.in_(wanted))
+        with self.store._read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else (int(row.version), str(row.grp), bytes(row.raw))
 
     def offer_for(self, kiosk_id: str) -> Offer | None:
         """The newest bundle of the kiosk's group that its place in the rollout reaches."""

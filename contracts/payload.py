@@ -8,15 +8,57 @@ the fleet can move at different speeds; a newer version than the terminal knows 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import string
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from contracts.catalogue import Catalogue, parse_catalogue
 from contracts.centre import DEFAULT_CENTRE_EN, DEFAULT_CENTRE_ZH
 
 SCHEMA_VERSION = 2
+
+# The payload's format strings and the names each is filled with (str.format). The catalogue's
+# texts are not among them: they are shown as they are written, braces and all. A name the
+# terminal does not fill raises KeyError on every receipt of every terminal that takes the
+# bundle, so each placeholder is checked here, before signing and before take-up.
+RECEIPT_QR_FIELDS = {"uuid": "01a207c3-1817-75d0-b1a0-6873d6daeb06", "ticket": "A001"}
+FORMAT_STRINGS: dict[str, Mapping[str, str]] = {"receipt_qr": RECEIPT_QR_FIELDS}
+
+
+def check_format(template: str, fields: Mapping[str, str]) -> str:
+    """*template* unchanged if ``template.format(**fields)`` can only succeed; ValueError naming
+    the bad placeholder otherwise. Only plain names are allowed: an attribute or an index
+    (``{uuid.__class__}``) would reach into the terminal's objects, a bare ``{}`` or ``{0}`` has
+    nothing to fill it."""
+    allowed = ", ".join(f"{{{name}}}" for name in fields)
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:  # a lone { or }
+        raise ValueError(
+            f"{exc} (write {{{{ or }}}} for a brace; placeholders: {allowed})"
+        ) from None
+    for _, name, spec, _ in parts:
+        if name is None:
+            continue
+        if name not in fields:
+            raise ValueError(f"unknown placeholder {{{name}}}; allowed: {allowed}")
+        if spec and "{" in spec:
+            raise ValueError(f"placeholder {{{name}:{spec}}} nests another placeholder")
+    try:
+        template.format(**fields)
+    except (ValueError, KeyError, IndexError) as exc:  # a format spec or conversion that fails
+        raise ValueError(f"cannot be filled in: {exc}") from None
+    return template
 
 
 def _v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
@@ -83,6 +125,12 @@ class ConfigPayload(BaseModel):
     receipt_qr: str | None = Field(None, max_length=200)
     catalogue: dict[str, Any] | None = None
 
+    @field_validator(*FORMAT_STRINGS)
+    @classmethod
+    def _placeholders_known(cls, value: str | None, info: ValidationInfo) -> str | None:
+        assert info.field_name is not None
+        return value if value is None else check_format(value, FORMAT_STRINGS[info.field_name])
+
     @field_validator("catalogue")
     @classmethod
     def _catalogue_parses(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -123,4 +171,5 @@ def validate_payload(payload: Any) -> ConfigPayload:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in ("payload", *first["loc"]))
-        raise SchemaError(where, first["msg"]) from None
+        message = first["msg"].removeprefix("Value error, ")  # our own words, as they are
+        raise SchemaError(where, message) from None

@@ -14,39 +14,52 @@ from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
     from contracts.verify import Verified
+    from kiosk.config.settings import Settings
 
 TRUSTED = click.option(
     "--trusted",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Trusted public keys and threshold (default: <data dir>/keys/config-trust).",
+    help="Trusted public keys and threshold (default: [central] config_trust, else "
+    "/etc/kiosk/config-trust).",
 )
 
 
-def _context(config_file: Path | None, data_dir: Path | None) -> tuple[Path, str, frozenset[str]]:
-    from kiosk.config.settings import SettingsError, data_dir_of, load_settings
+def _data(config_file: Path | None, data_dir: Path | None) -> Path:
+    from kiosk.config.settings import data_dir_of
+
+    return data_dir_of(_settings(config_file, data_dir))
+
+
+def _settings(config_file: Path | None, data_dir: Path | None) -> Settings:
+    from kiosk.config.settings import SettingsError, load_settings
 
     try:
-        settings = load_settings(config_file, data_dir)
+        return load_settings(config_file, data_dir)
     except SettingsError as exc:
         raise KioskError(str(exc)) from exc
-    return data_dir_of(settings), settings.central.kiosk_id, frozenset(settings.central.groups)
 
 
-def _verify(
-    bundle: Path, trusted: Path | None, data: Path, kiosk_id: str, groups: frozenset[str]
-) -> Verified:
+def _verify(bundle: Path, trusted: Path | None, settings: Settings) -> Verified:
+    from datetime import timedelta
+
     from contracts.signing import Trust, TrustError
     from contracts.verify import BundleRejected, verify_bundle
     from kiosk.config.bundle_store import ConfigStore, ConfigStoreError
+    from kiosk.config.settings import data_dir_of, trust_dir
 
+    data, central = data_dir_of(settings), settings.central
     try:
-        trust = Trust.load(trusted or data / "keys" / "config-trust")
+        trust = Trust.load(trusted or trust_dir(settings))
         last = ConfigStore(data / "config").state().highest
         raw = bundle.read_bytes()
     except (TrustError, ConfigStoreError, OSError) as exc:
         raise KioskError(f"config: {exc}") from exc
     try:
-        return verify_bundle(raw, trust, kiosk_id=kiosk_id, groups=groups, last_version=last)
+        return verify_bundle(
+            raw, trust, kiosk_id=central.kiosk_id, groups=frozenset(central.groups),
+            last_version=last, max_skew=timedelta(seconds=central.config_clock_skew),
+            max_validity=timedelta(days=central.config_max_days),
+        )  # fmt: skip
     except BundleRejected as exc:
         raise KioskError(f"config: refused: {exc}") from exc
 
@@ -65,8 +78,7 @@ def config_verify(
     bundle: Path, trusted: Path | None, config_file: Path | None, data_dir: Path | None
 ) -> None:
     """Check a bundle's signatures, expiry, version, target and schema; change nothing."""
-    data, kiosk_id, groups = _context(config_file, data_dir)
-    verified = _verify(bundle, trusted, data, kiosk_id, groups)
+    verified = _verify(bundle, trusted, _settings(config_file, data_dir))
     click.echo(f"ok: version {verified.version}, expires {verified.expires_at.isoformat()}")
 
 
@@ -80,9 +92,11 @@ def config_apply(
 ) -> None:
     """Verify, then make the bundle the applied configuration (the old one is kept)."""
     from kiosk.config.bundle_store import ConfigStore, ConfigStoreError
+    from kiosk.config.settings import data_dir_of
 
-    data, kiosk_id, groups = _context(config_file, data_dir)
-    verified = _verify(bundle, trusted, data, kiosk_id, groups)
+    settings = _settings(config_file, data_dir)
+    verified = _verify(bundle, trusted, settings)
+    data = data_dir_of(settings)
     try:
         state = ConfigStore(data / "config").apply(verified.version, verified.raw)
     except (ConfigStoreError, OSError) as exc:
@@ -97,7 +111,7 @@ def config_rollback(config_file: Path | None, data_dir: Path | None) -> None:
     """Go back to the previous applied configuration."""
     from kiosk.config.bundle_store import ConfigStore, ConfigStoreError
 
-    data, _, _ = _context(config_file, data_dir)
+    data = _data(config_file, data_dir)
     try:
         state = ConfigStore(data / "config").rollback()
     except (ConfigStoreError, OSError) as exc:
@@ -114,7 +128,7 @@ def config_show(as_json: bool, config_file: Path | None, data_dir: Path | None) 
     from contracts.canonical import strict_loads
     from kiosk.config.bundle_store import ConfigStore, ConfigStoreError
 
-    data, _, _ = _context(config_file, data_dir)
+    data = _data(config_file, data_dir)
     store = ConfigStore(data / "config")
     try:
         state = store.state()

@@ -5,21 +5,34 @@ terminal shows the attract screen with no resident's data held, is installed in 
 and the screens, and is health-checked. A configuration that fails the check is taken down again
 at once (the previous one is reinstalled) and the updater rolls the store back; either way the
 outcome is reported to the platform.
+
+The check lays out a receipt of every kind before the configuration is installed. It does not
+render the changed screens offscreen: widgets can only be made and painted on the Qt main
+thread, where this runs, so that would hold the attract screen for as long as it took; and doing
+it in a child process (as ``kiosk gallery`` does) would make the take-up two-phase, with a
+visit free to start in between. Installing builds the changed screens anyway, and a failure
+there rolls back like any other.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from contracts.catalogue import IDENTIFY_MEANS, Catalogue
 from contracts.device_kinds import DeviceKind
+from contracts.payload import RECEIPT_QR_FIELDS
 from contracts.verify import Verified
+from drivers.escpos_layout import PrinterProfile, render
 from kiosk.config.overlay import payload_changes
 from kiosk.config.settings import Settings
 from kiosk.config.updater import Outcome
 from kiosk.visit.controller import VisitController
+from kiosk.visit.events import PrintReceipt
+from kiosk.visit.receipts import receipt_for
 from kiosk.visit.session import State
+from kiosk.visit.view import AnswerLine
 from kiosk.workers import Post
 
 log = logging.getLogger(__name__)
@@ -39,6 +52,52 @@ def health_problems(catalogue: Catalogue, device_kinds: Iterable[DeviceKind]) ->
     if not usable:
         return ["no service in the catalogue can run on this terminal's devices"]
     return []
+
+
+def receipt_problems(settings: Settings, catalogue: Catalogue) -> list[str]:
+    """Lay out one receipt of every kind the terminal prints (ticket, request slip, answer,
+    certificate), with sample data, to this terminal's printer's bytes: whatever would fail at
+    the printer (a placeholder the terminal does not fill, a text that breaks the layout) fails
+    here, before the configuration is in force, rather than on every resident's receipt. Empty
+    when all of them lay out."""
+    options = settings.devices[DeviceKind.RECEIPT_PRINTER.value].options()
+    shipped = PrinterProfile()
+    profile = PrinterProfile(
+        columns=int(options.get("columns", shipped.columns)),
+        encoding=str(options.get("encoding", shipped.encoding)),
+        native_qr=bool(options.get("native_qr", shipped.native_qr)),
+    )
+    problems = []
+    for job in _sample_jobs(catalogue):
+        try:
+            render(receipt_for(job, settings, catalogue), profile)
+        except Exception as exc:  # anything at all: this is what a resident's receipt would meet
+            problems.append(
+                f"the {job.kind} receipt cannot be laid out: {type(exc).__name__}: {exc}"
+            )
+    return problems
+
+
+def _sample_jobs(catalogue: Catalogue) -> list[PrintReceipt]:
+    ticket = next((s for s in catalogue.services if s.action == "ticket" and s.options), None)
+    query = next((s for s in catalogue.services if s.query), None)
+    certificate = next((s for s in catalogue.services if s.action == "certificate"), None)
+    now = datetime.now().astimezone()
+    uuid, number = RECEIPT_QR_FIELDS["uuid"], RECEIPT_QR_FIELDS["ticket"]
+    answer = (AnswerLine("参保状态", "Status", "正常参保 Insured"),)
+    return [
+        PrintReceipt(0, "ticket", ticket.code if ticket else "queue_ticket", "zh_CN",
+                     option=ticket.options[0].code if ticket else "", ticket=number, uuid=uuid,
+                     created_at=now, ahead=3),
+        PrintReceipt(0, "slip", query.code if query else "query", "zh_CN", ticket="R0001",
+                     uuid=uuid, created_at=now),
+        PrintReceipt(0, "answer", query.code if query else "query", "zh_CN", lines=answer,
+                     reference="Q20261205000001", created_at=now),
+        PrintReceipt(0, "certificate", certificate.code if certificate else "certificate",
+                     "zh_CN", option=certificate.options[0].code if certificate and
+                     certificate.options else "", lines=answer, reference="C20261205000001",
+                     holder="张*英  1101**********0029", created_at=now),
+    ]  # fmt: skip
 
 
 class LiveConfig:
@@ -86,21 +145,27 @@ class LiveConfig:
         verified, outcome = self._waiting
         self._waiting = None
         previous = (self.controller.settings, session.catalogue)
+        installed = False
         try:
             payload = verified.payload
             settings = self.controller.settings.model_copy(
                 update=payload_changes(payload, self.local)
             )
             catalogue = payload.parsed_catalogue() or self.local_catalogue
-            self._install(settings, catalogue)
-            kinds = [status.kind for status in self.controller.devices.statuses()]
-            problems = health_problems(catalogue, kinds)
+            # Receipts first: a configuration that cannot print is never shown at all.
+            problems = receipt_problems(settings, catalogue)
+            if not problems:
+                installed = True
+                self._install(settings, catalogue)
+                kinds = [status.kind for status in self.controller.devices.statuses()]
+                problems = health_problems(catalogue, kinds)
         except Exception as exc:  # whatever broke, the previous configuration comes back
             log.exception("configuration %d could not be taken up", verified.version)
             problems = [f"{type(exc).__name__}: {exc}"]
         if problems:
             log.error("configuration %d unhealthy: %s", verified.version, "; ".join(problems))
-            self._install(*previous)
+            if installed:
+                self._install(*previous)
         else:
             log.info("configuration %d taken up", verified.version)
         self._finish(outcome, not problems, "; ".join(problems))

@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from contracts.device_kinds import DeviceKind
-from contracts.payload import CentreSettings, Timeouts
+from contracts.payload import RECEIPT_QR_FIELDS, CentreSettings, Timeouts, check_format
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
@@ -55,6 +55,15 @@ class CentralSettings(BaseModel):
     # Seconds between asks for new configuration; conditional requests, so cheap, but a fleet
     # asking every second is a storm.
     config_interval: float = Field(300, ge=1, le=86400)
+    # The operators' public keys and threshold for signed configuration. Not in the data
+    # directory: whatever runs as the kiosk user can write there, and could add its own key.
+    # None: SYSTEM_TRUST (root's), or the data directory's keys/config-trust under --simulate.
+    config_trust: Path | None = None
+    # Seconds a bundle's issued_at may lie ahead of this clock, and the longest validity taken:
+    # contracts.verify's MAX_CLOCK_SKEW and MAX_VALIDITY (not imported: that would bring the
+    # cryptography library into every settings load; a test keeps them equal).
+    config_clock_skew: float = Field(600, ge=0, le=86400)
+    config_max_days: float = Field(90, gt=0, le=3650)
 
 
 class OutboxSettings(BaseModel):
@@ -106,6 +115,11 @@ class Settings(BaseModel):
     devices: dict[str, DeviceSettings] = Field(default_factory=_default_devices)
     receipt_qr: str = "KIOSK-TICKET:{uuid}"  # what the receipt's QR code carries
 
+    @field_validator("receipt_qr")
+    @classmethod
+    def _receipt_qr_fills(cls, template: str) -> str:
+        return check_format(template, RECEIPT_QR_FIELDS)  # as a bundle's is: not at every print
+
     @model_validator(mode="after")
     def _known_devices(self) -> Settings:
         known = {kind.value for kind in DeviceKind}
@@ -130,8 +144,14 @@ class Settings(BaseModel):
         return {DeviceKind(name): dev.options() for name, dev in self.devices.items()}
 
     def simulated(self) -> Settings:
-        """The same settings with every device replaced by its simulator."""
-        return self.model_copy(update={"devices": _default_devices()})
+        """The same settings with every device replaced by its simulator, and signed
+        configuration trusting the keys in the data directory unless told otherwise (a
+        simulated terminal has no root-owned folder to trust)."""
+        central = self.central
+        if central.config_trust is None and self.data_dir is not None:
+            trust = self.data_dir / "keys" / "config-trust"
+            central = central.model_copy(update={"config_trust": trust})
+        return self.model_copy(update={"devices": _default_devices(), "central": central})
 
 
 def default_data_dir() -> Path:
@@ -174,6 +194,15 @@ def load_settings(config_file: Path | None = None, data_dir: Path | None = None)
     if settings.data_dir is None:
         settings = settings.model_copy(update={"data_dir": default_data_dir()})
     return settings
+
+
+SYSTEM_TRUST = Path("/etc/kiosk/config-trust")
+
+
+def trust_dir(settings: Settings) -> Path:
+    """Where the keys that sign this terminal's configuration are (README "Signed
+    configuration")."""
+    return settings.central.config_trust or SYSTEM_TRUST
 
 
 def data_dir_of(settings: Settings) -> Path:

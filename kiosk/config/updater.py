@@ -17,13 +17,21 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from contracts.signing import Trust, TrustError
-from contracts.verify import BundleRejected, Verified, verify_bundle
+from contracts.verify import (
+    MAX_CLOCK_SKEW,
+    MAX_VALIDITY,
+    BundleRejected,
+    Verified,
+    verify_bundle,
+)
 from kiosk.config.bundle_store import ConfigStore, ConfigStoreError, write_atomically
+from kiosk.config.settings import SYSTEM_TRUST, Settings, data_dir_of, trust_dir
 
 log = logging.getLogger(__name__)
 
@@ -40,19 +48,42 @@ class ConfigUpdater:
         kiosk_id: str,
         groups: frozenset[str],
         *,
-        trusted: Path | None = None,
+        trusted: Path = SYSTEM_TRUST,
         take_up: TakeUp | None = None,
         report_due: Callable[[], None] | None = None,
+        max_skew: timedelta = MAX_CLOCK_SKEW,
+        max_validity: timedelta = MAX_VALIDITY,
     ) -> None:
         self.store = ConfigStore(data_dir / "config")
-        self.trusted = trusted or data_dir / "keys" / "config-trust"
+        self.trusted = trusted  # never the data directory by default: see trust_dir()
         self.kiosk_id, self.groups = kiosk_id, groups
+        self.max_skew, self.max_validity = max_skew, max_validity
         self.take_up = take_up
         self.report_due = report_due  # e.g. wake the sync worker: a final report is waiting
         self._due_path = self.store.folder / "report-due.json"
         self._waiting_path = self.store.folder / "taking-up.json"
         self._lock = threading.Lock()
         self._restarted_while_waiting()
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        take_up: TakeUp | None = None,
+        report_due: Callable[[], None] | None = None,
+    ) -> ConfigUpdater:
+        central = settings.central
+        return cls(
+            data_dir_of(settings),
+            central.kiosk_id,
+            frozenset(central.groups),
+            trusted=trust_dir(settings),
+            take_up=take_up,
+            report_due=report_due,
+            max_skew=timedelta(seconds=central.config_clock_skew),
+            max_validity=timedelta(days=central.config_max_days),
+        )
 
     # -- the sync worker's side -----------------------------------------------------------------
     def offer(self, raw: bytes) -> dict[str, Any]:
@@ -91,7 +122,8 @@ class ConfigUpdater:
             state = self.store.state()
             verified = verify_bundle(
                 raw, trust, kiosk_id=self.kiosk_id, groups=self.groups,
-                last_version=state.highest,
+                last_version=state.highest, max_skew=self.max_skew,
+                max_validity=self.max_validity,
             )  # fmt: skip
         except (TrustError, ConfigStoreError) as exc:
             log.error("configuration refused: %s", exc)
@@ -138,10 +170,24 @@ class ConfigUpdater:
             return
         try:
             if self.store.state().current == waiting:
-                self._leave(self._report(waiting, "applied", "in force since a restart"))
+                refused = self._refused_at_start(waiting)
+                if refused:
+                    self._leave(self._report(waiting, "rejected", f"refused at start: {refused}"))
+                else:
+                    self._leave(self._report(waiting, "applied", "in force since a restart"))
         except (OSError, ConfigStoreError) as exc:
             log.warning("configuration report after a restart not made: %s", exc)
         self._waiting_path.unlink(missing_ok=True)
+
+    def _refused_at_start(self, version: int) -> str:
+        """Why the stored *version* no longer verifies (as the start's overlay found), or ""."""
+        try:
+            trust = Trust.load(self.trusted)
+            raw = self.store.bundle_path(version).read_bytes()
+            verify_bundle(raw, trust, kiosk_id=self.kiosk_id, groups=self.groups, recheck=True)
+        except (TrustError, BundleRejected) as exc:
+            return str(exc)
+        return ""
 
     def _leave(self, report: dict[str, Any]) -> None:
         with self._lock:

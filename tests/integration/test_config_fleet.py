@@ -63,7 +63,8 @@ def test_an_operator_changes_the_catalogue_of_three_running_terminals(tmp_path: 
             central("config", "draft", "--version", "1", "--payload", str(payload),
                     "--group", "hepingli", "--out", str(bundle))  # fmt: skip
             for holder in ("alice", "bob"):
-                central("config", "sign", str(bundle), "--key", str(keys / f"{holder}.key"))
+                central("config", "sign", str(bundle), "--key", str(keys / f"{holder}.key"),
+                        "--yes")  # fmt: skip
             central("config", "publish", str(bundle), "--group", "hepingli", "--db", db)
 
             # "applied" with no reason left: taken up by the running terminal and healthy.

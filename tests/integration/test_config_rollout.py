@@ -41,7 +41,7 @@ def test_staged_rollout_then_a_forged_copy(tmp_path: Path) -> None:
                 (trust / f"{name}.pub").write_text((keys / f"{name}.pub").read_text())
             (trust / "threshold").write_text("2")
             store = OutboxStore(data / "kiosk.db")
-            updater = ConfigUpdater(data, kiosk_id, frozenset({"hepingli"}))
+            updater = ConfigUpdater(data, kiosk_id, frozenset({"hepingli"}), trusted=trust)
             client = SyncClient(store, platform.url, kiosk_id, token)
             worker = SyncWorker(client, store, config_offer=updater.offer, config_seconds=0)
             terminals.append((kiosk_id, store, updater, worker))
@@ -52,7 +52,7 @@ def test_staged_rollout_then_a_forged_copy(tmp_path: Path) -> None:
         central("config", "draft", "--version", "1", "--payload", str(payload),
                 "--group", "hepingli", "--out", str(bundle))  # fmt: skip
         for name in ("alice", "bob"):
-            central("config", "sign", str(bundle), "--key", str(keys / f"{name}.key"))
+            central("config", "sign", str(bundle), "--key", str(keys / f"{name}.key"), "--yes")
 
         # A share of the group first: exactly the terminals the rollout hash picks.
         share = 50

@@ -76,7 +76,7 @@ def offer_from_sync_thread(kiosk: KioskApp, data: Path, raw: bytes) -> ConfigUpd
     assert kiosk.controller.sync is not None
     updater = ConfigUpdater(
         data, "kiosk-dev-001", frozenset({"hepingli"}),
-        take_up=kiosk.controller._take_up_config,
+        take_up=kiosk.controller._take_up_config, trusted=data / "keys" / "config-trust",
     )  # fmt: skip
     reports: list[dict[str, Any]] = []
     worker = threading.Thread(target=lambda: reports.append(updater.offer(raw)))

@@ -1,10 +1,12 @@
 """Signed configuration bundles: a table of hostile bundles, each refused with its reason; the
-parser fuzzed; schema migration; atomic apply and rollback."""
+parser fuzzed; schema migration; atomic apply and rollback; the applied bundle verified again at
+every start."""
 
 from __future__ import annotations
 
 import base64
 import json
+import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,11 +36,16 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def trust(keys: Path, tmp_path_factory: pytest.TempPathFactory) -> Trust:
-    trusted = tmp_path_factory.mktemp("trusted")
+def trusted(keys: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("trusted")
     for name in ("alice", "bob", "carol"):
-        (trusted / f"{name}.pub").write_text((keys / f"{name}.pub").read_text())
-    (trusted / "threshold").write_text("2\n")
+        (folder / f"{name}.pub").write_text((keys / f"{name}.pub").read_text())
+    (folder / "threshold").write_text("2\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trust(trusted: Path) -> Trust:
     return Trust.load(trusted)
 
 
@@ -142,6 +149,36 @@ HOSTILE = {
         lambda k: bundle(k, payload={"schema_version": SCHEMA_VERSION, "catalogue": {}}),
         "schema_error",
     ),
+    "receipt QR with a placeholder no receipt fills": (
+        lambda k: bundle(
+            k, payload={"schema_version": SCHEMA_VERSION, "receipt_qr": "KIOSK:{ticket_no}"}
+        ),
+        "schema_error",
+    ),
+    "issued beyond the clock skew": (
+        lambda k: bundle(k, issued_at=(NOW + timedelta(minutes=11)).isoformat()),
+        "issued_in_future",
+    ),
+    "valid for ten years": (
+        lambda k: bundle(k, expires_at=(NOW + timedelta(days=3650)).isoformat()),
+        "too_long",
+    ),
+    "expires before it is issued": (
+        lambda k: bundle(
+            k,
+            issued_at=(NOW + timedelta(minutes=5)).isoformat(),
+            expires_at=(NOW + timedelta(minutes=1)).isoformat(),
+        ),
+        "schema_error",
+    ),
+    "a lone surrogate": (
+        lambda k: bundle(k).replace(b'"hepingli"', b'"hepingli\\ud800"', 1),
+        "malformed",
+    ),
+    "a number out of range": (
+        lambda k: bundle(k).replace(b'"version": 5', b'"version": 1e400'),
+        "malformed",
+    ),
 }
 
 
@@ -217,13 +254,23 @@ def test_apply_keeps_the_previous_and_rollback_never_reopens_a_version(tmp_path:
         store.rollback()
 
 
-def test_the_applied_bundle_is_laid_over_the_local_configuration(
-    keys: Path, trust: Trust, tmp_path: Path
-) -> None:
-    from kiosk.config.overlay import with_applied_bundle
+def terminal_settings(tmp_path: Path, trusted: Path) -> Any:
+    """kiosk-7 of hepingli, trusting *trusted* (as [central] config_trust would say)."""
     from kiosk.config.settings import load_settings
 
     local = load_settings(None, tmp_path)
+    central = local.central.model_copy(
+        update={"kiosk_id": "kiosk-7", "groups": ["hepingli"], "config_trust": trusted}
+    )
+    return local.model_copy(update={"central": central})
+
+
+def test_the_applied_bundle_is_laid_over_the_local_configuration(
+    keys: Path, trust: Trust, trusted: Path, tmp_path: Path
+) -> None:
+    from kiosk.config.overlay import with_applied_bundle
+
+    local = terminal_settings(tmp_path, trusted)
     assert with_applied_bundle(local, tmp_path) == (local, None)  # nothing applied yet
     verified = check(bundle(keys), trust)
     ConfigStore(tmp_path / "config").apply(verified.version, verified.raw)
@@ -233,6 +280,125 @@ def test_the_applied_bundle_is_laid_over_the_local_configuration(
     assert catalogue is not None and catalogue.get("queue_ticket") is not None
     ConfigStore(tmp_path / "config").bundle_path(5).write_bytes(b"{damaged")
     assert with_applied_bundle(local, tmp_path) == (local, None)
+
+
+def test_a_tampered_applied_bundle_is_refused_at_start(
+    keys: Path, trust: Trust, trusted: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever can write the data directory can edit a stored bundle: the start verifies it
+    again, says so in one line, and falls back to the last good configuration."""
+    from kiosk.config.overlay import with_applied_bundle
+
+    local = terminal_settings(tmp_path, trusted)
+    store = ConfigStore(tmp_path / "config")
+    for version, identify in ((5, 120), (6, 150)):
+        payload = {"schema_version": SCHEMA_VERSION, "timeouts": {"identify": identify}}
+        store.apply(version, check(bundle(keys, version=version, payload=payload), trust).raw)
+    assert with_applied_bundle(local, tmp_path)[0].timeouts.identify == 150
+
+    tampered = store.bundle_path(6).read_bytes().replace(b'"identify": 150', b'"identify": 600')
+    store.bundle_path(6).write_bytes(tampered)
+    with caplog.at_level(logging.ERROR, "kiosk.config.overlay"):
+        settings, _ = with_applied_bundle(local, tmp_path)
+    assert settings.timeouts.identify == 120  # version 5, which still verifies
+    [line] = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert line.startswith("applied configuration version 6 refused at start (bad_signature:")
+    assert line.endswith("trying the previous version 5")
+
+    store.bundle_path(5).write_bytes(store.bundle_path(5).read_bytes()[:-40])  # and this one
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, "kiosk.config.overlay"):
+        assert with_applied_bundle(local, tmp_path) == (local, None)  # the local configuration
+    assert "version 5 refused at start (malformed" in caplog.text
+    assert "using the local configuration" in caplog.text
+
+
+def test_a_key_no_longer_trusted_takes_its_bundle_down_at_start(
+    keys: Path, trust: Trust, tmp_path: Path
+) -> None:
+    from kiosk.config.overlay import with_applied_bundle
+
+    store = ConfigStore(tmp_path / "config")
+    store.apply(5, check(bundle(keys), trust).raw)
+    rotated = tmp_path / "rotated"  # alice's key withdrawn: bob alone is short of two
+    rotated.mkdir()
+    for name in ("bob", "carol"):
+        (rotated / f"{name}.pub").write_text((keys / f"{name}.pub").read_text())
+    (rotated / "threshold").write_text("2\n")
+    local = terminal_settings(tmp_path, rotated)
+    assert with_applied_bundle(local, tmp_path) == (local, None)
+
+
+def test_an_applied_bundle_stays_in_force_past_its_expiry(
+    keys: Path, trust: Trust, trusted: Path, tmp_path: Path
+) -> None:
+    """Expiry decides whether a bundle may be applied; once applied it rules until a newer one
+    comes (going back to an older configuration would not be any safer)."""
+    from kiosk.config.overlay import with_applied_bundle
+
+    store = ConfigStore(tmp_path / "config")
+    store.apply(5, check(bundle(keys), trust).raw)  # NOW is long past: it expired since
+    settings, _ = with_applied_bundle(terminal_settings(tmp_path, trusted), tmp_path)
+    assert settings.timeouts.identify == 120
+
+
+def test_issue_time_skew_and_validity_are_limits_a_terminal_can_set(
+    keys: Path, trust: Trust
+) -> None:
+    ahead = bundle(keys, issued_at=(NOW + timedelta(minutes=9)).isoformat())
+    assert check(ahead, trust).version == 5  # within the default ten minutes
+    with pytest.raises(BundleRejected, match="issued_in_future"):
+        check(ahead, trust, max_skew=timedelta(minutes=5))
+    ninety = bundle(keys, expires_at=(NOW + timedelta(days=90)).isoformat())
+    assert check(ninety, trust).version == 5
+    with pytest.raises(BundleRejected, match=r"too_long: valid for 90 days, more than the 30"):
+        check(ninety, trust, max_validity=timedelta(days=30))
+
+
+@pytest.mark.parametrize(
+    ("template", "error"),
+    [
+        ("KIOSK:{ticket_no}", "unknown placeholder {ticket_no}; allowed: {uuid}, {ticket}"),
+        ("KIOSK:{uuid.__class__}", "unknown placeholder {uuid.__class__}"),
+        ("KIOSK:{}", "unknown placeholder {}"),
+        ("KIOSK:{0}", "unknown placeholder {0}"),
+        ("KIOSK:{uuid", "expected '}' before end of string"),
+        ("KIOSK:}", "Single '}' encountered"),
+        ("KIOSK:{uuid:d}", "cannot be filled in: Unknown format code 'd'"),
+        ("KIOSK:{uuid:{ticket}}", "nests another placeholder"),
+    ],
+)
+def test_every_format_string_names_its_bad_placeholder(template: str, error: str) -> None:
+    from contracts.payload import FORMAT_STRINGS, SchemaError
+
+    assert set(FORMAT_STRINGS) == {"receipt_qr"}  # the payload's only format string
+    with pytest.raises(SchemaError) as info:
+        validate_payload({"schema_version": SCHEMA_VERSION, "receipt_qr": template})
+    assert info.value.path == "payload.receipt_qr"
+    assert error in str(info.value) and "\n" not in str(info.value)
+
+
+def test_good_format_strings_pass() -> None:
+    for template in ("KIOSK-TICKET:{uuid}", "{ticket}|{uuid}", "T:{ticket:>6} {{literal}}"):
+        assert validate_payload({"schema_version": 2, "receipt_qr": template}).receipt_qr
+
+
+def test_a_local_receipt_qr_is_checked_like_a_bundles(tmp_path: Path) -> None:
+    from kiosk.config.settings import SettingsError, load_settings
+
+    config = tmp_path / "kiosk.toml"
+    config.write_text('receipt_qr = "KIOSK:{ticket_no}"\n')
+    with pytest.raises(SettingsError, match=r"receipt_qr: .*unknown placeholder \{ticket_no\}"):
+        load_settings(config, tmp_path)
+
+
+def test_the_terminals_limits_default_to_the_contracts() -> None:
+    from contracts.verify import MAX_CLOCK_SKEW, MAX_VALIDITY
+    from kiosk.config.settings import CentralSettings
+
+    central = CentralSettings()
+    assert central.config_clock_skew == MAX_CLOCK_SKEW.total_seconds() == 600
+    assert central.config_max_days == MAX_VALIDITY.days == 90
 
 
 def test_nesting_beyond_the_limit_is_refused() -> None:
