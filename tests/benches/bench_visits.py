@@ -10,10 +10,11 @@ screen is painted and every worker's answer delivered:
 
 - queue ticket (most visits): start, choose the service, a card read (``CardRead`` with one of
   ``SAMPLE_CARDS``), an option, confirm; the record is committed (Recorded) and the ticket
-  printed; next, rate 5, goodbye.
+  printed; next, rate 5 and submit, goodbye.
 - the same by the card reader (one visit in ten, ``--reader-every``): the card is laid on the
   simulated SAM reader, so the serial protocol, the reader thread and the main-thread hop run.
-- feedback: the keyboard step, the phone keypad step, confirm, recorded, next, rate.
+- feedback: the keyboard step, the phone keypad step, confirm, recorded, next, rate with a
+  reason, submit.
 - call staff: from the catalogue, the result screen, finish.
 
 The goodbye screen ends when its timeout passes: the session's clock is moved on by that timeout
@@ -65,9 +66,11 @@ from kiosk.visit.session import (  # noqa: E402
     Confirm,
     Entered,
     Event,
+    PickReason,
     Rate,
     Start,
     State,
+    SubmitRating,
 )
 
 GOAL_RSS_MB = 10.0
@@ -231,7 +234,9 @@ class Driver:
             self.step(Confirm(), (State.PROCESSING, State.RESULT))
             self.answered()
             self.step(Confirm(), State.RATING)
-            self.step(Rate(4), State.GOODBYE)
+            self.step(Rate(4), State.RATING)  # the face: reasons offered
+            self.step(PickReason("easy"), State.RATING)
+            self.step(SubmitRating(), State.GOODBYE)
         else:
             self.step(Start(), State.CATALOGUE)
             self.step(ChooseService("call_staff"), State.RESULT)
@@ -248,7 +253,8 @@ class Driver:
         self.step(Confirm(), (State.PROCESSING, State.RESULT))
         self.answered()
         self.step(Confirm(), State.RATING)
-        self.step(Rate(5), State.GOODBYE)
+        self.step(Rate(5), State.RATING)
+        self.step(SubmitRating(), State.GOODBYE)
 
 
 def verdict(ok: bool) -> str:
