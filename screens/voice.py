@@ -30,12 +30,14 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from kiosk.technician.speech import SPEECH, UNAVAILABLE, WORKING, SpeechReport, SpeechState
+from runtime.supervisor import WORKERS, Supervised
 from screens.voice_process import pick_locale, pick_voice
 
 if TYPE_CHECKING:
@@ -122,6 +124,17 @@ class _Child:
                     self.proc.stdin.close()
 
 
+def _until_stopped(loop: Callable[[], None]) -> Callable[[threading.Event], None]:
+    """A loop that may end on purpose, as a supervised body: once it returns, wait for the stop
+    rather than be taken for a crash."""
+
+    def body(stop: threading.Event) -> None:
+        loop()
+        stop.wait()
+
+    return body
+
+
 class Voice(QObject):
     """Says texts aloud, one at a time; can repeat, change volume, and be switched off."""
 
@@ -160,13 +173,15 @@ class Voice(QObject):
         self._silent = False  # no engine, or given up: commands are dropped
         self._troubles: dict[str, str] = {}  # engine -> why it did not start or went away
         self._unreaped: list[subprocess.Popen[bytes]] = []
-        # The child starts on the watchdog thread: nothing here waits for it.
-        self._threads: tuple[threading.Thread, ...] = (
-            threading.Thread(target=self._write_loop, name="speech-writer", daemon=True),
-            threading.Thread(target=self._watch_loop, name="speech-watchdog", daemon=True),
+        # The child starts on the watchdog thread: nothing here waits for it. Both threads are
+        # supervised: an unexpected error is logged and the loop runs again; a loop that ends on
+        # purpose (closing, or the watchdog giving up on a dead engine) stays ended.
+        self._threads: tuple[Supervised, ...] = (
+            WORKERS.add(Supervised("speech-writer", _until_stopped(self._write_loop))),
+            WORKERS.add(Supervised("speech-watchdog", _until_stopped(self._watch_loop))),
         )
-        for thread in self._threads:
-            thread.start()
+        for worker in self._threads:
+            worker.start()
 
     # -- the main thread ----------------------------------------------------------------------
     @property
@@ -230,15 +245,14 @@ class Voice(QObject):
             return
         self._report.withdraw(self)
         deadline = time.monotonic() + _SHUTDOWN_TIMEOUT_S
+        for worker in threads:
+            worker.stopping.set()  # before the loops see _closing: an end, not a crash
         with self._cond:
             self._closing = True
             self._queue.clear()
             self._cond.notify_all()
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        stuck = [thread.name for thread in threads if thread.is_alive()]
-        if stuck:
-            log.warning("speech: %s did not end within %.0f s", stuck, _SHUTDOWN_TIMEOUT_S)
+        for worker in threads:
+            worker.stop(max(0.0, deadline - time.monotonic()))
 
     def _send(self, command: dict[str, Any]) -> None:
         """Queues *command* for the writer; never waits for the child."""

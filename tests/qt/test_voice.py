@@ -565,3 +565,29 @@ def test_controls_render_in_both_languages(
             path = folder / f"controls-{language}-{'on' if on else 'off'}.png"
             assert panel.grab().save(str(path))
     assert controls.repeat.text() == "Say it again"
+
+
+def test_the_speech_writer_comes_back_after_an_unexpected_error(
+    qtbot: QtBot, voice: Voice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error nobody planned for in the writer thread: the supervisor logs it, counts it,
+    runs the writer again, and the terminal goes on speaking."""
+    real = Voice._can_write
+    calls: list[int] = []
+
+    def fails_once(self: Voice) -> bool:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a bug in the writer")
+        return real(self)
+
+    monkeypatch.setattr(Voice, "_can_write", fails_once)
+    writer = voice._threads[0]
+    writer._base = 0.05
+    heard: list[str] = []
+    voice.spoken.connect(heard.append)
+    voice.say("第一句", "zh_CN")
+    qtbot.waitUntil(lambda: writer.health.restarts == 1, timeout=5000)
+    assert writer.health.fault == "crashed:RuntimeError"
+    voice.say("第二句", "zh_CN")
+    qtbot.waitUntil(lambda: "第二句" in heard, timeout=5000)
