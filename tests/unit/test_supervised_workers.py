@@ -105,3 +105,35 @@ def test_the_sync_worker_comes_back_after_an_unexpected_error(tmp_path: Path) ->
     finally:
         worker.stop()
         store.close()
+
+
+def test_a_crash_shows_in_the_heartbeat(tmp_path: Path) -> None:
+    """What the terminal sends the platform names each supervised worker with its restarts and
+    last crash, and fits the heartbeat contract."""
+    from contracts.wire import Heartbeat
+    from kiosk.config.settings import load_settings
+    from kiosk.platform_link.syncing import make_sync_worker
+
+    runs: list[int] = []
+
+    def body(stop: threading.Event) -> None:
+        runs.append(1)
+        if len(runs) == 1:
+            raise ValueError("unexpected")
+        stop.wait()
+
+    crashing = WORKERS.add(Supervised("test-heartbeat-worker", body, base=0.01))
+    crashing.start()
+    store = OutboxStore(tmp_path / "kiosk.db")
+    try:
+        until(lambda: len(runs) == 2)
+        sync = make_sync_worker(store, load_settings(data_dir=tmp_path))
+        assert sync.heartbeat_info is not None
+        beat = Heartbeat.model_validate(sync.heartbeat_info() | {"queue_depth": 0, "sent_at": "x"})
+        reports = {w.name: w for w in beat.workers}
+        assert reports["test-heartbeat-worker"].restarts == 1
+        assert reports["test-heartbeat-worker"].fault == "crashed:ValueError"
+        assert "sync" in reports
+    finally:
+        crashing.stop()
+        store.close()
