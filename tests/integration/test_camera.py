@@ -143,11 +143,6 @@ def test_decode_qr_reads_the_code_and_nothing_in_a_blank_frame() -> None:
     assert decode_qr(np.full((480, 640, 3), 190, np.uint8)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OpenCV's QRCodeDetector misses about 1.2% of valid codes drawn perfectly; the "
-    "reliability issue (14) replaces the decoder, and this mark then has to go",
-)
 def test_the_decoder_reads_a_code_opencv_is_known_to_miss() -> None:
     assert decode_qr(qr_paper("APT-20261205-0015")) == ["APT-20261205-0015"]
 
