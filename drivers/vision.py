@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from drivers.base import DeviceState
 from drivers.camera import CameraError, OpenCvCamera, check_source
+from runtime.supervisor import WORKERS, Supervised
 
 log = logging.getLogger(__name__)
 
@@ -168,22 +169,22 @@ class NewestFrameWorker(ABC):
         self.analysed = 0
         self.busy_seconds = 0.0
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread: Supervised | None = None
 
     def start(self) -> None:
         if self._thread is not None:
             return
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._loop, args=(self._stop,), name=self.name, daemon=True
-        )
+        # Supervised: a bad frame is already caught below; anything else (the camera object
+        # failing under it, a bug) restarts the loop, counted in the terminal's worker health.
+        self._thread = WORKERS.add(Supervised(self.name, self._loop))
+        self._stop = self._thread.stopping
         self._thread.start()
 
     def stop(self) -> None:
-        thread, self._thread = self._thread, None
+        worker, self._thread = self._thread, None
         self._stop.set()
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=3)
+        if worker is not None:
+            worker.stop(timeout=3)
 
     def _loop(self, stop: threading.Event) -> None:
         last_no = -1

@@ -69,3 +69,33 @@ def test_a_device_loop_that_throws_comes_back_and_says_so(
     assert "internal_error" in faults, faults  # said while it restarted
     wait_for(lambda: len(calls) >= 2 and device.status.state is healthy, timeout=20)
     assert worker.health.state == "running"
+
+
+def test_the_qr_scanner_comes_back_after_an_unexpected_error() -> None:
+    """The camera's analyser: an error outside one frame's decoding (the source failing under
+    it) restarts its loop, and codes are read again."""
+
+    from drivers.camera import qr_paper
+    from drivers.vision import QrScanner
+
+    picture = qr_paper("APP-2026-000123")
+    calls: list[int] = []
+
+    class Source:
+        def latest_frame(self) -> tuple[int, Any]:
+            calls.append(1)
+            if len(calls) == 1:
+                raise OSError("the camera went away under the analyser")
+            return len(calls), picture
+
+    found: list[str] = []
+    scanner = QrScanner(Source(), found.append)  # type: ignore[arg-type]
+    scanner.start()
+    try:
+        assert scanner._thread is not None
+        scanner._thread._base = 0.05
+        wait_for(lambda: found == ["APP-2026-000123"], timeout=10)
+        health = scanner._thread.health
+        assert (health.restarts, health.fault) == (1, "crashed:OSError")
+    finally:
+        scanner.stop()
