@@ -75,14 +75,36 @@ def cli() -> None:
     show_default=True,
     help="TCP port; 0 picks a free one (the 'listening on' line shows it).",
 )
-def serve(db_url: str | None, host: str, port: int) -> None:
+@click.option(
+    "--tls-cert",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Serve https with this certificate (PEM, intermediates after it); needs --tls-key.",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="The certificate's private key (PEM, unencrypted; readable by this service only).",
+)
+def serve(
+    db_url: str | None, host: str, port: int, tls_cert: Path | None, tls_key: Path | None
+) -> None:
     """Run the HTTP API until SIGTERM or Ctrl-C.
 
-    Prints one line 'listening on http://HOST:PORT' on stdout once connections are accepted.
+    Prints one line 'listening on http(s)://HOST:PORT' on stdout once connections are accepted.
     """
     from central.api import create_app
-    from central.server import serve_on
+    from central.server import TlsFiles, TlsSetupError, check_tls_files, serve_on
 
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    tls = TlsFiles(tls_cert, tls_key) if tls_cert and tls_key else None
+    if tls is not None:
+        try:
+            check_tls_files(tls)  # before the database opens: a bad file is the only line
+        except TlsSetupError as exc:
+            raise CentralCliError(f"serve: {exc}") from None
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
@@ -93,7 +115,7 @@ def serve(db_url: str | None, host: str, port: int) -> None:
         listener = _listen(host, port)
         try:
             log.info("database %s", store.describe())
-            serve_on(listener, create_app(store), host)
+            serve_on(listener, create_app(store), host, tls)
         finally:
             listener.close()
 

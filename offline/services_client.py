@@ -9,19 +9,36 @@ put into an exception message.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from contracts.wire import QueueAnswer, QueueQuery, ServiceAnswer, ServiceQuery
-from offline.http import HttpError, post_json
+from offline.http import HttpError, check_trusted, post_json, trust_platform
 from offline.sync import RefusedError, TransientError
 
 Language = Literal["zh_CN", "en"]
 
 
 class ServiceQueryClient:
-    def __init__(self, url: str, kiosk_id: str, token: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        kiosk_id: str,
+        token: str,
+        timeout: float = 10.0,
+        *,
+        ca_file: str | PathLike[str] | None = None,
+        allow_insecure: bool | None = None,
+    ) -> None:
+        """Without *ca_file* and *allow_insecure*, the platform is trusted as the terminal's
+        sync client was built for it (make_client: [central] ca_file, allow_insecure), else by
+        the system's store; plain http off loopback raises PlatformTrustError here."""
+        if ca_file is not None or allow_insecure is not None:
+            trust_platform(url, ca_file=ca_file, allow_insecure=bool(allow_insecure))
+        else:
+            check_trusted(url)
         self.url = url.rstrip("/")
         self.kiosk_id, self.token = kiosk_id, token
         self.timeout = timeout

@@ -64,6 +64,43 @@ class CentralSettings(BaseModel):
     # cryptography library into every settings load; a test keeps them equal).
     config_clock_skew: float = Field(600, ge=0, le=86400)
     config_max_days: float = Field(90, gt=0, le=3650)
+    # The CA (PEM) the platform's certificate must chain to; None: the system's trust store.
+    # When set it is the only one trusted for the platform, so a fleet's own CA pins it.
+    ca_file: Path | None = None
+    # Plain http to a platform off loopback carries the token, ID numbers and feedback readable
+    # by anyone on the path: refused unless this says so (a lab, a TLS-terminating tunnel).
+    allow_insecure: bool = False
+
+    @field_validator("ca_file")
+    @classmethod
+    def _readable_ca(cls, path: Path | None) -> Path | None:
+        # Checked when settings load: `kiosk run` and `kiosk queue sync` say it first, in one
+        # line, rather than the sync worker retrying a file that will never read.
+        from pydantic_core import PydanticCustomError
+
+        from offline.http import PlatformTrustError, load_ca
+
+        if path is not None:
+            try:
+                load_ca(path)
+            except PlatformTrustError as exc:
+                raise PydanticCustomError("ca_file", "{reason}", {"reason": str(exc)}) from None
+        return path
+
+    @model_validator(mode="after")
+    def _secure_url(self) -> CentralSettings:
+        from pydantic_core import PydanticCustomError
+
+        from offline.http import PlatformTrustError, check_platform_url
+
+        if self.url:
+            try:
+                check_platform_url(self.url, allow_insecure=self.allow_insecure)
+            except PlatformTrustError as exc:
+                raise PydanticCustomError(
+                    "insecure_url", "{reason}", {"reason": str(exc)}
+                ) from None
+        return self
 
 
 class OutboxSettings(BaseModel):

@@ -6,7 +6,7 @@ from typing import Any
 
 from drivers.manager import DeviceManager
 from kiosk import __version__
-from kiosk.config.settings import Settings
+from kiosk.config.settings import Settings, SettingsError
 from kiosk.config.updater import ConfigUpdater, TakeUp
 from offline.outbox import OutboxStore
 from offline.sync import SyncClient, SyncWorker
@@ -17,6 +17,14 @@ def make_client(store: OutboxStore, settings: Settings) -> SyncClient | None:
     central = settings.central
     if not central.url or not central.token:
         return None
+    from offline.http import PlatformTrustError, trust_platform
+
+    try:
+        # Process-wide for this origin: the online queries, built from the url alone, then
+        # verify the platform against the same CA.
+        trust_platform(central.url, ca_file=central.ca_file, allow_insecure=central.allow_insecure)
+    except PlatformTrustError as exc:
+        raise SettingsError(f"[central] {exc}") from exc
     return SyncClient(
         store,
         central.url,

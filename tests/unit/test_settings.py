@@ -22,7 +22,7 @@ def test_defaults_run_on_simulators(tmp_path: Path) -> None:
 def test_file_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = tmp_path / "kiosk.toml"
     cfg.write_text(
-        '[central]\nurl = "http://file"\nkiosk_id = "from-file"\n'
+        '[central]\nurl = "https://file"\nkiosk_id = "from-file"\n'
         '[devices.receipt_printer]\ndriver = "escpos-file"\npath = "/dev/usb/lp0"\n'
         "[timeouts]\nconfirm = 45\n",
         encoding="utf-8",
@@ -30,7 +30,7 @@ def test_file_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("KIOSK_ID", "from-env")
     monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "env-data"))
     st = load_settings(cfg)
-    assert st.central.url == "http://file"
+    assert st.central.url == "https://file"
     assert st.central.kiosk_id == "from-env"
     assert st.data_dir == tmp_path / "env-data"
     assert st.timeouts.confirm == 45
