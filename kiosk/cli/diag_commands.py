@@ -97,6 +97,7 @@ def _selftest_context(
         central_url=settings.central.url,
         kiosk_id=settings.central.kiosk_id,
         token=settings.central.token,
+        ca_file=str(settings.central.ca_file) if settings.central.ca_file else None,
         snapshot=lambda: health_snapshot(
             settings, devices=devices.values(), store=store, log_lines=0
         ),

@@ -171,6 +171,7 @@ class DiagnosticsService:
             central_url=url,
             kiosk_id=central.kiosk_id,
             token=token,
+            ca_file=str(central.ca_file) if central.ca_file else None,
             # No url configured: the terminal syncs to the platform it embeds (kiosk.app).
             embedded=central.url is None and central.embedded,
             speech=self.speech.get,

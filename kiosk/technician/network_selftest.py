@@ -27,6 +27,7 @@ from kiosk.technician.selftest_types import (
     skip,
 )
 from kiosk.technician.snapshot import heartbeat_info
+from offline.http import PlatformTrustError, load_ca
 
 MAX_CLOCK_SKEW = 60.0  # seconds; beyond this, signed configuration and logs go wrong
 
@@ -89,10 +90,13 @@ def network_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
             return fail("refused", host=host, port=port)
         return fail("connect_failed", host=host, port=port, reason=str(exc))
     details["tcp_ms"] = round(1000 * (time.monotonic() - started), 1)
+    context: ssl.SSLContext | None = None
     with sock:
         if tls:
             try:
-                context = ssl.create_default_context()
+                # The CA the terminal trusts for its platform, as sync uses it: a fleet's own CA
+                # is not in the system's store.
+                context = load_ca(ctx.ca_file)
                 sock.settimeout(deadline.left(5.0))
                 with context.wrap_socket(sock, server_hostname=host) as tls_sock:
                     details["tls"] = tls_sock.version()
@@ -100,14 +104,14 @@ def network_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
                     if cert.get("notAfter"):
                         expires = ssl.cert_time_to_seconds(str(cert["notAfter"]))
                         details["cert_days_left"] = round((expires - time.time()) / 86400, 1)
-            except (OSError, ssl.SSLError) as exc:
+            except (OSError, ssl.SSLError, PlatformTrustError) as exc:
                 return fail("tls_failed", host=host, reason=str(exc))
 
     # The API: /healthz, and the clock from its Date header
     base = url.rstrip("/")
     sent = time.time()
     try:
-        status, date_header = _get_healthz(base, tls, host, port, deadline.left(5.0))
+        status, date_header = _get_healthz(base, context, host, port, deadline.left(5.0))
     except (OSError, http.client.HTTPException) as exc:
         return fail("healthz_silent", reason=str(exc))
     received = time.time()
@@ -160,12 +164,12 @@ def network_selftest(ctx: SelfTestContext, deadline: Deadline) -> Outcome:
     return passed(*found, details=details)
 
 
-def _get_healthz(base: str, tls: bool, host: str, port: int, timeout: float) -> tuple[int, str]:
+def _get_healthz(
+    base: str, context: ssl.SSLContext | None, host: str, port: int, timeout: float
+) -> tuple[int, str]:
     conn: http.client.HTTPConnection
-    if tls:
-        conn = http.client.HTTPSConnection(
-            host, port, timeout=timeout, context=ssl.create_default_context()
-        )
+    if context is not None:
+        conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
     else:
         conn = http.client.HTTPConnection(host, port, timeout=timeout)
     path = (urlsplit(base).path or "").rstrip("/") + "/healthz"

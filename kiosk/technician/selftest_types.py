@@ -128,6 +128,7 @@ class SelfTestContext:
     central_url: str | None = None
     kiosk_id: str = "kiosk"
     token: str | None = None
+    ca_file: str | None = None  # the CA the platform's certificate must chain to ([central])
     # The platform at *central_url* is the embedded one (``kiosk.platform_link.embedded``); with
     # no url yet, the terminal meant to start it and it is not running.
     embedded: bool = False

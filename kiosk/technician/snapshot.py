@@ -169,6 +169,7 @@ def health_snapshot(
         "live": redact_config(dict(sync)) if sync is not None else None,
     }
     snapshot["disk"] = disk_usage(data_dir)
+    snapshot["workers"] = workers_now(data_dir)
     snapshot["selftests"] = [r.as_json() for r in selftests] if selftests is not None else None
     snapshot["last_selftests"] = load_last(data_dir)
     try:
@@ -176,6 +177,18 @@ def health_snapshot(
     except OSError:
         snapshot["logs"] = []
     return snapshot
+
+
+def workers_now(data_dir: Path) -> dict[str, Any] | None:
+    """The supervised workers: this process's own when it runs them (the terminal), else what
+    the running terminal last wrote to its data directory (a technician's command line)."""
+    from kiosk.technician.worker_file import read_worker_file
+    from runtime.supervisor import WORKERS
+
+    live = WORKERS.health()
+    if live:
+        return {"running": True, "workers": [h.as_json() for h in live]}
+    return read_worker_file(data_dir)
 
 
 def compact_health(snapshot: Mapping[str, Any], *, limit: int = 600) -> str:
@@ -226,5 +239,5 @@ def heartbeat_info(snapshot: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "queue_depth": int(outbox.get("waiting", 0)),
         "sent_at": _now(),
-        "workers": list(snapshot.get("workers") or []),
+        "workers": list((snapshot.get("workers") or {}).get("workers") or []),
     }

@@ -221,7 +221,7 @@ def test_bundle_is_written_and_holds_no_personal_data_or_secret(
     snapshot = json.loads(members["snapshot.json"])
     assert sorted(snapshot) == [
         "config", "devices", "disk", "generated_at", "kiosk_id", "last_selftests", "logs",
-        "outbox", "schema", "selftests", "sync", "versions",
+        "outbox", "schema", "selftests", "sync", "versions", "workers",
     ]  # fmt: skip
     config = json.loads(members["config.redacted.json"])
     config["data_dir"] = "<data>"
@@ -236,6 +236,11 @@ def test_bundle_is_written_and_holds_no_personal_data_or_secret(
         "embedded": True,
         "groups": [],
         "config_interval": 300.0,
+        "config_trust": None,
+        "config_clock_skew": 600.0,
+        "config_max_days": 90.0,
+        "ca_file": None,
+        "allow_insecure": False,
     }
     assert config["devices"]["receipt_printer"] == {"driver": "sim", "faults": ["paper_out"]}
     devices = {d["name"]: (d["state"], d["problem"]) for d in snapshot["devices"]}

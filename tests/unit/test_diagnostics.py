@@ -615,6 +615,7 @@ def test_health_snapshot_is_redacted(
         "selftests",
         "last_selftests",
         "logs",
+        "workers",
     }
     assert snapshot["config"]["central"]["token"] == SECRET_MASK
     assert snapshot["config"]["central"]["url"] == f"http://{SECRET_MASK}@127.0.0.1:9"
