@@ -276,7 +276,8 @@ def run(
 
             window.live_audit = install_live_audit(window)
         kiosk.controller.start()
-        if settings.central.url is None and settings.central.embedded and not bench:
+        central = (settings.simulated() if simulate else settings).central
+        if central.url is None and central.embedded and not bench:
             from kiosk.platform_link.embedded import EmbeddedCentral
 
             embedded = EmbeddedCentral(
@@ -284,6 +285,11 @@ def run(
             )
             embedded.start()
             kiosk.stoppers.append(embedded.stop)
+        elif central.url is None:
+            log.warning(
+                "no platform configured ([central] url): working offline, transactions wait in "
+                "the outbox (set [central] embedded = true for a platform on this machine)"
+            )
         log.info("kiosk running (data dir %s)", data_dir_of(settings))
         if bench:
             print(f"READY {time.time():.6f}", flush=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -56,10 +57,12 @@ def queue_status(as_json: bool, config_file: Path | None, data_dir: Path | None)
             "holding_personal_data": st.sealed,
             "dead_letters": dead,
             "last_sync": facts.get("last_sync"),
+            "platform": _platform_of(settings),
         }
         click.echo(json.dumps(body, ensure_ascii=False))
         return
     click.echo(f"database: {path}")
+    click.echo(f"platform: {_platform_of(settings)}")
     click.echo(f"transactions: {st.total}")
     for state, n in st.by_state.items():
         click.echo(f"  {state:<13} {n}")
@@ -71,6 +74,16 @@ def queue_status(as_json: bool, config_file: Path | None, data_dir: Path | None)
         click.echo(f"last sync: {facts['last_sync']}")
     for d in dead:
         click.echo(f"dead seq={d['seq']} {d['service']} {d['status']}: {d['reason']}")
+
+
+def _platform_of(settings: Any) -> str:
+    """Where delivery goes: a url, the embedded platform, or nowhere (said plainly)."""
+    central = settings.central
+    if central.url:
+        return str(central.url)
+    if central.embedded:
+        return "the embedded platform on this machine ([central] embedded = true)"
+    return "none configured ([central] url): working offline, transactions wait here"
 
 
 @queue.command("enqueue")

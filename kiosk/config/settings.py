@@ -40,7 +40,8 @@ class DeviceSettings(BaseModel):
 
 
 class CentralSettings(BaseModel):
-    """Where the platform is. Without a url, ``kiosk run`` starts the embedded one on loopback."""
+    """Where the platform is. Without a url the terminal works offline on its outbox, unless it
+    is asked to start the embedded platform on loopback (``embedded``, or ``--simulate``)."""
 
     model_config = ConfigDict(extra="forbid")
     url: str | None = None
@@ -50,7 +51,10 @@ class CentralSettings(BaseModel):
     timeout: float = Field(10, gt=0, le=120)
     backoff_base: float = Field(1, gt=0, le=60)
     backoff_cap: float = Field(300, gt=0, le=3600)
-    embedded: bool = True  # without a url, kiosk run starts the reference platform on loopback
+    # Without a url, start the reference platform on loopback and sync to it. Off by default: a
+    # production terminal whose url was forgotten must not deliver to itself and purge its
+    # sealed copies; it waits on its outbox and says so. On under --simulate unless set.
+    embedded: bool = False
     groups: list[str] = Field(default_factory=list)  # fleet groups configuration bundles target
     # Seconds between asks for new configuration; conditional requests, so cheap, but a fleet
     # asking every second is a storm.
@@ -181,10 +185,13 @@ class Settings(BaseModel):
         return {DeviceKind(name): dev.options() for name, dev in self.devices.items()}
 
     def simulated(self) -> Settings:
-        """The same settings with every device replaced by its simulator, and signed
-        configuration trusting the keys in the data directory unless told otherwise (a
-        simulated terminal has no root-owned folder to trust)."""
+        """The same settings with every device replaced by its simulator, the embedded platform
+        on unless told otherwise, and signed configuration trusting the keys in the data
+        directory unless told otherwise (a simulated terminal has no root-owned folder to
+        trust)."""
         central = self.central
+        if "embedded" not in central.model_fields_set:  # trying it out: a platform of its own
+            central = central.model_copy(update={"embedded": True})
         if central.config_trust is None and self.data_dir is not None:
             trust = self.data_dir / "keys" / "config-trust"
             central = central.model_copy(update={"config_trust": trust})
