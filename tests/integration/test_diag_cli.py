@@ -233,7 +233,7 @@ def test_bundle_is_written_and_holds_no_personal_data_or_secret(
         "timeout": 10.0,
         "backoff_base": 1.0,
         "backoff_cap": 300.0,
-        "embedded": True,
+        "embedded": False,  # the default: no url means offline, not a platform of its own
         "groups": [],
         "config_interval": 300.0,
         "config_trust": None,
