@@ -13,6 +13,9 @@ from kiosk.visit.view import State, VisitView
 from screens.main_window import KioskWindow
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from contracts.catalogue import Catalogue
     from kiosk.config.settings import Settings
 
 
@@ -103,35 +106,56 @@ def gallery_views(language: str) -> list[tuple[str, VisitView]]:
 GALLERY_THEMES = {"normal": (False, False), "elder": (True, False), "contrast": (False, True)}
 
 
+def _every_screen(settings: Settings, catalogue: Catalogue) -> Iterator[tuple[str, KioskWindow]]:
+    """Show every gallery screen in every theme and language on a 1920x1080 window, yielding
+    ``<screen>.<theme>.<language>`` and the window each time, laid out and painted."""
+    from kiosk.texts import LANGUAGES
+
+    app = qt_app()
+    window = KioskWindow(look_of(settings))
+    window.add_pages(catalogue)
+    # The panel's size, fixed: a page that does not fit is found by the layout audit, not
+    # hidden by a window that grows.
+    window.setFixedSize(1920, 1080)
+    window.show()
+    try:
+        for theme_name, (elder, contrast) in GALLERY_THEMES.items():
+            for language in LANGUAGES:
+                for name, view in gallery_views(language):
+                    # Elder mode on, nobody is offered it again.
+                    suggest = view.suggest_elder and not elder
+                    themed = replace(view, elder=elder, contrast=contrast, suggest_elder=suggest)
+                    window.show_view(themed)
+                    app.processEvents()
+                    yield f"{name}.{theme_name}.{language}", window
+    finally:
+        window.close()
+
+
 def render_gallery(settings: Settings, out_dir: Path) -> list[Path]:
     """Every screen in every theme and language, to ``out_dir/<screen>.<theme>.<language>.png``."""
     from kiosk.config.overlay import with_applied_bundle
     from kiosk.config.settings import data_dir_of
     from kiosk.config.shipped import default_catalogue
-    from kiosk.texts import LANGUAGES
 
-    app = qt_app()
     # What the terminal would show: the local configuration with any applied signed bundle.
     settings, signed = with_applied_bundle(settings, data_dir_of(settings))
-    window = KioskWindow(look_of(settings))
-    window.add_pages(signed or default_catalogue())
-    # The panel's size, fixed: a page that does not fit is found by tests/qt/test_layout.py,
-    # not hidden by a window that grows.
-    window.setFixedSize(1920, 1080)
-    window.show()
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for theme_name, (elder, contrast) in GALLERY_THEMES.items():
-        for language in LANGUAGES:
-            for name, view in gallery_views(language):
-                # Elder mode on, nobody is offered it again.
-                suggest = view.suggest_elder and not elder
-                themed = replace(view, elder=elder, contrast=contrast, suggest_elder=suggest)
-                window.show_view(themed)
-                app.processEvents()
-                path = out_dir / f"{name}.{theme_name}.{language}.png"
-                if not window.grab().save(str(path)):
-                    raise OSError(f"cannot write {path}")
-                written.append(path)
-    window.close()
+    for shown, window in _every_screen(settings, signed or default_catalogue()):
+        path = out_dir / f"{shown}.png"
+        if not window.grab().save(str(path)):
+            raise OSError(f"cannot write {path}")
+        written.append(path)
     return written
+
+
+def audit_gallery(settings: Settings, catalogue: Catalogue) -> list[str]:
+    """The layout audit on every screen, theme and language with this configuration: what a
+    resident would see cut off or squeezed (``<screen>.<theme>.<language>: problem``)."""
+    from screens.layout_audit import audit
+
+    problems: list[str] = []
+    for shown, window in _every_screen(settings, catalogue):
+        problems += [f"{shown}: {problem}" for problem in audit(window)]
+    return problems

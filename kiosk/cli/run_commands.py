@@ -98,12 +98,31 @@ def devices(
 
 
 @cli.command()
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write every screen as PNG here.")  # fmt: skip
+@click.option("--audit", is_flag=True,
+              help="Run the layout audit on every screen; exit 1 if anything is cut.")  # fmt: skip
+@click.option("--bundle", "bundle_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --audit: this signed bundle's configuration (not verified).")  # fmt: skip
 @CONFIG
-def gallery(out_dir: Path, config_file: Path | None) -> None:
+def gallery(
+    out_dir: Path | None, audit: bool, bundle_file: Path | None, config_file: Path | None
+) -> None:
     """Render every screen in every theme and language to PNG (offscreen), to preview a
-    configuration: <screen>.<theme>.<language>.png."""
+    configuration: <screen>.<theme>.<language>.png. With --audit, check them instead."""
     settings = settings_from(config_file, None)
+    if audit:
+        from kiosk.config.screen_check import audit_command
+
+        problems = audit_command(settings, bundle_file)
+        for line in problems:
+            click.echo(line)
+        if problems:
+            raise SystemExit(1)
+        click.echo("every screen fits, in every theme and language")
+        return
+    if out_dir is None:
+        raise click.UsageError("give --out DIR for pictures, or --audit")
     from kiosk.gallery import render_gallery
 
     written = render_gallery(settings, out_dir)

@@ -6,12 +6,10 @@ and the screens, and is health-checked. A configuration that fails the check is 
 at once (the previous one is reinstalled) and the updater rolls the store back; either way the
 outcome is reported to the platform.
 
-The check lays out a receipt of every kind before the configuration is installed. It does not
-render the changed screens offscreen: widgets can only be made and painted on the Qt main
-thread, where this runs, so that would hold the attract screen for as long as it took; and doing
-it in a child process (as ``kiosk gallery`` does) would make the take-up two-phase, with a
-visit free to start in between. Installing builds the changed screens anyway, and a failure
-there rolls back like any other.
+The check lays out a receipt of every kind before the configuration is installed. The screens
+were checked before the bundle got here: the updater renders every screen with it offscreen in a
+child process and runs the layout audit (kiosk/config/screen_check.py), so nothing is painted on
+the Qt main thread for it and no visit can start between the check and the take-up.
 """
 
 from __future__ import annotations

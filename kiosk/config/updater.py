@@ -53,12 +53,16 @@ class ConfigUpdater:
         report_due: Callable[[], None] | None = None,
         max_skew: timedelta = MAX_CLOCK_SKEW,
         max_validity: timedelta = MAX_VALIDITY,
+        screen_check: Callable[[bytes], list[str]] | None = None,
     ) -> None:
         self.store = ConfigStore(data_dir / "config")
         self.trusted = trusted  # never the data directory by default: see trust_dir()
         self.kiosk_id, self.groups = kiosk_id, groups
         self.max_skew, self.max_validity = max_skew, max_validity
         self.take_up = take_up
+        # Every screen with the new configuration, audited offscreen before anything changes
+        # (kiosk/config/screen_check.py); the running terminal passes it.
+        self.screen_check = screen_check
         self.report_due = report_due  # e.g. wake the sync worker: a final report is waiting
         self._due_path = self.store.folder / "report-due.json"
         self._waiting_path = self.store.folder / "taking-up.json"
@@ -72,6 +76,7 @@ class ConfigUpdater:
         *,
         take_up: TakeUp | None = None,
         report_due: Callable[[], None] | None = None,
+        screen_check: Callable[[bytes], list[str]] | None = None,
     ) -> ConfigUpdater:
         central = settings.central
         return cls(
@@ -81,6 +86,7 @@ class ConfigUpdater:
             trusted=trust_dir(settings),
             take_up=take_up,
             report_due=report_due,
+            screen_check=screen_check,
             max_skew=timedelta(seconds=central.config_clock_skew),
             max_validity=timedelta(days=central.config_max_days),
         )
@@ -131,6 +137,13 @@ class ConfigUpdater:
         except BundleRejected as exc:
             log.warning("configuration refused: %s", exc)
             return self._report(None, "rejected", str(exc))
+        if self.screen_check is not None:
+            from kiosk.config.screen_check import summary
+
+            problems = self.screen_check(verified.raw)
+            if problems:
+                log.error("configuration %d refused: %s", verified.version, summary(problems))
+                return self._report(verified.version, "rejected", summary(problems))
         # The marker goes down before the state flips: a crash in between leaves a marker for
         # a version that is not current, which the restart check ignores.
         write_atomically(self._waiting_path, json.dumps({"version": verified.version}).encode())

@@ -63,7 +63,12 @@ def make_sync_worker(
     # [central] config_trust (root's folder, not the data directory), applied atomically, taken
     # up by the running terminal via *take_up* (between visits, with a health check and a
     # rollback if it fails).
-    updater = ConfigUpdater.from_settings(settings, take_up=take_up)
+    from kiosk.config.screen_check import screen_problems
+
+    # The running terminal (it takes bundles up) audits every screen with a bundle first.
+    updater = ConfigUpdater.from_settings(
+        settings, take_up=take_up, screen_check=screen_problems if take_up else None
+    )
     worker = SyncWorker(
         make_client(store, settings),
         store,
