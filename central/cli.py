@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import sys
+import threading
 from collections.abc import Generator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -22,6 +23,7 @@ import click
 from central import __version__
 from central.bundle_commands import ConfigCliError
 from central.database import StoreError
+from central.personal_commands import retention_option
 from central.store import CentralStore
 from contracts.wire import KIOSK_ID_PATTERN
 
@@ -87,12 +89,19 @@ def cli() -> None:
     metavar="FILE",
     help="The certificate's private key (PEM, unencrypted; readable by this service only).",
 )
+@retention_option("--personal-retention-days", in_serve=True)
 def serve(
-    db_url: str | None, host: str, port: int, tls_cert: Path | None, tls_key: Path | None
+    db_url: str | None,
+    host: str,
+    port: int,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    retention_days: int,
 ) -> None:
     """Run the HTTP API until SIGTERM or Ctrl-C.
 
     Prints one line 'listening on http(s)://HOST:PORT' on stdout once connections are accepted.
+    Residents' personal parts are stored sealed; past the retention period they are purged.
     """
     from central.api import create_app
     from central.server import TlsFiles, TlsSetupError, check_tls_files, serve_on
@@ -113,11 +122,50 @@ def serve(
     )
     with opened_store(db_url) as store:
         listener = _listen(host, port)
+        stop = threading.Event()
         try:
             log.info("database %s", store.describe())
+            _warn_clear_personal(store)
+            if retention_days:
+                _purge_on_schedule(store, retention_days, stop)
             serve_on(listener, create_app(store), host, tls)
         finally:
+            stop.set()
             listener.close()
+
+
+PURGE_SECONDS = 3600
+
+
+def _purge_on_schedule(store: CentralStore, days: int, stop: threading.Event) -> None:
+    """Purge personal parts past retention now and every hour, beside the API, until *stop*."""
+    from central.backoffice import purge
+
+    def run() -> None:
+        while True:
+            try:
+                purged = purge(store, days)
+                if purged:
+                    log.info("purged %d personal part(s) older than %d day(s)", purged, days)
+            except StoreError as exc:  # the database is away: the next round tries again
+                log.warning("personal data purge: %s", exc)
+            if stop.wait(PURGE_SECONDS):
+                return
+
+    threading.Thread(target=run, name="personal-purge", daemon=True).start()
+
+
+def _warn_clear_personal(store: CentralStore) -> None:
+    from central.backoffice import count_clear
+
+    clear = count_clear(store)
+    if clear:
+        log.warning(
+            "%d transaction(s) hold personal fields received in the clear before sealing: "
+            "register the personal-data public key (kiosk-central personal register) to seal "
+            "them; until then they are shown to no one",
+            clear,
+        )
 
 
 @cli.group()
@@ -143,12 +191,39 @@ def kiosk_add(kiosk_id: str, group: str | None, rotate: bool, db_url: str | None
 
 @cli.command()
 @click.option("--kiosk", "kiosk_id", required=True, metavar="ID", help="The kiosk to export.")
+@click.option(
+    "--personal-key",
+    "key_files",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Open the personal fields with this private key (repeatable for rotated keys); "
+    "needs --why, and every opening is audited.",
+)
+@click.option("--why", help="With --personal-key: why personal data is exported (audited).")
+@click.option("--by", metavar="NAME", help="With --personal-key: who (default: the OS user).")
 @DB
-def export(kiosk_id: str, db_url: str | None) -> None:
-    """Print every transaction received from a kiosk as JSON lines, in seq order."""
+def export(
+    kiosk_id: str, key_files: tuple[Path, ...], why: str | None, by: str | None,
+    db_url: str | None,
+) -> None:  # fmt: skip
+    """Print every transaction received from a kiosk as JSON lines, in seq order.
+
+    Personal fields are left out ("personal": "sealed" says a transaction has some) unless the
+    back office opens them with --personal-key and --why."""
+    if key_files and not why:
+        raise click.UsageError("--personal-key needs --why (it is kept in the audit)")
+    if (why or by) and not key_files:
+        raise click.UsageError("--why and --by go with --personal-key")
     with opened_store(db_url) as store:
         if not store.kiosk_exists(kiosk_id):
             raise CentralCliError(f"no kiosk {kiosk_id!r}")
+        if key_files:
+            from central.personal_commands import export_personal
+
+            assert why is not None
+            export_personal(store, kiosk_id, key_files, why, by)
+            return
         out = sys.stdout.buffer
         for txn in store.iter_transactions(kiosk_id):
             line = {
@@ -159,6 +234,8 @@ def export(kiosk_id: str, db_url: str | None) -> None:
                 "created_at": txn.created_at,
                 "received_at": txn.received_at,
             }
+            if txn.personal is not None:
+                line["personal"] = txn.personal
             out.write(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n")
         out.flush()
 
@@ -234,6 +311,15 @@ def _register_queue_commands() -> None:
 
 
 _register_queue_commands()
+
+
+def _register_personal_commands() -> None:
+    from central.personal_commands import register
+
+    register(cli, DB, opened_store)
+
+
+_register_personal_commands()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,10 @@
 """Exactly-once ingest of a terminal's batch: each item checked, repeats within the batch sorted
-out, new uuids inserted, and uuids already held answered as duplicates or conflicts."""
+out, new uuids inserted, and uuids already held answered as duplicates or conflicts.
+
+A sealed personal part goes to its own table (``personal_sealed``), as it came: the API server
+cannot open it. A terminal from before sealing sends its personal part in the clear, as
+``payload.personal``: that is sealed here, on arrival, to the platform's current personal-data
+public key and never stored as it came; with no key registered the item is refused."""
 
 from __future__ import annotations
 
@@ -10,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from central.tables import transactions, utc_now
+from central.tables import personal_sealed, transactions, utc_now
 from contracts.canonical import canonical_text
+from contracts.personal import PersonalKey, PersonalSealError, seal
 from contracts.wire import (
     MAX_PAYLOAD_BYTES,
     MAX_PAYLOAD_DEPTH,
@@ -25,12 +31,20 @@ if TYPE_CHECKING:
     from central.store import CentralStore
 
 
+# What an item sealed here on arrival is fingerprinted with in place of its ciphertext (which a
+# resend would not repeat: a new ephemeral key each time). Never the personal values themselves.
+SEALED_ON_ARRIVAL = {"sealed_by": "platform"}
+
+
 @dataclass(frozen=True)
 class _Prepared:
     item: BatchItem
     uuid: str
     payload_json: str
     fingerprint: str
+    key_id: str | None = None  # with a sealed personal part: the key that opens it
+    sealed: bytes | None = None
+    sealed_by: str | None = None  # terminal, or platform (sealed here on arrival)
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:
@@ -46,7 +60,7 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
-def _prepare(item: BatchItem) -> _Prepared | str:
+def _prepare(item: BatchItem, platform_key: PersonalKey | None) -> _Prepared | str:
     """The item ready to store, or the reason it is refused (never echoing the item's content)."""
     try:
         datetime.fromisoformat(item.created_at)
@@ -61,8 +75,46 @@ def _prepare(item: BatchItem) -> _Prepared | str:
         return "payload holds a value JSON cannot carry (NaN, Infinity or a lone surrogate)"
     if size > MAX_PAYLOAD_BYTES:
         return f"payload is {size} bytes of JSON, more than {MAX_PAYLOAD_BYTES}"
+    uuid = item.uuid.lower()
+    if "personal" in item.payload:
+        return _sealed_on_arrival(item, uuid, platform_key)
+    if item.sealed is not None:
+        try:
+            raw = item.sealed.raw()
+        except PersonalSealError as exc:
+            return str(exc)
+        sealed = item.sealed.model_dump()
+        fingerprint = item_fingerprint(
+            item.service, item.seq, item.payload, item.created_at, sealed
+        )
+        return _Prepared(item, uuid, payload_json, fingerprint, item.sealed.key_id, raw, "terminal")
     fingerprint = item_fingerprint(item.service, item.seq, item.payload, item.created_at)
-    return _Prepared(item, item.uuid.lower(), payload_json, fingerprint)
+    return _Prepared(item, uuid, payload_json, fingerprint)
+
+
+def _sealed_on_arrival(
+    item: BatchItem, uuid: str, platform_key: PersonalKey | None
+) -> _Prepared | str:
+    """A terminal from before sealing: its clear payload.personal is sealed now and only the
+    rest of the payload is stored; the clear values never reach the database."""
+    if item.sealed is not None:
+        return "personal fields both sealed and in the clear (payload.personal)"
+    if platform_key is None:
+        return (
+            "personal fields in the clear (payload.personal) and no personal-data key on the "
+            "platform to seal them to: register one (kiosk-central personal register), or "
+            "upgrade this terminal so it seals them itself"
+        )
+    rest = {name: value for name, value in item.payload.items() if name != "personal"}
+    fields = item.payload["personal"]
+    try:
+        sealed = seal(platform_key, fields if isinstance(fields, dict) else {"value": fields}, uuid)
+    except PersonalSealError as exc:
+        return str(exc)
+    fingerprint = item_fingerprint(item.service, item.seq, rest, item.created_at, SEALED_ON_ARRIVAL)
+    return _Prepared(
+        item, uuid, canonical_text(rest), fingerprint, sealed.key_id, sealed.raw(), "platform"
+    )
 
 
 def _chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
@@ -78,9 +130,13 @@ def ingest_batch(
     first_seen: dict[str, tuple[int, _Prepared | str]] = {}  # uuid -> (index, prepared/reason)
     copies: dict[int, int] = {}  # index of a repeat -> index of its first occurrence
     refused: set[str] = set()  # uuids repeated in the batch with different content
+    # Looked up only when a terminal from before sealing sends a personal part in the clear.
+    platform_key = (
+        store.current_personal_key() if any("personal" in i.payload for i in items) else None
+    )
     for index, item in enumerate(items):
         uuid = item.uuid.lower()
-        result = _prepare(item)
+        result = _prepare(item, platform_key)
         if isinstance(result, str):
             outcomes[index] = ItemResult(uuid=uuid, status="rejected", reason=result)
         if uuid not in first_seen:
@@ -139,6 +195,7 @@ def _insert_absent(
             "payload_sha256": prepared[uuid].fingerprint,
             "created_at": prepared[uuid].item.created_at,
             "received_at": received_at,
+            "personal": "sealed" if prepared[uuid].sealed is not None else None,
         }
         for uuid in ordered
     ]
@@ -150,6 +207,21 @@ def _insert_absent(
             chunk = rows[chunk_start : chunk_start + 500]
             result = conn.execute(insert.returning(transactions.c.uuid), chunk)
             inserted.update(str(uuid) for uuid in result.scalars())
+        # Only beside a row inserted now: a duplicate's sealed part is the one already held.
+        sealed_rows = [
+            {
+                "kiosk_id": kiosk_id,
+                "uuid": uuid,
+                "key_id": prepared[uuid].key_id,
+                "sealed": prepared[uuid].sealed,
+                "sealed_by": prepared[uuid].sealed_by,
+                "received_at": received_at,
+            }
+            for uuid in ordered
+            if uuid in inserted and prepared[uuid].sealed is not None
+        ]
+        for chunk_start in range(0, len(sealed_rows), 500):
+            conn.execute(personal_sealed.insert(), sealed_rows[chunk_start : chunk_start + 500])
         held = [uuid for uuid in ordered if uuid not in inserted]
         fingerprints: dict[str, str] = {}
         for part in _chunks(held):

@@ -31,10 +31,12 @@ from central.tables import (
     ensure_schema,
     heartbeats,
     kiosks,
+    personal_keys,
     transactions,
     utc_now,
 )
 from contracts.canonical import canonical_text
+from contracts.personal import PersonalKey
 from contracts.wire import BatchItem, ItemResult, StoredTransaction
 
 
@@ -219,6 +221,19 @@ class CentralStore:
                 return
             last = (int(rows[-1].seq), int(rows[-1].id))
 
+    def current_personal_key(self) -> PersonalKey | None:
+        """The newest registered personal-data public key not retired, or None: what the
+        platform seals a terminal's clear personal part to (terminals before sealing)."""
+        query = (
+            select(personal_keys.c.key_id, personal_keys.c.public)
+            .where(personal_keys.c.retired_at.is_(None))
+            .order_by(personal_keys.c.added_at.desc(), personal_keys.c.key_id)
+            .limit(1)
+        )
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else PersonalKey(key_id=row.key_id, public=row.public)
+
     def count_transactions(self, kiosk_id: str | None = None) -> int:
         query = select(func.count()).select_from(transactions)
         if kiosk_id is not None:
@@ -308,15 +323,24 @@ _RECEIVED_COLUMNS = (
     transactions.c.payload,
     transactions.c.created_at,
     transactions.c.received_at,
+    transactions.c.personal,
 )
 
 
 def _received(row: Any) -> StoredTransaction:
+    payload = json.loads(row.payload)
+    marker = row.personal
+    if marker == "clear":
+        # Stored in the clear before schema 6 and not sealed yet (no key registered): never
+        # shown to anyone, whatever the token or the command.
+        payload.pop("personal", None)
+        marker = "unsealed"
     return StoredTransaction(
         uuid=row.uuid,
         seq=int(row.seq),
         service=row.service,
-        payload=json.loads(row.payload),
+        payload=payload,
         created_at=row.created_at,
         received_at=row.received_at,
+        personal=marker,
     )

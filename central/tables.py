@@ -27,7 +27,7 @@ from sqlalchemy import (
 
 from central.database import StoreError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 metadata = MetaData()
 
@@ -55,6 +55,10 @@ transactions = Table(
     Column("payload_sha256", Text, nullable=False),  # item_fingerprint(): service+seq+payload+time
     Column("created_at", Text, nullable=False),  # as the terminal sent it
     Column("received_at", Text, nullable=False),
+    # Schema 6: NULL (no personal part), 'sealed' (in personal_sealed), 'purged' (retention
+    # removed it), or 'clear': a payload.personal stored in the clear before schema 6, never
+    # shown, sealed once a personal-data key is registered (central/backoffice.py).
+    Column("personal", Text),
     UniqueConstraint("kiosk_id", "uuid", name="transactions_kiosk_uuid"),
     Index("transactions_kiosk_seq", "kiosk_id", "seq", "id"),
 )
@@ -129,6 +133,49 @@ queue_callers = Table(
     Column("created_at", Text, nullable=False),
 )
 
+# Personal data (schema 6), apart from the transactions: the API server stores sealed parts here
+# and never holds the key that opens them; only the back office does (central/backoffice.py).
+personal_sealed = Table(
+    "personal_sealed",
+    metadata,
+    Column("kiosk_id", Text, primary_key=True),
+    Column("uuid", Text, primary_key=True),
+    Column("key_id", Text, nullable=False),  # the personal-data key it is sealed to
+    Column("sealed", LargeBinary, nullable=False),  # ephemeral public key || AES-GCM output
+    Column("sealed_by", Text, nullable=False),  # terminal, or platform (a terminal before sealing)
+    Column("received_at", Text, nullable=False),  # retention counts from here
+    Index("personal_sealed_received", "received_at"),
+)
+
+# The personal-data public keys the platform knows: the newest not retired seals what terminals
+# before sealing still send in the clear. Public halves only.
+personal_keys = Table(
+    "personal_keys",
+    metadata,
+    Column("key_id", Text, primary_key=True),
+    Column("public", Text, nullable=False),  # hex of the raw X25519 public key
+    Column("added_at", Text, nullable=False),
+    Column("retired_at", Text),
+)
+
+# Every opening of a sealed personal part by the back office: who, when, which, why, and whether
+# it opened. Nothing personal is written here.
+personal_openings = Table(
+    "personal_openings",
+    metadata,
+    Column("id", _ROW_ID, primary_key=True, autoincrement=True),
+    Column("opened_at", Text, nullable=False),
+    Column("opened_by", Text, nullable=False),  # --by, else the OS user
+    Column("os_user", Text, nullable=False),
+    Column("kiosk_id", Text, nullable=False),
+    Column("uuid", Text, nullable=False),
+    Column("key_id", Text),
+    Column("why", Text, nullable=False),
+    Column("via", Text, nullable=False),  # open, export
+    Column("outcome", Text, nullable=False),  # opened, or failed: the reason
+    Index("personal_openings_uuid", "uuid"),
+)
+
 schema_version = Table(
     "schema_version",
     metadata,
@@ -145,6 +192,22 @@ def _add_heartbeat_workers(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE heartbeats ADD COLUMN workers TEXT NOT NULL DEFAULT '[]'")
 
 
+def _add_transactions_personal(conn: Connection) -> None:
+    """Schema 6: transactions.personal, and the payloads that hold a personal part in the clear
+    (terminals before sealing sent one) marked 'clear', so no read shows it and registering a
+    personal-data key seals it. The new tables come from create_all."""
+    if "personal" not in {c["name"] for c in inspect(conn).get_columns("transactions")}:
+        conn.exec_driver_sql("ALTER TABLE transactions ADD COLUMN personal TEXT")
+    # Canonical JSON, so a top-level key reads "personal":{ (a nested one is sorted out when
+    # sealing: a payload whose top level has none goes back to NULL).
+    conn.execute(
+        transactions.update()
+        .where(transactions.c.personal.is_(None))
+        .where(transactions.c.payload.like('%"personal":{%'))
+        .values(personal="clear")
+    )
+
+
 Step = str | Callable[[Connection], None]
 MIGRATIONS: dict[int, Sequence[Step]] = {
     # 2: config_bundles and config_reports (central/rollout.py); create_all adds new tables.
@@ -155,6 +218,8 @@ MIGRATIONS: dict[int, Sequence[Step]] = {
     3: (),
     # 5: the terminal's supervised workers in its latest heartbeat.
     4: (_add_heartbeat_workers,),
+    # 6: personal data sealed apart: personal_sealed, personal_keys, personal_openings.
+    5: (_add_transactions_personal,),
 }
 
 

@@ -24,6 +24,7 @@ from pydantic import (
 
 from contracts.catalogue import Catalogue, parse_catalogue
 from contracts.centre import DEFAULT_CENTRE_EN, DEFAULT_CENTRE_ZH
+from contracts.personal import PersonalKey
 
 SCHEMA_VERSION = 2
 
@@ -124,6 +125,10 @@ class ConfigPayload(BaseModel):
     timeouts: Timeouts | None = None
     receipt_qr: str | None = Field(None, max_length=200)
     catalogue: dict[str, Any] | None = None
+    # The platform's personal-data public key (kiosk-central personal keygen prints it): what
+    # terminals seal residents' personal fields to. Here, signed by a threshold of operators,
+    # rather than anywhere the API server could change it. Without it, personal fields wait.
+    personal_key: PersonalKey | None = None
 
     @field_validator(*FORMAT_STRINGS)
     @classmethod

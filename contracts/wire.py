@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_v
 
 from contracts.canonical import canonical_text
 from contracts.id_number import is_valid_id_number
+from contracts.personal import SealedPersonal
 
 # Limits that keep one request's cost bounded; the API enforces them with 4xx, never a 5xx.
 MAX_INT64 = 2**63 - 1
@@ -47,6 +48,10 @@ class BatchItem(WireModel):
     service: Annotated[StrictStr, Field(pattern=SERVICE_PATTERN)]
     payload: dict[str, Any]
     created_at: Annotated[StrictStr, Field(description="ISO 8601, as the terminal recorded it")]
+    # The resident's personal fields, sealed to the platform's personal-data key by the terminal
+    # (contracts/personal.py); never in the payload. Terminals before this field sent them in the
+    # clear as payload.personal: the platform seals those on arrival or refuses the item.
+    sealed: SealedPersonal | None = None
 
 
 class BatchRequest(WireModel):
@@ -110,6 +115,15 @@ class StoredTransaction(WireModel):
     payload: dict[str, Any]
     created_at: str
     received_at: str
+    # Only whether the platform holds a sealed personal part, never what it holds: what the
+    # back office opens with the private key (kiosk-central personal open).
+    personal: Literal["sealed", "purged", "unsealed"] | None = Field(
+        None,
+        description="sealed: personal fields held sealed (only the back office opens them); "
+        "purged: retention has removed them; unsealed: received in the clear before the "
+        "platform sealed personal data, shown to no one, sealed once a personal-data key is "
+        "registered; absent: none",
+    )
 
 
 class TransactionPage(WireModel):
@@ -126,13 +140,22 @@ class ErrorBody(WireModel):
     detail: str
 
 
-def item_fingerprint(service: str, seq: int, payload: Any, created_at: str) -> str:
+def item_fingerprint(
+    service: str, seq: int, payload: Any, created_at: str, sealed: Any = None
+) -> str:
     """sha256 hex of what makes a transaction the same one when it is sent again.
 
-    It covers the canonical JSON of ``{created_at, payload, seq, service}``: a resend carries the
-    same four and matches; anything else with the same uuid is a conflict.
+    It covers the canonical JSON of ``{created_at, payload, seq, service}``, and ``sealed`` when
+    the item has a sealed personal part: a resend carries the same and matches; anything else
+    with the same uuid is a conflict. A terminal seals a record once and sends the same sealed
+    bytes every time (a fresh seal would differ), so its resends stay duplicates. Without a
+    sealed part the fingerprint is what it was before sealing existed, so rows stored then still
+    match their resends. Never a hash over personal values: those are guessable (a phone
+    number), so the fingerprint covers the ciphertext instead.
     """
     body = {"created_at": created_at, "payload": payload, "seq": seq, "service": service}
+    if sealed is not None:
+        body["sealed"] = sealed
     return hashlib.sha256(canonical_text(body).encode("utf-8")).hexdigest()
 
 

@@ -4,8 +4,10 @@ One SQLite transaction writes the transaction row (UUIDv7 + per-terminal sequenc
 entry and any daily counter it draws from (queue ticket numbers), so none exists without the others.
 Personal fields are sealed (offline/sealing.py) in their own column and purged once the platform
 has acknowledged them and the retention period has passed; delivered rows follow them
-(offline/retention.py). The sync client takes batches from here and reports the platform's verdict
-per item, each batch in one commit: acknowledged, or dead with the reason.
+(offline/retention.py). They leave the terminal only sealed to the platform's personal-data key
+(contracts/personal.py), sealed at the first send and kept in that form; without that key they
+wait here, never sent in the clear. The sync client takes batches from here and reports the
+platform's verdict per item, each batch in one commit: acknowledged, or dead with the reason.
 """
 
 from __future__ import annotations
@@ -16,15 +18,29 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from contracts.canonical import canonical_text
+from contracts.personal import (
+    MAX_PERSONAL_BYTES,
+    PersonalKey,
+    PersonalSealError,
+    SealedPersonal,
+    seal,
+)
 from offline import retention
 from offline.db import connect
-from offline.sealing import Sealer, SealingError, load_or_create_key
+from offline.sealing import (
+    FORMAT_V1,
+    Sealer,
+    SealingError,
+    for_platform,
+    load_or_create_key,
+    platform_part,
+)
 from offline.uuid7 import uuid7
 
 log = logging.getLogger(__name__)
@@ -68,6 +84,9 @@ class OutboxStatus:
     sealed: int = 0  # transactions still holding personal data
     waiting_bytes: int = 0  # what counts against max_bytes: the undelivered transactions
     disk_full: bool = False  # the last record() found the disk (not the limit) full
+    # Waiting with personal fields not yet sealed to the platform: they go once its
+    # personal-data key is known (a signed configuration's personal_key), never in the clear.
+    unsealed_waiting: int = 0
 
     @property
     def waiting(self) -> int:
@@ -92,13 +111,14 @@ class OutboxStatus:
 
 @dataclass(frozen=True)
 class Outbound:
-    """One transaction on its way to the platform, personal fields opened for the journey."""
+    """One transaction on its way to the platform, its personal fields sealed to the platform."""
 
     seq: int
     uuid: str
     service: str
     payload: dict[str, Any]
     created_at: str
+    sealed: SealedPersonal | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +192,15 @@ class OutboxStore:
             raise OutboxError("a transaction needs a service code and a JSON object payload")
         moment = (now or datetime.now().astimezone()).replace(microsecond=0)
         txn_uuid = str(uuid7())
+        if personal:
+            # Refused now rather than at the first send, where the platform's seal would refuse
+            # it and the resident would long be gone.
+            size = len(canonical_text(personal).encode("utf-8", "surrogatepass"))
+            if size > MAX_PERSONAL_BYTES:
+                raise OutboxError(
+                    f"could not record {service}: personal fields are {size} bytes of JSON, "
+                    f"more than {MAX_PERSONAL_BYTES}"
+                )
         sealed = self._sealer.seal(personal, txn_uuid) if personal else None
         with self._lock:
             try:
@@ -263,36 +292,83 @@ class OutboxStore:
         return int(row[0])
 
     # -- delivery -----------------------------------------------------------------------------
-    def take_batch(self, limit: int, now: datetime | None = None) -> list[Outbound]:
+    def take_batch(
+        self, limit: int, now: datetime | None = None, *, seal_to: PersonalKey | None = None
+    ) -> list[Outbound]:
         """The oldest *limit* undelivered transactions, in sequence order, marked as sent.
 
         "sent" only means "in flight": anything not acknowledged is taken again next time (after
         a crash too), and the platform's dedupe makes the resend harmless.
+
+        Personal fields travel sealed to the platform's key *seal_to*. A transaction whose fields
+        are still only sealed locally is sealed to it now, and that form replaces the local one
+        for good, so a resend carries the same bytes (a new seal would be a conflict). Without
+        *seal_to* such transactions are left waiting, not sent in the clear, and the ones
+        behind them go.
         """
         stamp = (now or datetime.now().astimezone()).isoformat()
         with self._write() as conn:
             rows = conn.execute(
                 "SELECT t.seq, t.uuid, t.service, t.payload, t.created_at, t.personal"
                 " FROM outbox o JOIN transactions t USING (seq)"
-                " WHERE o.state IN ('pending', 'sent') ORDER BY o.seq LIMIT ?",
-                (int(limit),),
+                " WHERE o.state IN ('pending', 'sent')"
+                "   AND (? OR t.personal IS NULL OR substr(t.personal, 1, 1) <> ?)"
+                " ORDER BY o.seq LIMIT ?",
+                (seal_to is not None, FORMAT_V1, int(limit)),
             ).fetchall()
             conn.executemany(
                 "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?"
                 " WHERE seq = ?",
                 [(stamp, row[0]) for row in rows],
             )
-        batch = []
-        for seq, uid, service, payload, created_at, sealed in rows:
-            body = json.loads(payload)
-            if sealed is not None:
-                try:
-                    body["personal"] = self._sealer.open(sealed, uid)
-                except SealingError as exc:
-                    self.bury([(seq, "unreadable", str(exc))], now)
-                    continue
-            batch.append(Outbound(seq, uid, service, body, created_at))
+        batch: list[Outbound] = []
+        dead: list[tuple[int, str, str]] = []
+        resealed: list[tuple[int, bytes, bytes]] = []  # (seq, sealed to the platform, local)
+        for seq, uid, service, payload, created_at, blob in rows:
+            part: SealedPersonal | None = None
+            try:
+                if blob is not None:
+                    part = platform_part(blob)
+                    if part is None:  # sealed locally only: the platform's seal, once
+                        assert seal_to is not None  # the query left these out without a key
+                        part = seal(seal_to, self._sealer.open(blob, uid), uid)
+                        resealed.append((seq, for_platform(part), blob))
+            except (SealingError, PersonalSealError) as exc:
+                dead.append((seq, "unreadable", str(exc)))
+                continue
+            batch.append(Outbound(seq, uid, service, json.loads(payload), created_at, part))
+        if resealed:
+            kept = self._keep_platform_seals(resealed)
+            batch = [
+                replace(out, sealed=kept[out.seq]) if out.seq in kept else out for out in batch
+            ]
+        if dead:
+            self.bury(dead, now)
         return batch
+
+    def _keep_platform_seals(
+        self, resealed: list[tuple[int, bytes, bytes]]
+    ) -> dict[int, SealedPersonal]:
+        """Store each transaction's platform seal in place of its local one, in one commit. Where
+        another sender (``kiosk queue sync`` beside the running terminal) stored its own first,
+        that one is what goes: one transaction, one sealed form, or its resends would conflict."""
+        kept: dict[int, SealedPersonal] = {}
+        with self._write() as conn:
+            for seq, new, old in resealed:
+                cur = conn.execute(
+                    "UPDATE transactions SET personal = ? WHERE seq = ? AND personal = ?",
+                    (new, seq, old),
+                )
+                if cur.rowcount:
+                    continue
+                row = conn.execute(
+                    "SELECT personal FROM transactions WHERE seq = ?", (seq,)
+                ).fetchone()
+                found = platform_part(row[0]) if row is not None and row[0] is not None else None
+                if found is None:
+                    raise OutboxError(f"outbox: transaction seq={seq} changed while being sealed")
+                kept[seq] = found
+        return kept
 
     def acknowledge(self, seqs: Iterable[int], now: datetime | None = None) -> int:
         """Mark what the platform has kept, in one commit: in autocommit each row was its own
@@ -402,26 +478,35 @@ class OutboxStore:
             sealed = self._conn.execute(
                 "SELECT COUNT(*) FROM transactions WHERE personal IS NOT NULL"
             ).fetchone()[0]
+            unsealed = self._conn.execute(
+                "SELECT COUNT(*) FROM outbox o JOIN transactions t USING (seq)"
+                " WHERE o.state IN ('pending', 'sent') AND substr(t.personal, 1, 1) = ?",
+                (FORMAT_V1,),
+            ).fetchone()[0]
             size = retention.live_bytes(self._conn)
             waiting = retention.waiting_bytes(self._conn)
         by_state = dict.fromkeys(OUTBOX_STATES, 0)
         by_state.update({str(state): int(n) for state, n in rows})
         return OutboxStatus(sum(by_state.values()), by_state, oldest, size, self.max_bytes,
-                            int(sealed), waiting, self._disk_full)  # fmt: skip
+                            int(sealed), waiting, self._disk_full, int(unsealed))  # fmt: skip
 
     def transaction(self, txn_uuid: str) -> dict[str, Any] | None:
         """One transaction with its outbox state, or None: for the CLI, tests and technicians.
-        Personal fields are not included, only whether the transaction still holds any."""
+        Personal fields are not included, only whether the transaction still holds any and,
+        once they are sealed to the platform, the id of the key that opens them."""
         with self._lock:
             row = self._conn.execute(
-                "SELECT t.seq, t.uuid, t.service, t.payload, t.created_at, o.state,"
-                " t.personal IS NOT NULL"
+                "SELECT t.seq, t.uuid, t.service, t.payload, t.created_at, o.state, t.personal"
                 " FROM transactions t JOIN outbox o USING (seq) WHERE t.uuid = ?",
                 (txn_uuid,),
             ).fetchone()
         if row is None:
             return None
-        seq, uid, service, payload, created_at, state, has_personal = row
+        seq, uid, service, payload, created_at, state, blob = row
+        try:
+            part = platform_part(blob) if blob is not None else None
+        except SealingError:  # damaged: take_batch buries it; here only its key id is missing
+            part = None
         return {
             "seq": seq,
             "uuid": uid,
@@ -429,7 +514,8 @@ class OutboxStore:
             "payload": json.loads(payload),
             "created_at": created_at,
             "state": state,
-            "holds_personal_data": bool(has_personal),
+            "holds_personal_data": blob is not None,
+            "sealed_for_key": part.key_id if part is not None else None,
         }
 
 

@@ -3,6 +3,11 @@ never in it, so a copied database file alone reveals no resident.
 
 A sealed value is ``version byte || 12-byte nonce || ciphertext+tag``; the transaction's UUID is
 the associated data, so a sealed blob moved onto another row fails to open instead of lying.
+
+Once a transaction is first sent, its personal fields are sealed again, to the platform's
+personal-data key (contracts/personal.py), and that form replaces the local one in the same
+column: ``FORMAT_PLATFORM || canonical JSON of the sealed part``. From then on the terminal
+cannot open them either, and every resend carries the very same bytes.
 """
 
 from __future__ import annotations
@@ -13,9 +18,13 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from contracts.canonical import canonical_text
+from contracts.personal import SealedPersonal
+
 KEY_BYTES = 32
 NONCE_BYTES = 12
 FORMAT_V1 = b"\x01"
+FORMAT_PLATFORM = b"\x02"  # sealed to the platform: only its back office opens it
 
 
 class SealingError(Exception):
@@ -55,6 +64,21 @@ class Sealer:
         if not isinstance(value, dict):
             raise SealingError("sealed personal data is not an object")
         return value
+
+
+def for_platform(sealed: SealedPersonal) -> bytes:
+    """What the outbox keeps once a transaction's personal part is sealed to the platform."""
+    return FORMAT_PLATFORM + canonical_text(sealed.model_dump()).encode("utf-8")
+
+
+def platform_part(blob: bytes) -> SealedPersonal | None:
+    """The part sealed to the platform, or None for a locally sealed value (FORMAT_V1)."""
+    if blob[:1] != FORMAT_PLATFORM:
+        return None
+    try:
+        return SealedPersonal.model_validate_json(blob[1:])
+    except ValueError as exc:
+        raise SealingError("the personal part sealed to the platform is damaged") from exc
 
 
 def load_or_create_key(path: Path, *, create: bool) -> bytes:

@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from contracts.personal import PersonalKey
 from contracts.wire import (
     BatchItem,
     BatchRequest,
@@ -75,6 +76,8 @@ class PushResult:
     error: str | None = None
     link: Link = Link.ONLINE
     counts: dict[str, int] = field(default_factory=dict)
+    # Left waiting: personal fields and no platform key to seal them to (never sent in the clear)
+    awaiting_key: int = 0
 
 
 class TransientError(Exception):
@@ -101,12 +104,18 @@ class SyncClient:
         *,
         batch_size: int = 500,
         timeout: float = 10.0,
+        personal_key: Callable[[], PersonalKey | None] | None = None,
     ) -> None:
         self.store = store
         self.url = url.rstrip("/")
         self.kiosk_id, self.token = kiosk_id, token
         self.batch_size = batch_size
         self.timeout = timeout
+        # The platform's personal-data public key, as the applied signed configuration has it
+        # now (asked at each push: a new bundle may bring a new key).
+        self.personal_key = personal_key or (lambda: None)
+        self._seal_to: PersonalKey | None = None
+        self._said_awaiting = False
 
     @property
     def _batches_url(self) -> str:
@@ -118,8 +127,9 @@ class SyncClient:
         stay applied whatever happens next."""
         result = PushResult()
         size = self.batch_size
+        self._seal_to = self.personal_key()
         while max_batches is None or result.requests < max_batches:
-            batch = self.store.take_batch(size)
+            batch = self.store.take_batch(size, seal_to=self._seal_to)
             if not batch:
                 break
             try:
@@ -133,6 +143,15 @@ class SyncClient:
                 continue
             if answered == "split":
                 self._send_one_by_one(batch, result)
+        if self._seal_to is None:
+            result.awaiting_key = self.store.status().unsealed_waiting
+            if result.awaiting_key and not self._said_awaiting:
+                log.warning(
+                    "%d transaction(s) with personal fields wait for the platform's personal-data "
+                    "key (a signed configuration's personal_key): never sent in the clear",
+                    result.awaiting_key,
+                )
+            self._said_awaiting = result.awaiting_key > 0
         return result
 
     def _send(self, batch: list[Outbound], result: PushResult) -> str:
@@ -163,7 +182,7 @@ class SyncClient:
             try:
                 items.append(
                     BatchItem(uuid=out.uuid, seq=out.seq, service=out.service,
-                              payload=out.payload, created_at=out.created_at)
+                              payload=out.payload, created_at=out.created_at, sealed=out.sealed)
                 )  # fmt: skip
             except ValidationError as exc:
                 first = exc.errors()[0]  # location and message only: never the input values
@@ -179,7 +198,7 @@ class SyncClient:
         # The batch was refused as a whole: send its items singly (they are the oldest waiting,
         # so they come back first) to find the bad one(s) and let the good ones through.
         for _ in batch:
-            single = self.store.take_batch(1)
+            single = self.store.take_batch(1, seal_to=self._seal_to)
             if not single:
                 return
             try:
@@ -384,9 +403,14 @@ class SyncWorker:
         if self.status.link is not Link.ONLINE or result.sent:
             if self.status.link is not Link.ONLINE:
                 log.info("platform online")
+            held = (
+                f", {result.awaiting_key} with personal fields waiting for the platform's key"
+                if result.awaiting_key
+                else ""
+            )
             self._remember(
                 f"{now} ok: sent {result.sent}, acknowledged {result.acknowledged}, "
-                f"dead {result.dead}"
+                f"dead {result.dead}{held}"
             )
         self._failures = 0
         self._purge()

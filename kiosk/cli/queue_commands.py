@@ -44,6 +44,7 @@ def queue_status(as_json: bool, config_file: Path | None, data_dir: Path | None)
         dead = [d.__dict__ for d in store.dead_letters()]
         facts = store.facts()
         store.close()
+    key = _personal_key_of(settings)
     if as_json:
         body = {
             "database": str(path),
@@ -55,6 +56,9 @@ def queue_status(as_json: bool, config_file: Path | None, data_dir: Path | None)
             "max_bytes": st.max_bytes,
             "capacity_warning": st.capacity_warning,
             "holding_personal_data": st.sealed,
+            "personal_key": key,
+            # Waiting with personal fields sealed only locally: they go once a key is known.
+            "awaiting_personal_key": st.unsealed_waiting if key is None else 0,
             "dead_letters": dead,
             "last_sync": facts.get("last_sync"),
             "platform": _platform_of(settings),
@@ -68,12 +72,26 @@ def queue_status(as_json: bool, config_file: Path | None, data_dir: Path | None)
         click.echo(f"  {state:<13} {n}")
     if st.oldest_pending_at:
         click.echo(f"oldest waiting since: {st.oldest_pending_at}")
+    click.echo(f"personal-data key: {key or 'none in the configuration in force'}")
+    if key is None and st.unsealed_waiting:
+        click.echo(
+            f"  {st.unsealed_waiting} transaction(s) with personal fields wait for it: they are "
+            "never sent in the clear (a signed configuration's payload.personal_key brings it)"
+        )
     warn = "  (over 80%: deliver or raise the limit)" if st.capacity_warning else ""
     click.echo(f"size: {st.size_bytes} of {st.max_bytes} bytes{warn}")
     if facts.get("last_sync"):
         click.echo(f"last sync: {facts['last_sync']}")
     for d in dead:
         click.echo(f"dead seq={d['seq']} {d['service']} {d['status']}: {d['reason']}")
+
+
+def _personal_key_of(settings: Any) -> str | None:
+    """The id of the platform's personal-data key in the configuration in force, or None."""
+    from kiosk.platform_link.personal_key import AppliedPersonalKey
+
+    found = AppliedPersonalKey(settings)()
+    return found.key_id if found is not None else None
 
 
 def _platform_of(settings: Any) -> str:
@@ -88,31 +106,54 @@ def _platform_of(settings: Any) -> str:
 
 @queue.command("enqueue")
 @click.option("--service", required=True, help="Service code, e.g. queue_ticket.")
-@click.option("--payload", required=True, help="A JSON object.")
+@click.option("--payload", required=True, help="A JSON object: nothing personal.")
+@click.option(
+    "--personal",
+    metavar="JSON",
+    help="A JSON object of personal fields (name, ID number, phone, text): sealed as a visit "
+    "seals them, and sent only sealed to the platform's personal-data key.",
+)
 @CONFIG
 @DATA_DIR
 def queue_enqueue(
-    service: str, payload: str, config_file: Path | None, data_dir: Path | None
+    service: str,
+    payload: str,
+    personal: str | None,
+    config_file: Path | None,
+    data_dir: Path | None,
 ) -> None:
     """Record one transaction durably; print its uuid once it is on disk."""
     from offline.outbox import OutboxError
 
-    try:
-        body = json.loads(payload)
-    except ValueError as exc:
-        raise click.BadParameter(f"not JSON: {exc}", param_hint="--payload") from exc
-    if not isinstance(body, dict):
-        raise click.BadParameter("must be a JSON object", param_hint="--payload")
+    body = _json_object(payload, "--payload")
+    if "personal" in body:
+        # What terminals before sealing did: the platform would have to take it in the clear.
+        raise click.BadParameter(
+            "personal fields go in --personal, where they are sealed", param_hint="--payload"
+        )
+    fields = _json_object(personal, "--personal") if personal is not None else None
     settings = settings_from(config_file, data_dir)
     store = open_outbox(settings, must_exist=True)
     assert store is not None
     try:
-        rec = store.record(service, body)
+        # The very call a visit makes (kiosk/visit/controller.py): sealed in the outbox now,
+        # sealed to the platform at the first send.
+        rec = store.record(service, body, personal=fields or None)
     except OutboxError as exc:
         raise KioskError(str(exc)) from exc
     finally:
         store.close()
     click.echo(rec.uuid)
+
+
+def _json_object(text: str, option: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint=option) from exc
+    if not isinstance(value, dict):
+        raise click.BadParameter("must be a JSON object", param_hint=option)
+    return value
 
 
 @queue.command("sync")
@@ -141,9 +182,15 @@ def queue_sync(once: bool, config_file: Path | None, data_dir: Path | None) -> N
                 left = store.status().waiting
                 raise KioskError(f"queue sync: {exc} ({left} still waiting)") from exc
             left = store.status().waiting
+            held = (
+                f" ({result.awaiting_key} with personal fields, for the platform's "
+                "personal-data key: never sent in the clear)"
+                if result.awaiting_key
+                else ""
+            )
             click.echo(
                 f"sent {result.sent}, acknowledged {result.acknowledged}, dead {result.dead}, "
-                f"{left} waiting"
+                f"{left} waiting{held}"
             )
             return
         worker = make_sync_worker(store, settings)

@@ -25,6 +25,8 @@ def make_client(store: OutboxStore, settings: Settings) -> SyncClient | None:
         trust_platform(central.url, ca_file=central.ca_file, allow_insecure=central.allow_insecure)
     except PlatformTrustError as exc:
         raise SettingsError(f"[central] {exc}") from exc
+    from kiosk.platform_link.personal_key import AppliedPersonalKey
+
     return SyncClient(
         store,
         central.url,
@@ -32,6 +34,7 @@ def make_client(store: OutboxStore, settings: Settings) -> SyncClient | None:
         central.token,
         batch_size=central.batch_size,
         timeout=central.timeout,
+        personal_key=AppliedPersonalKey(settings),  # personal fields travel sealed to it
     )
 
 

@@ -8,6 +8,9 @@ import itertools
 import sys
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from contracts.personal import PersonalKey
 from offline.outbox import OutboxStore
 from offline.sync import RefusedError, SyncClient, TransientError
 
@@ -15,7 +18,10 @@ from offline.sync import RefusedError, SyncClient, TransientError
 def main() -> None:
     db, url, kiosk_id, token = sys.argv[1:5]
     store = OutboxStore(Path(db))
-    client = SyncClient(store, url, kiosk_id, token, batch_size=5, timeout=5)
+    # The platform's personal-data key (a new one each run: each record carries its key's id).
+    key = PersonalKey.of(X25519PrivateKey.generate().public_key())
+    client = SyncClient(store, url, kiosk_id, token, batch_size=5, timeout=5,
+                        personal_key=lambda: key)  # fmt: skip
     print("ready", flush=True)
     for n in itertools.count():
         rec = store.record("crash_test", {"n": n}, personal={"name": "测试"})

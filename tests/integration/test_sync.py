@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from contracts.personal import PersonalKey
 from offline.outbox import OutboxStore
 from offline.sync import Link, RefusedError, SyncClient, SyncWorker, TransientError
 from tests.fault_proxy import FaultProxy
@@ -23,6 +25,8 @@ from tests.processes import run_then_kill
 from tests.waiting import wait_for
 
 RIG = Path(__file__).with_name("sync_rig.py")
+# The platform's personal-data key, as a signed configuration brings it to terminals.
+PLATFORM_KEY = PersonalKey.of(X25519PrivateKey.generate().public_key())
 
 
 @pytest.fixture
@@ -59,13 +63,14 @@ def test_push_delivers_in_order_and_a_resend_is_harmless(
     platform: Platform, store: OutboxStore
 ) -> None:
     recs = [store.record("queue_ticket", {"n": n}, personal={"name": "张秀英"}) for n in range(7)]
-    client = SyncClient(store, platform.url, platform.kiosk_id, platform.token, batch_size=3)
+    client = SyncClient(store, platform.url, platform.kiosk_id, platform.token, batch_size=3,
+                        personal_key=lambda: PLATFORM_KEY)  # fmt: skip
     result = client.push()
     assert (result.sent, result.acknowledged, result.requests) == (7, 7, 3)
     assert store.status().by_state["acknowledged"] == 7
     received = platform.export()
     assert [r["uuid"] for r in received] == [r.uuid for r in recs]
-    assert received[0]["payload"] == {"n": 0, "personal": {"name": "张秀英"}}
+    assert received[0]["payload"] == {"n": 0} and received[0]["personal"] == "sealed"
 
     # The same rows once more (as after a crash before the acknowledgement was written).
     conn = sqlite3.connect(store.path)
@@ -187,7 +192,8 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(
     assert len(returned) > kills  # the kills landed in the middle of real work
 
     store = OutboxStore(db)
-    SyncClient(store, platform.url, platform.kiosk_id, platform.token).push()
+    SyncClient(store, platform.url, platform.kiosk_id, platform.token,
+               personal_key=lambda: PLATFORM_KEY).push()  # fmt: skip
     assert store.status().waiting == 0
     store.close()
     in_db = _uuids_in(db)

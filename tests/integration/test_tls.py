@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 import trustme
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from contracts.personal import PersonalKey
 from kiosk.config.settings import Settings, SettingsError, load_settings
 from kiosk.platform_link.syncing import make_client
 from offline.http import PlatformTrustError, is_loopback
@@ -28,6 +30,7 @@ from tests.central.test_online_services import id_number
 from tests.platform_process import central, platform_process, stop_server
 
 KIOSK = "kiosk-tls-001"
+PLATFORM_KEY = PersonalKey.of(X25519PrivateKey.generate().public_key())
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,9 @@ def store(tmp_path: Path) -> Iterator[OutboxStore]:
 def _sync_client(store: OutboxStore, settings: Settings) -> SyncClient:
     client = make_client(store, settings)
     assert client is not None
+    # The platform's personal-data key, as a signed configuration would bring it: without it
+    # records with personal fields wait (tests/integration/test_personal_end_to_end.py).
+    client.personal_key = lambda: PLATFORM_KEY
     return client
 
 

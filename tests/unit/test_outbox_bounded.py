@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from contracts.personal import PersonalKey, open_sealed
 from offline.outbox import OutboxError, OutboxFull, OutboxStore
 
 PERSON = {"name": "张秀英", "id_number": "11010519491231002X"}
@@ -20,8 +22,12 @@ PAGE = 4096
 FILLER = "x" * 2000  # about half a page per transaction
 
 
+SEAL_TO = PersonalKey.of(X25519PrivateKey.generate().public_key())  # the platform's key
+
+
 def deliver_all(store: OutboxStore, now: datetime | None = None) -> None:
-    store.acknowledge([item.seq for item in store.take_batch(1000)], now=now)
+    batch = store.take_batch(1000, seal_to=SEAL_TO)
+    store.acknowledge([item.seq for item in batch], now=now)
 
 
 def empty_size(folder: Path) -> int:
@@ -129,9 +135,13 @@ def refusals_lose_nothing(store: OutboxStore, folder: Path, make_room: Callable[
     store.close()
     make_room()
     again = OutboxStore(folder / "kiosk.db")
-    batch = again.take_batch(len(kept) + 10)
+    private = X25519PrivateKey.generate()
+    batch = again.take_batch(len(kept) + 10, seal_to=PersonalKey.of(private.public_key()))
     assert [item.uuid for item in batch] == kept
-    assert all(item.payload["personal"] == PERSON for item in batch)
+    assert all(
+        item.sealed is not None and open_sealed(private, item.sealed, item.uuid) == PERSON
+        for item in batch
+    )
     again.close()
 
 

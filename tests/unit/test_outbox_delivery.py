@@ -11,12 +11,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from contracts.personal import PersonalKey, open_sealed
 from offline.db import MIGRATIONS
 from offline.outbox import OutboxError, OutboxStore, verdicts_by_seq
 
 PERSON = {"name": "张秀英", "id_number": "11010519491231002X", "phone": "13800000000"}
 T0 = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
+PLATFORM = X25519PrivateKey.generate()  # the back office's personal-data key
+SEAL_TO = PersonalKey.of(PLATFORM.public_key())
 
 
 @pytest.fixture
@@ -26,7 +30,7 @@ def store(tmp_path: Path) -> Iterator[OutboxStore]:
     st.close()
 
 
-def test_personal_fields_are_sealed_at_rest_and_open_for_delivery(
+def test_personal_fields_are_sealed_at_rest_and_sealed_to_the_platform_for_delivery(
     store: OutboxStore, tmp_path: Path
 ) -> None:
     rec = store.record("certificate", {"kind": "residence"}, personal=PERSON)
@@ -40,9 +44,17 @@ def test_personal_fields_are_sealed_at_rest_and_open_for_delivery(
     assert key.read_bytes() not in raw
 
     again = OutboxStore(tmp_path / "kiosk.db")
-    (item,) = again.take_batch(10)
-    assert item.uuid == rec.uuid and item.payload == {"kind": "residence", "personal": PERSON}
-    assert again.transaction(rec.uuid)["holds_personal_data"] is True  # type: ignore[index]
+    assert again.take_batch(10) == []  # no platform key: it waits, never sent in the clear
+    assert again.status().unsealed_waiting == 1
+    (item,) = again.take_batch(10, seal_to=SEAL_TO)
+    assert item.uuid == rec.uuid and item.payload == {"kind": "residence"}
+    assert item.sealed is not None and open_sealed(PLATFORM, item.sealed, rec.uuid) == PERSON
+    held = again.transaction(rec.uuid)
+    assert held is not None and held["holds_personal_data"] is True
+    assert held["sealed_for_key"] == SEAL_TO.key_id and again.status().unsealed_waiting == 0
+    # Sealed once: a resend carries the same bytes, whatever key is offered then.
+    (resent,) = again.take_batch(10)
+    assert resent.sealed == item.sealed
     again.close()
 
 
@@ -72,7 +84,7 @@ def test_a_sealed_value_moved_to_another_row_is_buried_not_delivered(
                  " WHERE seq = 1) WHERE seq = 2")  # fmt: skip
     conn.commit()
     conn.close()
-    batch = store.take_batch(10)
+    batch = store.take_batch(10, seal_to=SEAL_TO)
     assert [i.seq for i in batch] == [1]
     (dead,) = store.dead_letters()
     assert (dead.seq, dead.status) == (2, "unreadable")
