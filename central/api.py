@@ -452,6 +452,89 @@ async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "the database refused the request")
 
 
+VALIDATION_ERROR_REF = "#/components/schemas/HTTPValidationError"
+ERROR_BODY_REF = "#/components/schemas/ErrorBody"
+BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+FLOAT_EXACT = 2**53  # below this a float holds every integer, so a float bound reads back exactly
+
+
+class Platform(FastAPI):
+    """FastAPI, with an OpenAPI document that states what the API accepts and answers.
+
+    FastAPI's own document promises HTTPValidationError (a list of errors) for a 422 on any route
+    that does not name one, while the platform answers every error as an ErrorBody; and its
+    document model holds bounds as floats, so MAX_INT64 came out as 2**63, one past what the API
+    takes. schemathesis holds the document to the API (tests/central/test_openapi_truth.py).
+    """
+
+    def openapi(self) -> dict[str, Any]:
+        # FastAPI caches the document and makes it again when routes change; the repair is
+        # idempotent, so the cached copy is repaired in place.
+        document = super().openapi()
+        _errors_as_error_body(document)
+        _exact_integer_bounds(document)
+        # The batch's limit is this platform's max_items, not the ceiling any platform allows.
+        batch = document.get("components", {}).get("schemas", {}).get("BatchRequest")
+        if batch is not None:
+            batch["properties"]["items"]["maxItems"] = self.state.central.max_items
+        return document
+
+
+def _errors_as_error_body(document: dict[str, Any]) -> None:
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.get("responses") if isinstance(operation, dict) else None
+            if not isinstance(responses, dict):
+                continue
+            said = responses.get("422", {}).get("content", {}).get("application/json", {})
+            if said.get("schema") == {"$ref": VALIDATION_ERROR_REF}:
+                responses["422"] = {
+                    "description": ERROR_CODES[422],
+                    "content": {"application/json": {"schema": {"$ref": ERROR_BODY_REF}}},
+                }
+            # BodyLimit answers before any route: whatever the method, a body over the limit is
+            # a 413.
+            responses.setdefault(
+                "413",
+                {
+                    "description": ERROR_CODES[413],
+                    "content": {"application/json": {"schema": {"$ref": ERROR_BODY_REF}}},
+                },
+            )
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas.setdefault("ErrorBody", ErrorBody.model_json_schema())
+
+
+def _exact_integer_bounds(node: Any) -> None:
+    """Integer bounds as integers: 1 rather than 1.0, and MAX_INT64 rather than 2**63."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            for key in BOUNDS:
+                value = node.get(key)
+                if isinstance(value, float) and value.is_integer():
+                    node[key] = _integer_bound(key, value)
+        for child in node.values():
+            _exact_integer_bounds(child)
+    elif isinstance(node, list):
+        for child in node:
+            _exact_integer_bounds(child)
+
+
+def _integer_bound(key: str, value: float) -> int:
+    if abs(value) < FLOAT_EXACT:
+        return int(value)
+    # Past 2**53 the float no longer says which integer was meant. The platform's integers are
+    # 64-bit (BIGINT columns), so the int64 limits are the only large bounds its models state;
+    # any other would be a new one this repair does not know, and the document must not guess.
+    if key == "maximum" and value == float(MAX_INT64):
+        return MAX_INT64
+    if key == "minimum" and value == float(-MAX_INT64 - 1):
+        return -MAX_INT64 - 1
+    raise ValueError(f"integer bound {key}={value!r} cannot be stated exactly in the document")
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     # Starlette re-raises after answering, so the server's log keeps the traceback.
     return error_response(500, "unexpected error; the platform's log has the details")
@@ -470,7 +553,7 @@ def create_app(
     """
     if not 1 <= max_items <= MAX_ITEMS_CEILING:
         raise ValueError(f"max_items must be between 1 and {MAX_ITEMS_CEILING}")
-    app = FastAPI(
+    app = Platform(
         title="kiosk-central",
         version=__version__,
         summary="Reference central platform for kiosk terminals",

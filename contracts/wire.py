@@ -11,7 +11,15 @@ import hashlib
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 from contracts.canonical import canonical_text
 from contracts.id_number import is_valid_id_number
@@ -34,6 +42,20 @@ ItemStatus = Literal["accepted", "duplicate", "conflict", "rejected"]
 Printable = Annotated[StrictStr, Field(max_length=128, pattern=PRINTABLE_PATTERN)]
 
 
+def _whole_number(value: Any) -> Any:
+    # JSON Schema's "integer" is any number without a fractional part, 7.0 as well as 7: what
+    # the OpenAPI document calls an integer, the API takes. Booleans and strings stay refused.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# The bounds sit inside, before the validator: outside it pydantic would write them into the
+# schema as "ge"/"le", which JSON Schema does not know.
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_INT64), BeforeValidator(_whole_number)]
+Positive = Annotated[StrictInt, Field(ge=1, le=MAX_INT64), BeforeValidator(_whole_number)]
+
+
 class WireModel(BaseModel):
     # Unknown fields are ignored, not refused: terminals and the platform are upgraded at different
     # times, and a field added by a newer terminal must not turn its whole queue into dead letters.
@@ -44,7 +66,7 @@ class BatchItem(WireModel):
     """One transaction as a terminal's outbox sends it."""
 
     uuid: Annotated[StrictStr, Field(pattern=UUID_PATTERN, description="UUID, any version")]
-    seq: Annotated[StrictInt, Field(ge=1, le=MAX_INT64, description="per-terminal sequence")]
+    seq: Annotated[Positive, Field(description="per-terminal sequence")]
     service: Annotated[StrictStr, Field(pattern=SERVICE_PATTERN)]
     payload: dict[str, Any]
     created_at: Annotated[StrictStr, Field(description="ISO 8601, as the terminal recorded it")]
@@ -88,7 +110,7 @@ class WorkerReport(WireModel):
 
     name: Printable
     state: Printable = Field(description="starting, running, restarting or stopped")
-    restarts: Annotated[StrictInt, Field(ge=0, le=MAX_INT64)] = 0
+    restarts: Count = 0
     fault: Printable | None = Field(None, description="the last crash, e.g. crashed:IndexError")
     fault_at: Printable | None = None
 
@@ -96,7 +118,7 @@ class WorkerReport(WireModel):
 class Heartbeat(WireModel):
     app_version: Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=PRINTABLE_PATTERN)]
     devices: Annotated[list[DeviceReport], Field(max_length=64)]
-    queue_depth: Annotated[StrictInt, Field(ge=0, le=MAX_INT64)]
+    queue_depth: Count
     sent_at: Annotated[
         StrictStr, Field(max_length=64, description="the terminal's clock, ISO 8601")
     ]
@@ -136,8 +158,14 @@ class Health(WireModel):
 
 
 class ErrorBody(WireModel):
+    """Every error the platform answers, 4xx or 5xx: a 422 too, never FastAPI's list of
+    validation errors, which would repeat the offending input (it may be personal data)."""
+
     error: str = Field(description="stable machine-readable code, e.g. unauthorized")
-    detail: str
+    detail: str = Field(
+        description="what is wrong, for a person; for invalid_request each problem's location "
+        "and message, never the value"
+    )
 
 
 def item_fingerprint(
@@ -163,8 +191,9 @@ class ConfigReport(BaseModel):
     """What a terminal did with a configuration bundle."""
 
     model_config = ConfigDict(extra="ignore")
-    version: int | None = Field(None, ge=1, le=MAX_INT64)  # the bundle the report is about
-    running: int | None = Field(None, ge=1, le=MAX_INT64)  # the version the terminal runs now
+    # Strict, as the document says integer: true or "7" is refused, not read as 1 or 7 (7.0 is 7).
+    version: Positive | None = None  # the bundle the report is about
+    running: Positive | None = None  # the version the terminal runs now
     status: Literal["applied", "rejected", "rolled_back"]
     reason: str = Field("", max_length=500)
 
@@ -184,6 +213,21 @@ RECORD_SERVICES = frozenset({"social_security", "medical_insurance", "housing_fu
 MAX_IDENTIFIER_LENGTH = 64  # a scanned code is checked against its format by the platform
 MAX_ANSWER_FIELDS = 32
 AnswerStatus = Literal["ok", "not_found", "refused"]
+# A record service's identifier. JSON Schema has no keyword for a check character, so the
+# document states the shape as a pattern and names the check (GB 11643, ISO 7064 MOD 11-2) as
+# this format; is_valid_id_number is the rule both sides apply.
+ID_NUMBER_PATTERN = r"^[0-9]{17}[0-9Xx]$"
+ID_NUMBER_FORMAT = "gb11643-id-number"
+# ServiceQuery._identifier_fits_service, as JSON Schema: the OpenAPI document says what it refuses.
+_RECORD_IDENTIFIER_RULE: dict[str, Any] = {
+    "if": {
+        "properties": {"service": {"enum": sorted(RECORD_SERVICES)}},
+        "required": ["service"],
+    },
+    "then": {
+        "properties": {"identifier": {"pattern": ID_NUMBER_PATTERN, "format": ID_NUMBER_FORMAT}}
+    },
+}
 
 
 class ServiceQuery(BaseModel):
@@ -191,7 +235,7 @@ class ServiceQuery(BaseModel):
 
     # Strict, unlike WireModel: a live query is answered or refused on the spot, nothing queues
     # behind it, and a field the platform would silently ignore is a bug on one side or the other.
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_RECORD_IDENTIFIER_RULE)
     service: ServiceCode
     identifier: Annotated[
         StrictStr,
@@ -199,7 +243,8 @@ class ServiceQuery(BaseModel):
             min_length=1,
             max_length=MAX_IDENTIFIER_LENGTH,
             pattern=r"^[\x21-\x7e]+$",  # printable ASCII, no spaces: every code format fits
-            description="the ID number for record services, else the scanned code",
+            description="the ID number for record services (18 characters with a valid "
+            f"check character: {ID_NUMBER_FORMAT}), else the scanned code",
         ),
     ]
     language: Literal["zh_CN", "en"] = "zh_CN"
@@ -250,7 +295,9 @@ class ServiceAnswer(WireModel):
 # as the terminal formats it. The prefix ends in a letter so that a ticket splits one way only:
 # were "A1" a prefix, "A1012" could be A1 + 012 or A + 1012.
 QUEUE_PREFIX_PATTERN = r"^[A-Z0-9]{0,2}[A-Z]$"
-TICKET_PATTERN = r"^[A-Z0-9]{0,2}[A-Z][0-9]{3,6}$"
+# The number as ticket_text prints it, stated in the pattern so the OpenAPI document refuses what
+# split_ticket refuses: 001 to 999 in three digits, 1000 to 999999 without a leading zero.
+TICKET_PATTERN = r"^[A-Z0-9]{0,2}[A-Z](00[1-9]|0[1-9][0-9]|[1-9][0-9]{2,5})$"
 MAX_TICKET_NUMBER = 999_999
 _TICKET_PARTS = re.compile(r"([A-Z0-9]{0,2}[A-Z])([0-9]{3,6})")
 

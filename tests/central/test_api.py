@@ -172,7 +172,7 @@ MALFORMED: list[tuple[str, Any]] = [
     ("bad-uuid", {"items": [{**item(1), "uuid": "not-a-uuid"}]}),
     ("seq-zero", {"items": [{**item(1), "seq": 0}]}),
     ("seq-string", {"items": [{**item(1), "seq": "1"}]}),
-    ("seq-float", {"items": [{**item(1), "seq": 1.0}]}),
+    ("seq-float", {"items": [{**item(1), "seq": 1.5}]}),  # 1.0 is the integer 1 (JSON Schema)
     ("seq-bool", {"items": [{**item(1), "seq": True}]}),
     ("seq-huge", {"items": [{**item(1), "seq": 2**64}]}),
     ("service-upper", {"items": [{**item(1), "service": "Queue"}]}),
