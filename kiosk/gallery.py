@@ -4,6 +4,7 @@ the sample visits (fixtures) it renders."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -159,3 +160,20 @@ def audit_gallery(settings: Settings, catalogue: Catalogue) -> list[str]:
     for shown, window in _every_screen(settings, catalogue):
         problems += [f"{shown}: {problem}" for problem in audit(window)]
     return problems
+
+
+def audit_command(settings: Settings, bundle_file: Path | None) -> list[str]:
+    """``kiosk gallery --audit``: the local configuration, or *bundle_file*'s over it."""
+    from kiosk.config.shipped import default_catalogue
+
+    catalogue = default_catalogue()
+    if bundle_file is not None:
+        from contracts.payload import validate_payload
+        from kiosk.config.overlay import payload_changes
+
+        # Already verified by the updater that asks; here only its content matters.
+        signed = json.loads(bundle_file.read_bytes())["signed"]
+        payload = validate_payload(signed["payload"])
+        settings = settings.model_copy(update=payload_changes(payload, settings))
+        catalogue = payload.parsed_catalogue() or catalogue
+    return audit_gallery(settings, catalogue)

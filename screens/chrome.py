@@ -69,6 +69,10 @@ class Header(QFrame):
         self.contrast = button("contrastButton", self._toggle_contrast, "quiet")
         for toggle in (self.elder, self.contrast):
             toggle.setCheckable(True)
+            # Hidden at the goodbye, their room kept: nothing in the header moves under a finger.
+            policy = toggle.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            toggle.setSizePolicy(policy)
         self._view: VisitView | None = None
         self._dispatch = dispatch
         layout = QHBoxLayout(self)

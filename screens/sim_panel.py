@@ -106,10 +106,13 @@ class SimulatorPanel(QFrame):
         if len(laid) < 2 or parent is None:
             return  # no header (a window of another make): where the window put it
         header, title, *rest = laid
-        shown = [w for w in rest if w.isVisible()]
+        # What takes room in the header: the visible widgets and those hidden with their room kept.
+        shown = [w for w in rest if w.isVisible() or w.sizePolicy().retainSizeWhenHidden()]
         buttons = [w for w in shown if isinstance(w, QAbstractButton)]
         wide = self.sizeHint().width()
-        name_end = title.x() + min(title.width(), title.sizeHint().width()) + GAP
+        # The name's own width, not its label's: the label widens when the goodbye hides the
+        # toggles, and a panel that moved then would be touched where it was a moment ago.
+        name_end = title.x() + title.sizeHint().width() + GAP
         right = min((w.x() for w in shown), default=header.width()) - GAP
         if right - name_end >= wide:
             # Right after the name, not centred in the gap: the gap changes with every step

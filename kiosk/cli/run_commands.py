@@ -112,7 +112,7 @@ def gallery(
     configuration: <screen>.<theme>.<language>.png. With --audit, check them instead."""
     settings = settings_from(config_file, None)
     if audit:
-        from kiosk.config.screen_check import audit_command
+        from kiosk.gallery import audit_command
 
         problems = audit_command(settings, bundle_file)
         for line in problems:

@@ -13,10 +13,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from kiosk.config.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -66,21 +62,3 @@ def summary(problems: list[str]) -> str:
     more = len(problems) - SHOWN_PROBLEMS
     text = f"screens: {shown}" + (f" (and {more} more)" if more > 0 else "")
     return text if len(text) <= REPORT_CHARS else text[: REPORT_CHARS - 1] + "…"
-
-
-def audit_command(settings: Settings, bundle_file: Path | None) -> list[str]:
-    """``kiosk gallery --audit``: the local configuration, or *bundle_file*'s over it."""
-    from kiosk.config.shipped import default_catalogue
-    from kiosk.gallery import audit_gallery
-
-    catalogue = default_catalogue()
-    if bundle_file is not None:
-        from contracts.payload import validate_payload
-        from kiosk.config.overlay import payload_changes
-
-        # Already verified by the updater that asks; here only its content matters.
-        signed = json.loads(bundle_file.read_bytes())["signed"]
-        payload = validate_payload(signed["payload"])
-        settings = settings.model_copy(update=payload_changes(payload, settings))
-        catalogue = payload.parsed_catalogue() or catalogue
-    return audit_gallery(settings, catalogue)
