@@ -88,8 +88,7 @@ def test_an_elder_resident_goes_through_a_whole_service(terminal: Terminal) -> N
     step("rate2", "rating")
     step("reason_hard", "rating")
     step("submitRating", "goodbye")
-    terminal.touch("simRemoveCard")
-    terminal.wait_for(lambda: terminal.state() == "attract", "the attract screen", 20)
+    terminal.take_card()
     assert {geometry for _, geometry in steps} == {(0, 0, *SCREEN)}, steps
     problems = terminal.audit_problems()
     assert problems == [], [(p["state"], p["problem"]) for p in problems]

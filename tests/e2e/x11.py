@@ -168,6 +168,34 @@ class Terminal:
         x, y, w, h = self.widgets()[name]
         self.touch_at(x + w // 2, y + h // 2)
 
+    # -- the simulator bar, as a resident's hands ------------------------------------------------
+    def present_card(self, leaves: str = "identify") -> None:
+        """Lay the next sample card on the reader, as a resident would, and see it read: the
+        terminal leaves *leaves*. A read the reader gave up on (it stops after three failed
+        tries until the card is lifted) is answered as a resident would: lift, lay it again."""
+        for _ in range(2):
+            self.touch("simPresentCard")
+            try:
+                self.wait_for(lambda: self.state() != leaves, "the card read", 8)
+                return
+            except AssertionError:
+                self.touch("simRemoveCard")
+                time.sleep(0.8)  # the reader polls four times a second
+        self.wait_for(lambda: self.state() != leaves, "the card read")
+
+    def take_card(self) -> None:
+        """Take the card off the reader and see the terminal notice (the attract screen stops
+        asking for it)."""
+        for _ in range(3):
+            self.touch("simRemoveCard")
+            try:
+                self.wait_for(lambda: self.state() == "attract", "the attract screen", 20)
+                self.wait_for(lambda: "attractCardLeft" not in self.widgets(), "the card gone", 3)
+                return
+            except AssertionError:
+                continue
+        raise AssertionError("the card was never taken off the reader")
+
     def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 10) -> None:
         deadline = time.monotonic() + timeout
         while not condition():
