@@ -168,9 +168,8 @@ def style_sheet(look: Look = NORMAL) -> str:
     }}
     QPushButton[variant="tile"] {{ min-height: {k.tile_min_h}px; padding: 0; }}
     QPushButton[variant="face"] {{
-        padding-top: 220px; font-size: {k.body_px}px; border-radius: 28px;
+        padding-top: 130px; font-size: {k.body_px}px; border-radius: 28px;
     }}
-    QPushButton[variant="face"][compact="true"] {{ padding-top: 130px; }}
     QPushButton[variant="face"]:checked {{
         border: 8px solid {k.primary}; background: {k.pressed_bg}; font-weight: bold;
     }}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QWidget
 
@@ -133,42 +133,41 @@ class Spinner(QWidget):
 
 
 class FaceButton(QPushButton):
-    """One rating choice: a painted face (no emoji font needed) above its words. Once a face is
-    chosen the row goes compact, making room for the reasons below it."""
+    """One rating choice: a painted face (no emoji font needed) above its words. Sized so that
+    the reasons fit below the row in every look without anything moving when they appear."""
 
-    FULL = (300, 330, 90)  # width, height, face radius
-    COMPACT = (300, 240, 56)
+    SIZE = QSize(300, 240)
+    RADIUS = 56
+    TOP = 18  # from the top edge to the face
 
     def __init__(self, score: int, on_click: Callable[[], None]) -> None:
         super().__init__()
         self.score = score
         self.setObjectName(f"rate{score}")
         self.setProperty("variant", "face")
-        self._radius = 0
-        self.set_compact(False)
+        self.setFixedSize(self.SIZE)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.clicked.connect(on_click)
 
-    def set_compact(self, compact: bool) -> None:
-        width, height, radius = self.COMPACT if compact else self.FULL
-        if radius == self._radius:
-            return
-        self._radius = radius
-        self.setProperty("compact", compact)  # the style sheet moves the words up
-        self.style().unpolish(self)
-        self.style().polish(self)
-        self.setFixedSize(QSize(width, height))  # after polishing: a style's min-height loses
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        # A style sheet's min-height (every look's buttons have one) would grow the face past
+        # its size whenever the look is applied: the size is the face's own, in every look.
+        if event.type() in (QEvent.Type.Polish, QEvent.Type.StyleChange):
+            self.setFixedSize(self.SIZE)
+        return handled
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         hue = ["#B3261E", "#C8611A", "#8C7A00", "#3C7F3A", "#0B6158"][self.score - 1]
-        k = self._radius / 90  # the face is drawn for radius 90 and scaled
-        c = QPointF(self.width() / 2, (30 if self._radius == 90 else 18) + self._radius)
+        r = self.RADIUS
+        k = r / 90  # the face is drawn for radius 90 and scaled
+        c = QPointF(self.width() / 2, self.TOP + r)
         p.setPen(QPen(QColor(hue), 8 * k))
         p.setBrush(QColor("#FFFFFF"))
-        p.drawEllipse(c, self._radius, self._radius)
+        p.drawEllipse(c, r, r)
         p.setBrush(QColor(hue))
         p.setPen(Qt.PenStyle.NoPen)
         p.drawEllipse(c + QPointF(-32 * k, -25 * k), 11 * k, 11 * k)
