@@ -203,5 +203,8 @@ class Terminal:
                 log = (self.data_dir / "stderr.log").read_text("utf-8", "replace")[-2000:]
                 raise AssertionError(f"the terminal exited ({self.process.returncode}): {log}")
             if time.monotonic() > deadline:
+                # What the screen showed when it went wrong, for whoever reads the failure.
+                with suppress(Exception):
+                    self.screenshot("failed-" + "".join(c if c.isalnum() else "-" for c in what))
                 raise AssertionError(f"waited {timeout} s for {what}; state {self.state()}")
             time.sleep(0.05)
