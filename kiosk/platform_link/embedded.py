@@ -22,6 +22,7 @@ from runtime.supervisor import WORKERS, Supervised
 log = logging.getLogger(__name__)
 
 Ready = Callable[[str, str], None]  # (url, token)
+EMBEDDED_KEY_FILE = "embedded-key.json"  # in <data dir>/central/personal/
 
 
 class EmbeddedCentral:
@@ -92,6 +93,27 @@ class EmbeddedCentral:
             self._end_process()
             raise RuntimeError(f"the embedded platform exited (code {proc.returncode})")
 
+    def _personal_key(self) -> None:
+        """A personal-data key pair of the embedded platform's own, made once and registered, so
+        a terminal trying things out seals feedback and request slips like any other (a
+        production platform's key comes in the signed configuration)."""
+        folder = self.folder / "personal"
+        offered = folder / EMBEDDED_KEY_FILE
+        if offered.exists():
+            return
+        made = subprocess.run(
+            [sys.executable, "-m", "central", "personal", "keygen", "--out", str(folder),
+             "--name", "embedded"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        if made.returncode != 0:
+            raise RuntimeError(made.stderr.strip() or "kiosk-central personal keygen failed")
+        registered = self._central("personal", "register", str(folder / "embedded.pub"))
+        if registered.returncode != 0:
+            raise RuntimeError(registered.stderr.strip() or "kiosk-central personal register")
+        line = made.stdout.strip().splitlines()[-1]  # {"personal_key": {...}}
+        offered.write_text(line + "\n", "utf-8")
+
     def _run(self) -> bool:
         if (
             importlib.util.find_spec("fastapi") is None
@@ -105,6 +127,7 @@ class EmbeddedCentral:
             return False
         try:
             token = self._token()
+            self._personal_key()
             log_path = self.folder / "central.log"
             with log_path.open("a") as sink:
                 self._process = subprocess.Popen(

@@ -43,12 +43,29 @@ class AppliedPersonalKey:
             return None  # the overlay logs why at start; personal fields wait meanwhile
         seen = (state.current, state.previous)
         with self._lock:
-            if seen != self._seen:
+            # Without a key, look again at every ask: the embedded platform makes its own a
+            # moment after the terminal starts.
+            if seen != self._seen or self._key is None:
                 verified = last_good_bundle(self.settings, self.store)
                 self._key = verified.payload.personal_key if verified is not None else None
+                if self._key is None and self.settings.central.embedded:
+                    self._key = self._embedded_key()
                 self._seen = seen
                 log.info(
                     "personal-data key: %s",
                     self._key.key_id if self._key else "none in the configuration in force",
                 )
             return self._key
+
+    def _embedded_key(self) -> PersonalKey | None:
+        """The embedded platform's own key (made on this machine, in this data directory), for
+        a terminal that syncs to it: trying things out, never a production fleet."""
+        import json
+
+        from kiosk.platform_link.embedded import EMBEDDED_KEY_FILE
+
+        path = data_dir_of(self.settings) / "central" / "personal" / EMBEDDED_KEY_FILE
+        try:
+            return PersonalKey.model_validate(json.loads(path.read_text("utf-8"))["personal_key"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None

@@ -65,3 +65,29 @@ def test_a_platform_that_dies_is_started_again_and_handed_over(tmp_path: Path) -
     finally:
         embedded.stop()
     assert embedded._process is None or embedded._process.poll() is not None
+
+
+def test_the_embedded_platform_gives_the_terminal_a_key_to_seal_to(tmp_path: Path) -> None:
+    """Trying things out (--simulate): feedback and request slips are sealed to the embedded
+    platform's own key, not held back for want of one."""
+    from kiosk.config.settings import load_settings
+    from kiosk.platform_link.personal_key import AppliedPersonalKey
+
+    settings = load_settings(data_dir=tmp_path).simulated()
+    key = AppliedPersonalKey(settings)
+    assert key() is None  # no platform yet, no key
+    ready: list[str] = []
+    embedded = EmbeddedCentral(tmp_path, "kiosk-embedded", lambda url, token: ready.append(url))
+    embedded.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not ready:
+            assert time.monotonic() < deadline, "the embedded platform never came up"
+            time.sleep(0.05)
+        found = key()
+        assert found is not None and len(found.key_id) > 0
+        assert (tmp_path / "central" / "personal" / "embedded.key").exists()
+        production = AppliedPersonalKey(load_settings(data_dir=tmp_path))  # embedded = false
+        assert production() is None  # never a key from the data directory outside embedded use
+    finally:
+        embedded.stop()
