@@ -384,3 +384,5 @@ class VisitController:
             self.sync.stop()
         if self._store is not None:
             self._store.close()
+        # A visit cut short by the stop: its resident's values leave the log masks with it.
+        forget_personal()

@@ -100,10 +100,11 @@ def test_self_test_results_read_in_chinese_then_in_english(
 def test_the_network_self_test_checks_the_embedded_platform(
     qtbot: QtBot, kiosk: KioskApp, settings: Settings, shots: Shots
 ) -> None:
-    """No [central] url: the terminal syncs to the platform it embeds, and the network self-test
-    checks that one (not "skipped")."""
+    """No [central] url, simulated: the terminal syncs to the platform it embeds, and the network
+    self-test checks that one (not "skipped")."""
     window = kiosk.window
-    assert settings.central.url is None and settings.central.embedded
+    central = kiosk.controller.settings.central  # the simulated terminal's: embedded on
+    assert central.url is None and central.embedded
     enter_mode(qtbot, kiosk)
     tap(qtbot, window, "diagNav_selftests")
     down = result_of(qtbot, window, "network")
