@@ -8,9 +8,10 @@ The terminal is the one tests/benches/bench_visits.py drives (``build(settings, 
 in a temporary data directory, offscreen at 1920x1080, devices started, events through
 ``controller.dispatch``), with its Driver's waits and clock, and its measurements. Here its
 ``[central] url`` points at a real ``kiosk-central serve`` process (tests/platform_process.py) on
-a temporary SQLite database, THROUGH the fault proxy (tests/fault_proxy.py) in this process, so
-the network can be cut (every connection dropped) or made flaky (answers cut after the platform
-committed, resets, delays) and restored. The product logs to its own files (kiosk.logs) in the
+a temporary SQLite database, THROUGH the fault proxy (tests/fault_proxy.py, run in a child
+process so its threads and sockets are not counted as the terminal's), so the network can be cut
+(every connection dropped) or made flaky (answers cut after the platform committed, resets,
+delays) and restored. The product logs to its own files (kiosk.logs) in the
 data directory; warnings and errors are counted and summarised at the end.
 
 Each visit is a resident with a plan (a queue ticket, by the screen or by laying the card on the
@@ -42,12 +43,40 @@ every goal is met, 1 otherwise.
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--proxy-child"]:
+    # The fault proxy's own process: no Qt, no terminal. One JSON command a line on stdin.
+    import json
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from tests.fault_proxy import FaultProxy
+
+    upstream, seed = int(sys.argv[2]), int(sys.argv[3])
+    with FaultProxy(("127.0.0.1", upstream), {"pass": 1.0}, seed=seed, delay=0.3) as child:
+        print(child.port, flush=True)
+        for line in sys.stdin:
+            command = json.loads(line)
+            if command["op"] == "mix":
+                child.set_mix(command["mix"])
+                answer: object = "ok"
+            elif command["op"] == "busy":
+                answer = sum(t.is_alive() for t in list(child._threads))
+            elif command["op"] == "counts":
+                answer = dict(child.counts)
+            else:
+                break
+            print(json.dumps(answer), flush=True)
+    sys.exit(0)
+
 import argparse
+import json
 import logging
 import os
 import random
 import sqlite3
-import sys
+import subprocess
 import tempfile
 import threading
 import time
@@ -70,6 +99,7 @@ from drivers.sim_cards import SAMPLE_CARDS
 from kiosk.app import KioskApp, build, qt_app
 from kiosk.config.settings import load_settings
 from kiosk.logs import setup_logging
+from kiosk.platform_link.embedded import EMBEDDED_KEY_FILE
 from kiosk.visit.session import (
     Cancel,
     CardRead,
@@ -87,8 +117,7 @@ from kiosk.visit.session import (
     SubmitRating,
     VisitView,
 )
-from tests.fault_proxy import FaultProxy
-from tests.platform_process import platform_process
+from tests.platform_process import central, platform_process
 
 GOAL_RSS_MB = bv.GOAL_RSS_MB
 KIOSK_ID = "kiosk-soak-001"
@@ -128,6 +157,53 @@ def open_fds() -> list[str]:
     return out
 
 
+class ProxyProcess:
+    """tests/fault_proxy.py's FaultProxy, as is, in a child process (this file with
+    ``--proxy-child``), driven over a pipe."""
+
+    def __init__(self, upstream_port: int, seed: int) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--proxy-child", str(upstream_port), str(seed)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert self.proc.stdout is not None and self.proc.stdin is not None
+        self.port = int(self.proc.stdout.readline())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _ask(self, **command: object) -> object:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(command) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def set_mix(self, mix: dict[str, float]) -> None:
+        self._ask(op="mix", mix=mix)
+
+    def busy(self) -> int:
+        """Connections being served now."""
+        return int(self._ask(op="busy"))  # type: ignore[call-overload]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return self._ask(op="counts")  # type: ignore[return-value]
+
+    def __enter__(self) -> ProxyProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+
+
 @dataclass
 class Plan:
     kind: str
@@ -157,7 +233,7 @@ class Tally:
 class Faults:
     """The seeded fault schedule: what is in force, what was injected, when it is cleared."""
 
-    def __init__(self, rng: random.Random, rate: float, kiosk: KioskApp, proxy: FaultProxy):
+    def __init__(self, rng: random.Random, rate: float, kiosk: KioskApp, proxy: ProxyProcess):
         self.rng, self.rate = rng, rate
         self.reader = kiosk.devices.id_card_reader
         self.printer = kiosk.devices.receipt_printer
@@ -509,22 +585,23 @@ class Reading:
     os_threads: int
 
 
-def quiesce(app, kiosk: KioskApp, faults: Faults, proxy: FaultProxy) -> None:  # type: ignore[no-untyped-def]
+def quiesce(app, kiosk: KioskApp, faults: Faults, proxy: ProxyProcess) -> None:  # type: ignore[no-untyped-def]
     """Every fault cleared, the devices back, the proxy idle: readings comparable."""
     faults.clear_all()
     devices = [kiosk.devices.id_card_reader, kiosk.devices.receipt_printer, kiosk.devices.camera]
     end = time.monotonic() + 30
     while time.monotonic() < end:
         settle(app, 0.1)
-        busy = [t for t in threading.enumerate() if t.name.endswith("(_handle)")]
-        if not busy and all(d is None or d.status.state is DeviceState.READY for d in devices):
+        if not proxy.busy() and all(
+            d is None or d.status.state is DeviceState.READY for d in devices
+        ):
             break
     settle(app, 0.5)
 
 
 def reading(app, visits: int) -> Reading:  # type: ignore[no-untyped-def]
     """bench_visits' snapshot, plus descriptors and OS threads at their lowest of a few looks
-    over a second (a request in flight holds a socket and a proxy thread for a moment)."""
+    over a second (a request in flight holds a socket for a moment)."""
     snap = snapshot(app, visits)
     best_fds, best_threads = open_fds(), os_threads()
     for _ in range(5):
@@ -533,11 +610,10 @@ def reading(app, visits: int) -> Reading:  # type: ignore[no-untyped-def]
         if len(fds) < len(best_fds):
             best_fds = fds
         best_threads = min(best_threads, os_threads())
-    snap.threads = [t for t in snap.threads if not t.endswith("(_handle)")]
     return Reading(snap, best_fds, best_threads)
 
 
-def drain(app, kiosk: KioskApp, proxy: FaultProxy) -> tuple[bool, float, int]:  # type: ignore[no-untyped-def]
+def drain(app, kiosk: KioskApp, proxy: ProxyProcess) -> tuple[bool, float, int]:  # type: ignore[no-untyped-def]
     """The network restored, the technician's "sync now": wait until nothing is waiting."""
     proxy.set_mix(NETWORK_UP)
     sync = kiosk.controller.sync
@@ -551,6 +627,18 @@ def drain(app, kiosk: KioskApp, proxy: FaultProxy) -> tuple[bool, float, int]:  
         if waiting == 0:
             return True, time.monotonic() - began, 0
     return False, time.monotonic() - began, waiting
+
+
+def personal_key(data: Path, db_url: str) -> None:
+    """The platform's personal-data key for the terminal to seal feedback phones and request slips
+    to (or they wait, never sent in the clear): made and registered as the embedded platform does
+    (kiosk/platform_link/embedded.py), offered where a terminal syncing to it looks
+    (<data dir>/central/personal/). A production fleet gets it in the signed configuration."""
+    folder = data / "central" / "personal"
+    folder.mkdir(parents=True)
+    made = central("personal", "keygen", "--out", str(folder), "--name", "embedded")
+    central("personal", "register", str(folder / "embedded.pub"), "--db", db_url)
+    (folder / EMBEDDED_KEY_FILE).write_text(made.strip().splitlines()[-1] + "\n", "utf-8")
 
 
 def compare(db: Path, platform_db: Path) -> dict[str, object]:
@@ -625,10 +713,11 @@ def main() -> int:
                 handler.setLevel(logging.CRITICAL + 1)
         counting = CountingHandler()
         root.addHandler(counting)
-        with platform_process(folder / "platform", KIOSK_ID) as platform, FaultProxy(
-            ("127.0.0.1", int(platform.url.rsplit(":", 1)[1])), NETWORK_UP,
-            seed=args.seed, delay=0.3,
-        ) as proxy:  # fmt: skip
+        with (
+            platform_process(folder / "platform", KIOSK_ID) as platform,
+            ProxyProcess(int(platform.url.rsplit(":", 1)[1]), args.seed) as proxy,
+        ):
+            personal_key(data, platform.db_url)
             settings = load_settings(data_dir=data)
             central = settings.central.model_copy(
                 update={"url": proxy.url, "kiosk_id": KIOSK_ID, "token": platform.token}
@@ -683,14 +772,12 @@ def main() -> int:
             deadline = time.monotonic() + 5
             while True:  # the terminal's threads end when it shuts down
                 left = sorted(t.name for t in threading.enumerate()
-                              if t not in threads_before_app and t.is_alive()
-                              and not t.name.endswith("(_handle)")
-                              and t.name != "fault-proxy")  # fmt: skip
+                              if t not in threads_before_app and t.is_alive())  # fmt: skip
                 if not left or time.monotonic() > deadline:
                     break
                 time.sleep(0.05)
             after_shutdown = compare(db, Path(platform.db_url.removeprefix("sqlite:///")))
-            proxy_counts = dict(proxy.counts)
+            proxy_counts = proxy.counts
 
     tally = driver.tally
     measured = args.visits - args.warmup
