@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QApplication
 from kiosk.errors import KioskError
 from kiosk.visit.first_look import FirstLook, first_look
 from kiosk.visit.view import State
+from runtime.memory import limit_malloc_arenas
 from screens import theme
 from screens.main_window import KioskWindow
 
@@ -104,6 +105,7 @@ def _qt_message(kind: QtMsgType, context: QMessageLogContext, message: str) -> N
 
 
 def qt_app() -> QApplication:
+    limit_malloc_arenas()  # before any worker thread starts: runtime/memory.py says why
     qInstallMessageHandler(_qt_message)
     app = QApplication.instance()
     if not isinstance(app, QApplication):
