@@ -436,6 +436,10 @@
         <translation>No dead letters.</translation>
     </message>
     <message>
+        <source>diag.queue.awaiting_key</source>
+        <translation>{count} of them hold personal fields and wait for the platform's personal-data key (never sent in the clear)</translation>
+    </message>
+    <message>
         <source>diag.queue.none_waiting</source>
         <translation>Nothing waiting</translation>
     </message>

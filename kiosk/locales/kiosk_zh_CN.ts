@@ -436,6 +436,10 @@
         <translation>没有被拒绝的记录。</translation>
     </message>
     <message>
+        <source>diag.queue.awaiting_key</source>
+        <translation>其中 {count} 条含个人信息，等平台的个人信息密钥到了再发送（不会明文发送）</translation>
+    </message>
+    <message>
         <source>diag.queue.none_waiting</source>
         <translation>没有待发送的记录</translation>
     </message>

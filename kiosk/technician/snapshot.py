@@ -92,6 +92,9 @@ def outbox_stats(store: OutboxStore | None) -> dict[str, Any]:
         "total": st.total,
         "by_state": st.by_state,
         "waiting": st.waiting,
+        # Records with personal fields held back until the platform's personal-data key arrives
+        # (they are never sent in the clear): the technician's first clue to a missing key.
+        "awaiting_key": st.unsealed_waiting,
         "oldest_pending_at": st.oldest_pending_at,
         "oldest_pending_age_seconds": age_seconds(st.oldest_pending_at),
         "size_bytes": st.size_bytes,

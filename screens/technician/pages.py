@@ -426,11 +426,14 @@ class QueuePage(_Page):
                 )
             )
             age = stats.get("oldest_pending_age_seconds")
-            self.oldest.setText(
+            oldest = (
                 t("diag.queue.oldest", age=words.duration(age, t))
                 if age is not None
                 else t("diag.queue.none_waiting")
             )
+            if stats.get("awaiting_key"):
+                oldest += "\n" + t("diag.queue.awaiting_key", count=stats["awaiting_key"])
+            self.oldest.setText(oldest)
             dead = stats.get("dead_letters") or []
             self.dead.setText(
                 "\n".join(
@@ -440,7 +443,8 @@ class QueuePage(_Page):
                 or t("diag.queue.no_dead")
             )
         result = (
-            facts.last_error
+            # Unconfigured: the link line above says so in the terminal's language already.
+            (facts.last_error if facts.link != "unconfigured" else None)
             or (stats.get("last_sync") and words.stamped(stats["last_sync"], t))
             or words.when(facts.last_success_at, t)
         )

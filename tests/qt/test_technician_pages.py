@@ -307,3 +307,41 @@ def test_a_crashed_worker_shows_on_the_devices_page(
     back = f"{reader.name}-sam · 运行中 · 重启 1 次  上次故障 crashed:IndexError"
     qtbot.waitUntil(lambda: back in card_text(window, "workers"), timeout=10000)
     assert "正在重启" not in summary.text()
+
+
+def test_records_waiting_for_the_platforms_key_are_counted_on_the_queue_page(
+    qtbot: QtBot, settings: Settings, artifacts: Path
+) -> None:
+    """A terminal that syncs to a platform whose personal-data key it has not got yet keeps a
+    feedback phone number back (never sent in the clear); the queue page says how many wait so."""
+    from offline.outbox import OutboxStore
+
+    data_dir = Path(str(settings.data_dir))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = OutboxStore(data_dir / "kiosk.db")
+    store.record("feedback", {"text_length": 3}, personal={"phone": "13800000000"})
+    store.record("queue_ticket", {"ticket": "A001"})
+    store.close()
+    # A platform that does not answer, and no embedded one: the records stay on the terminal.
+    offline = settings.model_copy(
+        update={
+            "central": settings.central.model_copy(
+                update={"url": "http://127.0.0.1:9", "token": "t" * 43}
+            )
+        }
+    )
+    kiosk = make_kiosk(qtbot, offline)
+    try:
+        window = kiosk.window
+        shots = Shots(artifacts / "technician-pages", window)
+        enter_mode(qtbot, kiosk)
+        tap(qtbot, window, "diagNav_queue")
+        oldest = find(window, QLabel, "queueOldest")
+        qtbot.waitUntil(lambda: "个人信息" in oldest.text(), timeout=10000)
+        assert "其中 1 条含个人信息" in oldest.text(), oldest.text()
+        shots("queue-awaiting-key")
+        english(qtbot, window)
+        tap(qtbot, window, "diagNav_queue")
+        qtbot.waitUntil(lambda: "1 of them hold personal fields" in oldest.text(), timeout=10000)
+    finally:
+        kiosk.shutdown()
