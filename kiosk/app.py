@@ -32,6 +32,7 @@ from kiosk.errors import KioskError
 from kiosk.visit.first_look import FirstLook, first_look
 from kiosk.visit.view import State
 from runtime.memory import limit_malloc_arenas
+from runtime.sd_notify import notify
 from screens import theme
 from screens.main_window import KioskWindow
 
@@ -242,6 +243,7 @@ def run(
     probes: list[object] = []
 
     def leave() -> None:
+        notify("STOPPING=1")
         # Qt 6's quit() first asks every window to close, and a locked-down window refuses:
         # unlock it, or the terminal could never be stopped (systemd's SIGTERM included).
         window.unlock()
@@ -293,6 +295,12 @@ def run(
                 "the outbox (set [central] embedded = true for a platform on this machine)"
             )
         log.info("kiosk running (data dir %s)", data_dir_of(settings))
+        from kiosk.watchdog import Watchdog
+
+        watchdog = Watchdog()
+        watchdog.start()
+        kiosk.stoppers.append(watchdog.stop)
+        notify("READY=1", "STATUS=running")  # the attract screen is painted, the devices start
         if bench:
             print(f"READY {time.time():.6f}", flush=True)
             leave()

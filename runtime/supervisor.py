@@ -93,6 +93,13 @@ class Supervised:
     def stopping(self) -> threading.Event:
         return self._stop
 
+    @property
+    def dead(self) -> bool:
+        """Started, not asked to stop, and yet its thread is gone: only a supervisor that itself
+        broke (the systemd watchdog's business, kiosk/watchdog.py)."""
+        thread = self._thread
+        return thread is not None and not thread.is_alive() and not self._stop.is_set()
+
     def _supervise(self) -> None:
         failures = 0
         while not self._stop.is_set():
@@ -165,6 +172,12 @@ class Registry:
         with self._lock:
             workers = list(self._workers.values())
         return [w.health for w in workers]
+
+    def dead(self) -> list[str]:
+        """The workers whose thread is gone though nobody stopped them."""
+        with self._lock:
+            workers = list(self._workers.values())
+        return [w.name for w in workers if w.dead]
 
 
 # The terminal's workers register here as they are made; a process has one terminal.
