@@ -570,4 +570,7 @@ def create_app(
     app.add_exception_handler(StoreError, _database_error)
     app.add_exception_handler(Exception, _unexpected)
     app.include_router(router)
+    from central.verify_page import router as verification  # public: certificates' QR codes
+
+    app.include_router(verification)
     return app

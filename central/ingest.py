@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from central import certificates
 from central.tables import personal_sealed, transactions, utc_now
 from contracts.canonical import canonical_text
 from contracts.personal import PersonalKey, PersonalSealError, seal
@@ -76,6 +77,10 @@ def _prepare(item: BatchItem, platform_key: PersonalKey | None) -> _Prepared | s
     if size > MAX_PAYLOAD_BYTES:
         return f"payload is {size} bytes of JSON, more than {MAX_PAYLOAD_BYTES}"
     uuid = item.uuid.lower()
+    if certificates.is_certificate(item.payload) and (
+        refused := certificates.refusal(item.payload)
+    ):
+        return refused
     if "personal" in item.payload:
         return _sealed_on_arrival(item, uuid, platform_key)
     if item.sealed is not None:
@@ -222,6 +227,12 @@ def _insert_absent(
         ]
         for chunk_start in range(0, len(sealed_rows), 500):
             conn.execute(personal_sealed.insert(), sealed_rows[chunk_start : chunk_start + 500])
+        for uuid in ordered:  # kept for the public verification page (central/certificates.py)
+            if uuid in inserted and certificates.is_certificate(prepared[uuid].item.payload):
+                certificates.keep(
+                    conn, kiosk_id, uuid, prepared[uuid].item.payload,
+                    prepared[uuid].item.created_at, received_at,
+                )  # fmt: skip
         held = [uuid for uuid in ordered if uuid not in inserted]
         fingerprints: dict[str, str] = {}
         for part in _chunks(held):

@@ -27,7 +27,7 @@ from sqlalchemy import (
 
 from central.database import StoreError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 metadata = MetaData()
 
@@ -176,6 +176,47 @@ personal_openings = Table(
     Index("personal_openings_uuid", "uuid"),
 )
 
+# Certificates the terminals printed (schema 7), from their outbox records (central/ingest.py):
+# what the public verification page checks a reference against (central/certificates.py). The
+# holder only masked, as the paper shows it.
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("reference", Text, primary_key=True),  # canonical (contracts/certificates.py)
+    Column("kiosk_id", Text, nullable=False),
+    Column("uuid", Text, nullable=False),  # the transaction that recorded it
+    Column("kind", Text, nullable=False),  # the option code, e.g. insured_certificate
+    Column("title_zh", Text, nullable=False),
+    Column("title_en", Text, nullable=False),
+    Column("holder_name", Text, nullable=False),  # masked: 张*英
+    Column("holder_id", Text, nullable=False),  # masked: 1101**********0029
+    Column("issued_at", Text, nullable=False),  # the record's created_at, the terminal's clock
+    Column("received_at", Text, nullable=False),
+)
+
+# The back office's work on request slips (schema 7, central/slips.py): one row per
+# query_request transaction it has taken up, with where delivery stands. Nothing personal: the
+# phone and the answer are made again from the sealed part at each attempt, never kept.
+slip_deliveries = Table(
+    "slip_deliveries",
+    metadata,
+    Column("kiosk_id", Text, primary_key=True),
+    Column("uuid", Text, primary_key=True),
+    # pending (due at next_attempt_at), sending (leased until lease_until), sent, failed (gave
+    # up after the attempts allowed, or refused by the gateway), undeliverable (no phone, not
+    # openable, purged, a query the back office cannot answer)
+    Column("status", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Text, nullable=False),
+    Column("lease_until", Text),
+    Column("gateway", Text),  # the gateway of the last attempt: log, http
+    Column("outcome", Text),  # the last attempt's result, in words (no personal value)
+    Column("answer_status", Text),  # ok, not_found, refused: what the SMS said
+    Column("sent_at", Text),
+    Column("updated_at", Text, nullable=False),
+    Index("slip_deliveries_due", "status", "next_attempt_at"),
+)
+
 schema_version = Table(
     "schema_version",
     metadata,
@@ -208,6 +249,14 @@ def _add_transactions_personal(conn: Connection) -> None:
     )
 
 
+def _keep_certificates_received(conn: Connection) -> None:
+    """Schema 7: the table comes from create_all; certificate records a newer terminal already
+    delivered are kept for verification now."""
+    from central.certificates import backfill
+
+    backfill(conn)
+
+
 Step = str | Callable[[Connection], None]
 MIGRATIONS: dict[int, Sequence[Step]] = {
     # 2: config_bundles and config_reports (central/rollout.py); create_all adds new tables.
@@ -220,6 +269,9 @@ MIGRATIONS: dict[int, Sequence[Step]] = {
     4: (_add_heartbeat_workers,),
     # 6: personal data sealed apart: personal_sealed, personal_keys, personal_openings.
     5: (_add_transactions_personal,),
+    # 7: certificates (their verification) and slip_deliveries (request slips answered by
+    # SMS); create_all adds both.
+    6: (_keep_certificates_received,),
 }
 
 

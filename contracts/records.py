@@ -19,6 +19,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.certificates import MASKED_ID_PATTERN, MASKED_NAME_PATTERN, REFERENCE_PATTERN
+
 Language = Literal["zh_CN", "en"]
 Code = Annotated[str, Field(pattern=r"^[a-z0-9_.:-]{1,64}$")]
 VisitId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", description="anonymous, per visit")]
@@ -53,6 +55,24 @@ class QueryRequestRecord(VisitRecord):
     query: Code = Field(description="the platform's service code, e.g. social_security")
     language: Language
     ticket: str | None = Field(None, description="the slip's number (R0001), drawn by the outbox")
+
+
+class CertificateRecord(VisitRecord):
+    """A certificate was issued: recorded before it prints, so no paper carries a reference the
+    platform will not know. The holder is here only as the paper shows it, masked (the one
+    exception to "nothing personal": it is what the public verification page shows, and its
+    pattern cannot hold a whole name or ID number)."""
+
+    record: Literal["certificate"] = "certificate"
+    kind: Code = Field(description="the certificate's option code, e.g. insured_certificate")
+    title_zh: str = Field(max_length=64, description="the kind as the paper names it, Chinese")
+    title_en: str = Field(max_length=128, description="the kind as the paper names it, English")
+    reference: str = Field(
+        pattern=REFERENCE_PATTERN, description="what the QR code and the verification page carry"
+    )
+    holder_name: str = Field(pattern=MASKED_NAME_PATTERN, description="masked: 张*英")
+    holder_id: str = Field(pattern=MASKED_ID_PATTERN, description="masked: 1101**********0029")
+    language: Language
 
 
 class FeedbackRecord(VisitRecord):
@@ -124,6 +144,7 @@ class VisitMetricsRecord(VisitRecord):
 RECORDS: dict[str, type[VisitRecord]] = {
     "ticket": TicketRecord,
     "query_request": QueryRequestRecord,
+    "certificate": CertificateRecord,
     "feedback": FeedbackRecord,
     "call_staff": CallStaffRecord,
     "rating": RatingRecord,
