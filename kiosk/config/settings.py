@@ -155,6 +155,36 @@ class Settings(BaseModel):
     diagnostics: DiagnosticsSettings = DiagnosticsSettings()
     devices: dict[str, DeviceSettings] = Field(default_factory=_default_devices)
     receipt_qr: str = "KIOSK-TICKET:{uuid}"  # what the receipt's QR code carries
+    # Where a certificate's QR code sends a resident's phone: the platform's public verification
+    # page, <verify_url>/v/<reference>. None: the platform's own url ([central] url), which is
+    # right when residents' phones can reach it; a department publishing the page elsewhere
+    # (a public name in front of the platform) sets it.
+    verify_url: str | None = Field(None, max_length=200)
+
+    @field_validator("verify_url")
+    @classmethod
+    def _verify_url_public(cls, url: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        from offline.http import is_loopback
+
+        if url is None:
+            return None
+        try:
+            parts = urlsplit(url)
+            _ = parts.port
+        except ValueError as exc:
+            raise ValueError(f"{url!r} is not a valid URL ({exc})") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{url!r} is not an http(s) URL")
+        if parts.query or parts.fragment:
+            raise ValueError(f"{url!r} has a query or fragment: give the base, /v/<ref> follows")
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise ValueError(
+                f"{url!r} is plain http off loopback: anyone on a resident's network could "
+                "answer 'valid' for a forged certificate; use https"
+            )
+        return url
 
     @field_validator("receipt_qr")
     @classmethod
@@ -170,6 +200,10 @@ class Settings(BaseModel):
         for kind in known:
             self.devices.setdefault(kind, DeviceSettings())
         return self
+
+    def verify_base(self) -> str:
+        """The base of certificates' verification links ("" when no platform is known)."""
+        return self.verify_url or self.central.url or ""
 
     def open_outbox(self, path: Path) -> OutboxStore:
         """The outbox at *path* with this terminal's retention and size limit."""

@@ -7,13 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from contracts.catalogue import Catalogue
+from contracts.certificates import verify_link
 from drivers.receipt import Align, Element, Feed, Qr, Receipt, Rule, Text
 from kiosk.config.settings import Settings
 from kiosk.texts import Texts
 from kiosk.visit.session import PrintReceipt
 from kiosk.visit.view import ahead_key
-
-VERIFY_URL = "https://verify.example.gov.cn/c/{reference}"  # where a certificate is checked
 
 
 def _header(settings: Settings, zh: Texts, en: Texts, title: str) -> list[Element]:
@@ -97,8 +96,11 @@ def _answer(job: PrintReceipt, settings: Settings, zh: Texts, en: Texts) -> Rece
     parts += [Rule(), *_footer(settings, zh, en, job.created_at, issued)]
     parts.append(Text(f"{zh('receipt.reference')} {en('receipt.reference')}: {job.reference}"))
     if job.kind == "certificate":
+        # Without a known platform (it answered, so rarely), the reference alone.
+        base = settings.verify_base()
+        link = verify_link(base, job.reference) if base else job.reference
         parts += [
-            Qr(VERIFY_URL.format(reference=job.reference), module_size=6),
+            Qr(link, module_size=6),
             Text(zh("receipt.verify"), align=Align.CENTER),
             Text(en("receipt.verify"), align=Align.CENTER),
         ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from contracts.records import (
     CallStaffRecord,
+    CertificateRecord,
     FeedbackRecord,
     QueryRequestRecord,
     RatingRecord,
@@ -53,6 +54,26 @@ def request_slip(
         counter=f"slip:{service}", counter_format="R{:04d}",
         personal={"identifier": identifier}, answer=True,
     )  # fmt: skip
+
+
+def certificate(
+    visit: int,
+    visit_id: str,
+    service: str,
+    *,
+    kind: str,
+    titles: tuple[str, str],
+    reference: str,
+    holder: tuple[str, str],
+    language: str,
+) -> RecordTransaction:
+    """A certificate about to print: its reference, kind and masked holder, as the paper shows
+    them, for the platform's verification page. Recorded first, printed once on disk."""
+    record = CertificateRecord(
+        visit_id=visit_id, kind=kind, title_zh=titles[0], title_en=titles[1],
+        reference=reference, holder_name=holder[0], holder_id=holder[1], language=language,
+    )  # fmt: skip
+    return RecordTransaction(visit, service, record.payload(), answer=True)
 
 
 def call_staff(visit: int, visit_id: str, state: str) -> RecordTransaction:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
+from contracts.certificates import new_reference
 from contracts.id_number import is_valid_id_number
 from contracts.records import reasons_for
 from drivers.idcard import IdCard, masked_id_number, masked_name
@@ -508,6 +509,10 @@ class VisitSession:
                 v.outcome, v.receipt, v.ticket_unprinted = "ticket", "printing", True
                 self._enter(State.RESULT)
                 return [AskQueue(v.number, event.ticket)]
+            if v.outcome == "certificate_recording":  # its reference is on record: print it
+                v.outcome, v.receipt = "certificate", "printing"
+                self._enter(State.RESULT)
+                return [self._answer_receipt("certificate")]
             if v.outcome == "offline_offer":  # the request slip's record is safe: print it
                 v.outcome, v.receipt = "slip", "printing"
                 v.reference = event.ticket
@@ -522,15 +527,16 @@ class VisitSession:
             v.notice_key = "problem.record_failed"
             self._enter(State.PROBLEM)
             return []
+        if isinstance(event, (Answered, Unanswered)) and v.outcome == "certificate_recording":
+            return []  # answered once already: its certificate is being recorded
         if isinstance(event, Answered):
             v.answer, v.reference = event.lines, event.reference
             found = "certificate" if service.action == "certificate" else "answer"
             v.outcome = {"ok": found, "not_found": "not_found"}.get(event.status, "refused")
             v.reason_key = f"answer.{event.reason}" if event.reason else None
+            if event.status == "ok" and service.action == "certificate":
+                return self._record_certificate(service)
             self._enter(State.RESULT)
-            if event.status == "ok" and service.action in ("certificate",):
-                v.receipt = "printing"
-                return [self._answer_receipt("certificate")]
             return []
         if isinstance(event, Unanswered):
             if event.offline and service.offline == "request_slip":
@@ -542,14 +548,38 @@ class VisitSession:
             return []
         return []
 
+    def _record_certificate(self, service: Service) -> list[Effect]:
+        """A certificate is recorded (reference, kind, masked holder) before it prints, so the
+        platform knows every reference on paper; RecordFailed leaves nothing printed."""
+        v = self._visit
+        if v.card is None:  # a certificate says whose it is: without a card, none is issued
+            v.notice_key = "problem.refused"
+            self._enter(State.PROBLEM)
+            return []
+        option = service.option(v.option or "")
+        names = option.names if option is not None and option.names else service.names
+        titles = (names.get("zh_CN", ""), names.get("en") or names.get("zh_CN", ""))
+        # Still processing (the screen says so) until the record is on disk.
+        v.outcome, v.reference = "certificate_recording", new_reference()
+        return [
+            recording.certificate(
+                v.number, v.visit_id, service.code, kind=v.option or service.code,
+                titles=(titles[0][:64], titles[1][:128]), reference=v.reference,
+                holder=(masked_name(v.card.name), masked_id_number(v.card.id_number)),
+                language=self.language,
+            )
+        ]  # fmt: skip
+
     def _answer_receipt(self, kind: str) -> PrintReceipt:
         v = self._visit
         holder = ""
         if kind == "certificate" and v.card is not None:  # a certificate says whose it is
             holder = f"{masked_name(v.card.name)}  {masked_id_number(v.card.id_number)}"
         return PrintReceipt(v.number, kind, v.service or "", self.language, option=v.option or "",
-                            lines=v.answer, reference=v.reference or "",
-                            holder=holder)  # fmt: skip
+                            lines=v.answer, reference=v.reference or "", holder=holder,
+                            # a certificate's time of issue is its record's, as the platform has it
+                            created_at=v.created_at if kind == "certificate" else None,  # type: ignore[arg-type]
+                            )  # fmt: skip
 
     def _result(self, event: Event) -> list[Effect]:
         v = self._visit

@@ -5,7 +5,11 @@ Screens go to test-artifacts/services/."""
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -137,7 +141,7 @@ def test_offline_online_only_services_are_greyed_with_an_alternative(
 
 
 def test_certificate_prints_with_a_verification_code(
-    qtbot: QtBot, online: KioskApp, tmp_path: Path
+    qtbot: QtBot, online: KioskApp, platform: Platform, tmp_path: Path
 ) -> None:
     window, session = online.window, online.controller.session
     tap(qtbot, window, "startButton")
@@ -147,9 +151,24 @@ def test_certificate_prints_with_a_verification_code(
     tap(qtbot, window, "option_insured_certificate")
     tap(qtbot, window, "confirmButton")
     until(qtbot, lambda: session.view().receipt == "printed")
-    receipt = (tmp_path / "data" / "printer" / "last-receipt.bin").read_bytes()
-    assert b"verify.example.gov.cn" in receipt
+    last = tmp_path / "data" / "printer" / "last-receipt.bin"
+    until(qtbot, lambda: last.exists() and b"/v/C" in last.read_bytes())  # the sink has written
+    receipt = last.read_bytes()
+    # The platform's own verification page (no verify_url set), and the reference verifies.
+    link = re.search(rb"http://127\.0\.0\.1:\d+/v/(C[0-9A-Z]{26})", receipt)
+    assert link is not None and link.group(0).startswith(platform.url.encode())
     assert "参保证明".encode("gb18030") in receipt
+    check = f"{platform.url}/v1/certificates/{link.group(1).decode()}"
+    until(qtbot, lambda: verified(check) == "insured_certificate", timeout=15000)  # once synced
+
+
+def verified(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            kind: str = json.load(answer)["kind"]
+            return kind
+    except urllib.error.HTTPError:
+        return None
 
 
 def test_a_ticket_says_how_many_wait_ahead_on_screen_and_paper(

@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from pydantic import ValidationError
 
+from contracts.certificates import new_reference
 from drivers.idcard import masked_id_number, masked_name
-from drivers.receipt import Text
+from drivers.receipt import Qr, Text
 from drivers.sim_cards import SAMPLE_CARDS
-from kiosk.config.settings import load_settings
+from kiosk.config.settings import Settings, load_settings
 from kiosk.config.shipped import default_catalogue
 from kiosk.visit import session as s
 from kiosk.visit.receipts import receipt_for
@@ -54,8 +56,59 @@ def test_a_certificate_names_its_holder_masked() -> None:
     visit.handle(s.CardRead(card))
     visit.handle(s.ChooseOption("insured_certificate"))
     visit.handle(s.Confirm())
-    (job,) = visit.handle(s.Answered(1, "ok", (), "C1"))
+    visit.handle(s.Answered(1, "ok", (), "Q1"))
+    (job,) = visit.handle(s.Recorded(1, "u", "", WHEN))
     assert isinstance(job, s.PrintReceipt) and job.kind == "certificate"
     assert masked_id_number(card.id_number) == "1101**********0029"
     assert "持证人 Holder: 张*英  1101**********0029" in texts(job)
     assert card.id_number not in repr(job) and card.id_number not in " ".join(texts(job))
+
+
+REFERENCE = new_reference()
+
+
+def qr_of(job: s.PrintReceipt, settings: Settings) -> str:
+    document = receipt_for(job, settings, default_catalogue())
+    (qr,) = [part for part in document.elements if isinstance(part, Qr)]
+    return qr.data
+
+
+def certificate(reference: str = REFERENCE) -> s.PrintReceipt:
+    return s.PrintReceipt(1, "certificate", "certificate", "zh_CN",
+                          option="insured_certificate", reference=reference)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("verify_url", "central_url", "link"),
+    [
+        (None, "https://platform.example:8700", f"https://platform.example:8700/v/{REFERENCE}"),
+        ("https://verify.gov.example/kiosk/", "https://platform.example",
+         f"https://verify.gov.example/kiosk/v/{REFERENCE}"),
+        ("http://127.0.0.1:8700", None, f"http://127.0.0.1:8700/v/{REFERENCE}"),
+        (None, None, REFERENCE),  # no platform known: the reference alone
+    ],
+)  # fmt: skip
+def test_a_certificates_qr_opens_its_verification_page(
+    verify_url: str | None, central_url: str | None, link: str
+) -> None:
+    settings = Settings.model_validate({"verify_url": verify_url, "central": {"url": central_url}})
+    assert qr_of(certificate(), settings) == link
+    assert f"编号 Reference: {REFERENCE}" in " ".join(
+        part.text for part in receipt_for(certificate(), settings, default_catalogue()).elements
+        if isinstance(part, Text)
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://verify.gov.example", "plain http off loopback"),
+        ("ftp://verify.gov.example", r"not an http\(s\) URL"),
+        ("https://", r"not an http\(s\) URL"),
+        ("https://verify.gov.example/?ref=", "query or fragment"),
+        ("https://verify.gov.example:99999", "not a valid URL"),
+    ],
+)
+def test_a_verify_url_a_phone_cannot_trust_is_refused(url: str, says: str) -> None:
+    with pytest.raises(ValidationError, match=says):
+        Settings.model_validate({"verify_url": url})

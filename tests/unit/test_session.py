@@ -4,10 +4,11 @@ end to end, online and offline, timeouts, back, privacy at the end of a visit, a
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
+from contracts.certificates import normalise_reference
 from contracts.payload import Timeouts
 from contracts.records import parse_record
 from drivers.idcard import IdCard
@@ -230,12 +231,39 @@ def test_a_certificate_prints_itself(visit: s.VisitSession) -> None:
     visit.handle(s.CardRead(card()))
     visit.handle(s.ChooseOption("insured_certificate"))
     visit.handle(s.Confirm())
-    effects = visit.handle(s.Answered(1, "ok", LINES, "Q-3"))
+    (record,) = visit.handle(s.Answered(1, "ok", LINES, "Q-3"))
+    # Recorded first (reference, kind, holder masked), so no paper carries a reference the
+    # platform will not know; still processing until it is on disk.
+    assert isinstance(record, s.RecordTransaction) and record.answer and not record.personal
+    assert (record.service, record.payload["record"]) == ("certificate", "certificate")
+    reference = str(record.payload["reference"])
+    assert normalise_reference(reference) == reference
+    assert record.payload["holder_name"] == "张*英"
+    assert record.payload["holder_id"] == "1101**********0029"
+    assert (record.payload["kind"], record.payload["title_zh"]) == (
+        "insured_certificate",
+        "参保证明",
+    )
+    assert visit.state is State.PROCESSING and visit.view().receipt is None
+    assert visit.handle(s.Answered(1, "ok", LINES, "Q-4")) == []  # a late repeat changes nothing
+    at = datetime(2026, 5, 12, 10, 31, tzinfo=UTC)
+    effects = visit.handle(s.Recorded(1, "0190a000-0000-7000-8000-000000000001", "", at))
     assert visit.view().outcome == "certificate" and visit.view().receipt == "printing"
     assert effects == [s.PrintReceipt(1, "certificate", "certificate", "zh_CN",
                                       option="insured_certificate", lines=LINES,
-                                      reference="Q-3",
+                                      reference=reference, created_at=at,
                                       holder="张*英  1101**********0029")]  # fmt: skip
+
+
+def test_a_certificate_whose_record_fails_is_not_printed(visit: s.VisitSession) -> None:
+    visit.handle(s.Start())
+    visit.handle(s.ChooseService("certificate"))
+    visit.handle(s.CardRead(card()))
+    visit.handle(s.ChooseOption("insured_certificate"))
+    visit.handle(s.Confirm())
+    visit.handle(s.Answered(1, "ok", LINES, "Q-3"))
+    assert visit.handle(s.RecordFailed(1, "disk full")) == []
+    assert visit.state is State.PROBLEM and visit.view().notice_key == "problem.record_failed"
 
 
 def test_offline_a_certificate_is_not_offered(visit: s.VisitSession) -> None:
