@@ -322,6 +322,15 @@ def _register_personal_commands() -> None:
 _register_personal_commands()
 
 
+def _register_slips_commands() -> None:
+    from central.slips_commands import register
+
+    register(cli, DB, opened_store)
+
+
+_register_slips_commands()
+
+
 def main(argv: list[str] | None = None) -> int:
     if not logging.getLogger().handlers:
         logging.getLogger().addHandler(logging.NullHandler())

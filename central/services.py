@@ -73,6 +73,17 @@ def answer(query: ServiceQuery, *, today: date, book: CheckinBook, kiosk_id: str
     return ServiceAnswer(status=status, reason=reason, fields=fields, reference=reference)
 
 
+def registered_phone(id_number: str) -> str | None:
+    """The mobile number on file for *id_number* in the synthetic back end (None for some: not
+    everyone left one), where a request slip's answer goes by SMS. The number a department has
+    on record, rather than one typed at a kiosk: a card alone must not send a resident's record
+    to any phone. Drawn like the records, the same every time."""
+    draws = Draws("registered_phone", id_number.upper())
+    if age_on(id_number, date.today()) is None or draws.below(100) < 10:
+        return None
+    return f"1{draws.pick('3456789')}{draws.between(0, 999_999_999):09d}"
+
+
 # -- drawing a synthetic record -----------------------------------------------------------------
 
 
