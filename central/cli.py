@@ -331,6 +331,15 @@ def _register_slips_commands() -> None:
 _register_slips_commands()
 
 
+def _register_kpi_commands() -> None:
+    from central.kpi_commands import register
+
+    register(cli, DB, opened_store)
+
+
+_register_kpi_commands()
+
+
 def main(argv: list[str] | None = None) -> int:
     if not logging.getLogger().handlers:
         logging.getLogger().addHandler(logging.NullHandler())

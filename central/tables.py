@@ -278,6 +278,8 @@ MIGRATIONS: dict[int, Sequence[Step]] = {
 def ensure_schema(conn: Connection) -> None:
     """Create the tables, or upgrade them to SCHEMA_VERSION, in *conn*'s write transaction;
     StoreError when the database is newer than this kiosk-central."""
+    import central.kpi_tables  # noqa: F401  (the KPI rollups' tables join metadata)
+
     metadata.create_all(conn)
     found = conn.execute(select(func.max(schema_version.c.version))).scalar()
     if found is None:

@@ -1,0 +1,373 @@
+"""Service KPIs: what residents got done and how they judged it, by centre group, terminal,
+service and day. Definitions (the README's "Service KPIs" repeats them for operators):
+
+- visits: visit_metrics records (one per visit, when it ends);
+- chose: visits that chose a service; completed: those that got it done in the visit;
+- 一次办成率 (done_in_one_visit) = completed / chose;
+- abandoned: visits that chose a service and did not complete it, by the step they ended in;
+- median seconds per step and per visit, from histograms (half a second under a minute, five
+  seconds under ten minutes, a minute beyond, capped at an hour): the median is the middle of
+  the bucket that holds it;
+- rated: 好差评 records (score 1..5); rating_coverage = rated / completed;
+- 满意率 (satisfaction) = (非常满意 + 满意 + 基本满意) / rated, i.e. scores 5, 4, 3 over all;
+- 差评 (bad_ratings) = 不满意 + 非常不满意, scores 2 and 1;
+- completion_with_fault = completed / chose among visits that met a device fault,
+  completion_without_fault the same among the others;
+- elder_share, english_share = visits in elder mode, in English, over visits.
+
+A ratio with nothing under it is None ("no data"), never 0. The day is the terminal's local date
+as it wrote the record. Rating records are counted under the service they rate.
+
+The figures come from rollups (central/kpi_tables.py), brought up to date by ``roll_up``: the
+API server runs it every few seconds, ``kiosk-central kpi`` once before it reads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Connection, and_, func, select, true
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from central.kpi_tables import kpi_abandoned, kpi_progress, kpi_times, kpi_visits
+from central.store import CentralStore
+from central.tables import kiosks, transactions
+
+log = logging.getLogger(__name__)
+
+KPI_SERVICES = ("visit_metrics", "rating")  # the transactions the rollups read
+CHUNK = 5000
+# PostgreSQL: rows younger than this are left for the next round. An id is drawn when a row is
+# inserted, not when it commits, so a slower transaction may yet show a lower id than one seen.
+SETTLE_SECONDS = 5.0
+PROGRESS = "kpi"
+By = Literal["service", "kiosk", "day", "group"]
+
+
+# -- time buckets ---------------------------------------------------------------------------------
+def bucket_of(seconds: float) -> int:
+    """The lower bound, in deciseconds, of the histogram bucket that holds *seconds*."""
+    tenths = max(0, int(seconds * 10))
+    if tenths < 600:
+        return tenths - tenths % 5
+    if tenths < 6000:
+        return tenths - tenths % 50
+    return min(36000, tenths - tenths % 600)
+
+
+def bucket_middle(lower: int) -> float:
+    width = 5 if lower < 600 else 50 if lower < 6000 else 600
+    return (lower + width / 2) / 10
+
+
+def median_of(histogram: dict[int, int]) -> float | None:
+    total = sum(histogram.values())
+    if total == 0:
+        return None
+    half, seen = (total + 1) / 2, 0
+    for lower in sorted(histogram):
+        seen += histogram[lower]
+        if seen >= half:
+            return bucket_middle(lower)
+    return None  # not reached
+
+
+# -- rolling up -----------------------------------------------------------------------------------
+@dataclass
+class _Batch:
+    visits: dict[tuple[str, ...], Counter[str]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+    times: Counter[tuple[str | int, ...]] = field(default_factory=Counter)
+    abandoned: Counter[tuple[str, ...]] = field(default_factory=Counter)
+    skipped: int = 0
+
+    def add(self, group: str, kiosk_id: str, created_at: str, payload: dict[str, Any]) -> None:
+        day = created_at[:10]
+        record = payload.get("record")
+        if record == "visit_metrics":
+            self._visit(group, kiosk_id, day, payload)
+        elif record == "rating":
+            score = payload.get("score")
+            if not isinstance(score, int) or not 1 <= score <= 5:
+                self.skipped += 1
+                return
+            service = payload.get("service") or ""
+            self.visits[(day, group, kiosk_id, str(service))][f"rated_{score}"] += 1
+        else:
+            self.skipped += 1
+
+    def _visit(self, group: str, kiosk_id: str, day: str, payload: dict[str, Any]) -> None:
+        service = str(payload.get("service") or "")
+        key = (day, group, kiosk_id, service)
+        counts = self.visits[key]
+        counts["visits"] += 1
+        completed = payload.get("completed") is True
+        if service:
+            counts["chose"] += 1
+            counts["completed"] += completed
+            if payload.get("faults"):
+                counts["faulted"] += 1
+                counts["faulted_completed"] += completed
+            if not completed:
+                self.abandoned[(*key, str(payload.get("ended_at") or "unknown"))] += 1
+        counts["elder"] += payload.get("elder") is True
+        counts["english"] += payload.get("language") == "en"
+        seconds = payload.get("seconds")
+        if isinstance(seconds, int | float):
+            self.times[(*key, "", bucket_of(seconds))] += 1
+        for step in payload.get("steps") or []:
+            if isinstance(step, dict) and isinstance(step.get("seconds"), int | float):
+                self.times[(*key, str(step.get("step")), bucket_of(step["seconds"]))] += 1
+
+
+def _insert(store: CentralStore, table: Any) -> Any:
+    return pg_insert(table) if store.dialect == "postgresql" else sqlite_insert(table)
+
+
+def _add_up(store: CentralStore, conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert *rows*, or add their counts to the rows already there."""
+    if not rows:
+        return
+    keys = [c.name for c in table.primary_key.columns]
+    counts = [name for name in rows[0] if name not in keys]
+    statement = _insert(store, table)
+    statement = statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={name: table.c[name] + statement.excluded[name] for name in counts},
+    )
+    columns = [c.name for c in table.columns if c.name not in keys]
+    full = [{**dict.fromkeys(columns, 0), **row} for row in rows]
+    conn.execute(statement, full)
+
+
+def roll_up(store: CentralStore, *, now: datetime | None = None, chunk: int = CHUNK) -> int:
+    """Count the next *chunk* of settled transactions into the rollups; how many were read.
+
+    One write transaction: the counts and the new position commit together, so a crash, or a
+    second worker (the progress row is locked), never counts a record twice."""
+    moment = now or datetime.now(UTC)
+    # SQLite has one writer at a time: its ids come in commit order, nothing needs to settle.
+    lag = SETTLE_SECONDS if store.dialect == "postgresql" else 0.0
+    settled = (moment - timedelta(seconds=lag)).isoformat(timespec="microseconds")
+    with store._write() as conn:
+        # The row first (two first runs at once: one inserts, the other finds it), then locked.
+        conn.execute(
+            _insert(store, kpi_progress)
+            .values(name=PROGRESS, last_id=0)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        progress = select(kpi_progress.c.last_id).where(kpi_progress.c.name == PROGRESS)
+        if store.dialect == "postgresql":
+            progress = progress.with_for_update()
+        last = int(conn.execute(progress).scalar_one())
+        rows = conn.execute(
+            select(
+                transactions.c.id, transactions.c.kiosk_id, transactions.c.service,
+                transactions.c.payload, transactions.c.created_at, transactions.c.received_at,
+            )
+            .where(transactions.c.id > last)
+            .order_by(transactions.c.id)
+            .limit(chunk)
+        ).all()  # fmt: skip
+        batch = _Batch()
+        groups = dict(conn.execute(select(kiosks.c.id, kiosks.c.grp)).all())
+        read = 0
+        for row in rows:
+            if row.received_at > settled:
+                break  # this one and the rest wait for the next round
+            read += 1
+            last = row.id
+            if row.service not in KPI_SERVICES:
+                continue
+            try:
+                payload = json.loads(row.payload)
+            except ValueError:
+                batch.skipped += 1
+                continue
+            batch.add(groups.get(row.kiosk_id) or "", row.kiosk_id, row.created_at, payload)
+        if batch.skipped:
+            log.warning("kpi: %d records not understood, left out", batch.skipped)
+        names = ("day", "grp", "kiosk_id", "service")
+        _add_up(store, conn, kpi_visits,
+                [{**dict(zip(names, key, strict=True)), **counts}
+                 for key, counts in batch.visits.items()])  # fmt: skip
+        _add_up(store, conn, kpi_times,
+                [{**dict(zip((*names, "step", "bucket"), key, strict=True)), "n": n}
+                 for key, n in batch.times.items()])  # fmt: skip
+        _add_up(store, conn, kpi_abandoned,
+                [{**dict(zip((*names, "step"), key, strict=True)), "n": n}
+                 for key, n in batch.abandoned.items()])  # fmt: skip
+        if read:
+            conn.execute(
+                kpi_progress.update().where(kpi_progress.c.name == PROGRESS).values(last_id=last)
+            )
+        return read
+
+
+def catch_up(store: CentralStore, *, now: datetime | None = None) -> int:
+    """Roll up everything settled; how many transactions were read."""
+    total = 0
+    while True:
+        read = roll_up(store, now=now)
+        total += read
+        if read < CHUNK:
+            return total
+
+
+# -- reading --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Filter:
+    group: str | None = None
+    kiosk: str | None = None
+    service: str | None = None
+    since: date | None = None  # inclusive
+    until: date | None = None  # inclusive
+
+    def where(self, table: Any) -> Any:
+        conditions = []
+        if self.group is not None:
+            conditions.append(table.c.grp == self.group)
+        if self.kiosk is not None:
+            conditions.append(table.c.kiosk_id == self.kiosk)
+        if self.service is not None:
+            conditions.append(table.c.service == self.service)
+        if self.since is not None:
+            conditions.append(table.c.day >= self.since.isoformat())
+        if self.until is not None:
+            conditions.append(table.c.day <= self.until.isoformat())
+        return and_(true(), *conditions)
+
+
+COUNTS = (
+    "visits", "chose", "completed", "faulted", "faulted_completed", "elder", "english",
+    "rated_1", "rated_2", "rated_3", "rated_4", "rated_5",
+)  # fmt: skip
+DIMENSION = {"service": "service", "kiosk": "kiosk_id", "day": "day", "group": "grp"}
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def figures(counts: dict[str, int], times: dict[str, dict[int, int]]) -> dict[str, Any]:
+    """The KPIs of one row of added-up counters and time histograms (step '' = whole visit)."""
+    rated = sum(counts.get(f"rated_{s}", 0) for s in range(1, 6))
+    chose, completed = counts.get("chose", 0), counts.get("completed", 0)
+    faulted, faulted_done = counts.get("faulted", 0), counts.get("faulted_completed", 0)
+    visits = counts.get("visits", 0)
+    return {
+        "visits": visits,
+        "chose": chose,
+        "completed": completed,
+        "done_in_one_visit": _ratio(completed, chose),
+        "median_visit_seconds": median_of(times.get("", {})),
+        "median_step_seconds": {
+            step: median_of(hist) for step, hist in sorted(times.items()) if step
+        },
+        "rated": rated,
+        "ratings": {str(s): counts.get(f"rated_{s}", 0) for s in range(5, 0, -1)},
+        "rating_coverage": _ratio(rated, completed),
+        "satisfaction": _ratio(sum(counts.get(f"rated_{s}", 0) for s in (3, 4, 5)), rated),
+        "bad_ratings": counts.get("rated_1", 0) + counts.get("rated_2", 0),
+        "completion_with_fault": _ratio(faulted_done, faulted),
+        "completion_without_fault": _ratio(completed - faulted_done, chose - faulted),
+        "elder_share": _ratio(counts.get("elder", 0), visits),
+        "english_share": _ratio(counts.get("english", 0), visits),
+    }
+
+
+def report(store: CentralStore, where: Filter, by: By | None = None) -> dict[str, Any]:
+    """The KPIs over *where*: the total, one row per *by* value, and the abandonment funnel."""
+    dims = [kpi_visits.c[DIMENSION[by]]] if by else []
+    with store.engine.connect() as conn:
+        sums = conn.execute(
+            select(*dims, *[func.sum(kpi_visits.c[name]).label(name) for name in COUNTS])
+            .where(where.where(kpi_visits))
+            .group_by(*dims)
+        ).all()
+        tdims = [kpi_times.c[DIMENSION[by]]] if by else []
+        hist = conn.execute(
+            select(*tdims, kpi_times.c.step, kpi_times.c.bucket, func.sum(kpi_times.c.n))
+            .where(where.where(kpi_times))
+            .group_by(*tdims, kpi_times.c.step, kpi_times.c.bucket)
+        ).all()
+        funnel = conn.execute(
+            select(kpi_abandoned.c.service, kpi_abandoned.c.step, func.sum(kpi_abandoned.c.n))
+            .where(where.where(kpi_abandoned))
+            .group_by(kpi_abandoned.c.service, kpi_abandoned.c.step)
+        ).all()
+    rows: dict[str, dict[str, int]] = {}
+    total: Counter[str] = Counter()
+    for row in sums:
+        key = str(row[0]) if by else ""
+        counts = {name: int(getattr(row, name) or 0) for name in COUNTS}
+        rows[key] = counts
+        total.update(counts)
+    times: dict[str, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    all_times: dict[str, Counter[int]] = defaultdict(Counter)
+    for row in hist:
+        key = str(row[0]) if by else ""
+        step, bucket, n = row[-3], int(row[-2]), int(row[-1])
+        times[key][step][bucket] = times[key][step].get(bucket, 0) + n
+        all_times[step][bucket] += n
+    out_rows = [
+        {"key": key, **figures(counts, times.get(key, {}))}
+        for key, counts in sorted(rows.items())
+    ] if by else []  # fmt: skip
+    return {
+        "filter": {
+            "group": where.group,
+            "kiosk": where.kiosk,
+            "service": where.service,
+            "since": where.since.isoformat() if where.since else None,
+            "until": where.until.isoformat() if where.until else None,
+        },
+        "by": by,
+        "total": figures(dict(total), {k: dict(v) for k, v in all_times.items()}),
+        "rows": out_rows,
+        "abandoned": sorted(
+            ({"service": s, "step": step, "visits": int(n)} for s, step, n in funnel),
+            key=lambda r: (-r["visits"], r["service"], r["step"]),
+        ),
+    }
+
+
+TABLE_COLUMNS: Sequence[tuple[str, str]] = (
+    ("visits", "visits"),
+    ("done_in_one_visit", "一次办成率"),
+    ("median_visit_seconds", "median s"),
+    ("rated", "rated"),
+    ("satisfaction", "满意率"),
+    ("bad_ratings", "差评"),
+    ("rating_coverage", "coverage"),
+)
+
+
+def as_lines(result: dict[str, Any]) -> Iterable[str]:
+    """A plain table for a terminal: one line per row and the total."""
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return "-"
+        if isinstance(value, float) and value <= 1 and not isinstance(value, bool):
+            return f"{value:.1%}"
+        return str(value)
+
+    key_title = result["by"] or ""
+    header = [key_title.ljust(24)] + [title.rjust(10) for _, title in TABLE_COLUMNS]
+    yield " ".join(header)
+    for row in [*result["rows"], {"key": "total", **result["total"]}]:
+        cells = [str(row["key"]).ljust(24)]
+        for name, _ in TABLE_COLUMNS:
+            value = row[name]
+            text = f"{value:.1f}" if name == "median_visit_seconds" and value else cell(value)
+            cells.append(text.rjust(10))
+        yield " ".join(cells)

@@ -1,0 +1,164 @@
+"""Service KPIs (central/kpi.py) against figures worked out by hand from a handful of visits, on
+both backends: the definitions in the module's docstring and the README, rolled up once and
+only once, whatever the chunking, a second worker or a record that arrives later."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from central.kpi import Filter, bucket_middle, bucket_of, catch_up, median_of, report, roll_up
+from central.store import CentralStore
+from contracts.wire import BatchItem
+from tests.central.helpers import run_together
+
+LATER = datetime.now(UTC) + timedelta(minutes=1)  # every record settled
+DAY1, DAY2 = "2026-11-02T10:00:00+08:00", "2026-11-03T09:00:00+08:00"
+
+
+def metrics(service: str | None, seconds: float, *, completed: bool, ended_at: str = "goodbye",
+            faults: tuple[str, ...] = (), elder: bool = False, language: str = "zh_CN",
+            steps: tuple[tuple[str, float], ...] = ()) -> dict[str, Any]:  # fmt: skip
+    payload: dict[str, Any] = {
+        "record": "visit_metrics", "visit_id": "0" * 32, "seconds": seconds,
+        "completed": completed, "ended": "finished" if completed else "cancelled",
+        "ended_at": ended_at, "faults": list(faults), "elder": elder, "language": language,
+        "steps": [{"step": s, "seconds": t} for s, t in steps],
+    }  # fmt: skip
+    if service:
+        payload["service"] = service
+    return payload
+
+
+def rating(service: str, score: int) -> dict[str, Any]:
+    return {"record": "rating", "visit_id": "0" * 32, "score": score, "service": service}
+
+
+class Sender:
+    def __init__(self, store: CentralStore) -> None:
+        self.store, self.n = store, 0
+
+    def __call__(self, kiosk_id: str, payload: dict[str, Any], created_at: str = DAY1) -> None:
+        self.n += 1
+        service = str(payload["record"])
+        item = BatchItem.model_validate({
+            "uuid": f"0190a000-0000-7000-8000-{self.n:012d}", "seq": self.n,
+            "service": service, "payload": payload, "created_at": created_at,
+        })  # fmt: skip
+        self.store.ingest(kiosk_id, [item])
+
+
+@pytest.fixture
+def seeded(store: CentralStore) -> CentralStore:
+    store.add_kiosk("kiosk-a", "east")
+    store.add_kiosk("kiosk-b", "west")
+    send = Sender(store)
+    steps = (("identify", 3.2), ("catalogue", 4.0), ("result", 4.8))
+    send("kiosk-a", metrics("social_security", 12.0, completed=True, steps=steps))
+    send("kiosk-a", rating("social_security", 5))
+    send("kiosk-a", metrics("social_security", 30.0, completed=False, ended_at="identify",
+                            faults=("id_card_reader/read_failed",), elder=True))  # fmt: skip
+    send("kiosk-a", rating("social_security", 2))
+    send("kiosk-a", metrics("certificate", 20.0, completed=True,
+                            faults=("receipt_printer/paper_out",), language="en"))  # fmt: skip
+    send("kiosk-a", rating("certificate", 3))
+    send("kiosk-a", metrics(None, 5.0, completed=False, ended_at="catalogue"))
+    send("kiosk-b", metrics("social_security", 8.0, completed=True))
+    send("kiosk-b", rating("social_security", 4))
+    send("kiosk-a", metrics("social_security", 14.0, completed=True), DAY2)
+    send("kiosk-a", rating("social_security", 1), DAY2)
+    send("kiosk-a", {"record": "ticket", "visit_id": "0" * 32, "option": "a", "language": "zh_CN"})
+    return store
+
+
+def test_the_fleet_over_everything(seeded: CentralStore) -> None:
+    assert catch_up(seeded, now=LATER) == 12
+    total = report(seeded, Filter())["total"]
+    assert total["visits"] == 6 and total["chose"] == 5 and total["completed"] == 4
+    assert total["done_in_one_visit"] == 0.8  # 4 of the 5 that chose a service
+    assert total["rated"] == 5 and total["ratings"] == {"5": 1, "4": 1, "3": 1, "2": 1, "1": 1}
+    assert total["satisfaction"] == 0.6  # 非常满意 + 满意 + 基本满意 = 3 of 5
+    assert total["bad_ratings"] == 2
+    assert total["rating_coverage"] == 1.25  # 5 ratings over 4 completed visits
+    assert total["completion_with_fault"] == 0.5  # v2 failed, v3 done, both met a fault
+    assert total["completion_without_fault"] == 1.0  # v1, v5, v6
+    assert total["elder_share"] == round(1 / 6, 4) and total["english_share"] == round(1 / 6, 4)
+    # 5, 8, 12, 14, 20, 30 s: the middle value (the upper of two) is 14, in [14.0, 14.5)
+    assert total["median_visit_seconds"] == 14.25
+    assert total["median_step_seconds"]["identify"] == 3.25
+
+
+def test_by_service_with_the_funnel(seeded: CentralStore) -> None:
+    catch_up(seeded, now=LATER)
+    result = report(seeded, Filter(), by="service")
+    rows = {row["key"]: row for row in result["rows"]}
+    assert set(rows) == {"", "certificate", "social_security"}
+    social = rows["social_security"]
+    assert (social["visits"], social["chose"], social["completed"]) == (4, 4, 3)
+    assert social["done_in_one_visit"] == 0.75
+    assert social["rated"] == 4 and social["satisfaction"] == 0.5 and social["bad_ratings"] == 2
+    assert rows["certificate"]["satisfaction"] == 1.0
+    assert rows[""]["visits"] == 1 and rows[""]["done_in_one_visit"] is None  # no data, not 0
+    assert result["abandoned"] == [{"service": "social_security", "step": "identify", "visits": 1}]
+
+
+def test_filters_by_group_kiosk_service_and_period(seeded: CentralStore) -> None:
+    catch_up(seeded, now=LATER)
+    assert report(seeded, Filter(group="west"))["total"]["visits"] == 1
+    assert report(seeded, Filter(kiosk="kiosk-a"))["total"]["visits"] == 5
+    since = report(seeded, Filter(since=date(2026, 11, 3)))["total"]
+    assert (since["visits"], since["bad_ratings"]) == (1, 1)
+    until = report(seeded, Filter(until=date(2026, 11, 2), service="certificate"))["total"]
+    assert (until["visits"], until["completion_with_fault"]) == (1, 1.0)
+    by_day = report(seeded, Filter(service="social_security"), by="day")["rows"]
+    assert [(r["key"], r["visits"]) for r in by_day] == [("2026-11-02", 3), ("2026-11-03", 1)]
+
+
+def test_counted_once_in_any_chunking_and_by_two_workers_at_once(seeded: CentralStore) -> None:
+    assert roll_up(seeded, now=datetime(2020, 1, 1, tzinfo=UTC)) == 0  # nothing settled yet
+    assert run_together(*[lambda: roll_up(seeded, now=LATER, chunk=5)] * 2) == [5, 5]
+    while roll_up(seeded, now=LATER, chunk=5):
+        pass
+    assert roll_up(seeded, now=LATER) == 0  # nothing left, nothing counted again
+    assert report(seeded, Filter())["total"]["visits"] == 6
+    late = Sender(seeded)
+    late.n = 100
+    late("kiosk-b", metrics("social_security", 9.0, completed=False, ended_at="confirm"))
+    if seeded.dialect == "postgresql":  # ids drawn at insert, not commit: a moment to settle
+        assert roll_up(seeded) == 0
+    assert roll_up(seeded, now=LATER + timedelta(minutes=1)) == 1
+    total = report(seeded, Filter())["total"]
+    assert (total["visits"], total["chose"], total["completed"]) == (7, 6, 4)
+
+
+def test_buckets_and_medians() -> None:
+    assert [bucket_of(s) for s in (0, 0.49, 0.5, 59.9, 60, 64.9, 599, 600, 5000)] == [
+        0, 0, 5, 595, 600, 600, 5950, 6000, 36000,
+    ]  # fmt: skip
+    assert bucket_middle(595) == 59.75 and bucket_middle(600) == 62.5
+    assert median_of({}) is None
+    assert median_of({10: 1, 20: 1, 30: 1}) == 2.25
+
+
+def test_the_command_prints_json_csv_and_a_table(db_url: str, seeded: CentralStore) -> None:
+    import csv
+    import io
+    import json
+
+    from tests.central.test_central_cli import run_cli
+
+    done = run_cli("kpi", "--db", db_url, "--by", "service", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = {row["key"]: row for row in json.loads(done.stdout)["rows"]}
+    if seeded.dialect == "sqlite":  # PostgreSQL's newest rows wait SETTLE_SECONDS
+        assert rows["social_security"]["done_in_one_visit"] == 0.75
+    table = run_cli("kpi", "--db", db_url, "--group", "east", "--since", "2026-11-01")
+    assert table.returncode == 0 and "一次办成率" in table.stdout and "total" in table.stdout
+    as_csv = run_cli("kpi", "--db", db_url, "--by", "day", "--csv")
+    lines = list(csv.reader(io.StringIO(as_csv.stdout)))
+    assert lines[0][:3] == ["day", "visits", "chose"] and lines[-1][0] == "total"
+    bad = run_cli("kpi", "--db", db_url, "--since", "2026-12-01", "--until", "2026-11-01")
+    assert bad.returncode == 2 and "--since is after --until" in bad.stderr
+    assert "Traceback" not in bad.stderr
