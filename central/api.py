@@ -573,4 +573,7 @@ def create_app(
     from central.verify_page import router as verification  # public: certificates' QR codes
 
     app.include_router(verification)
+    from central.console.routes import console_router  # the operators' pages, /console/
+
+    app.include_router(console_router(store))
     return app

@@ -340,6 +340,15 @@ def _register_kpi_commands() -> None:
 _register_kpi_commands()
 
 
+def _register_console_commands() -> None:
+    from central.console_commands import register
+
+    register(cli, DB, opened_store)
+
+
+_register_console_commands()
+
+
 def main(argv: list[str] | None = None) -> int:
     if not logging.getLogger().handlers:
         logging.getLogger().addHandler(logging.NullHandler())

@@ -1,0 +1,323 @@
+"""The operators' console under /console/: server-rendered pages (Jinja2, plain forms, no script),
+a role check on every route, CSRF tokens on every form, and an audit line for every action.
+
+Roles: viewer reads (fleet, a terminal, KPIs, CSV); operator also acts on the fleet; admin also
+manages accounts and reads the audit. Nobody signed in is sent to the sign-in page (a GET) or
+refused (a POST).
+"""
+
+from __future__ import annotations
+
+import csv
+import hmac
+import io
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from central import kpi
+from central.console import accounts
+from central.console.accounts import RANK, Role, Session
+from central.console.charts import paired_bars
+from central.console.texts import LANGUAGES, Words
+from central.fleet import fleet, summary
+from central.kpi_commands import csv_rows
+from central.store import CentralStore
+
+COOKIE = "kiosk_console"
+LOGIN_COOKIE = "kiosk_console_login"  # the sign-in form's CSRF token (double submit)
+LANG_COOKIE = "kiosk_console_lang"
+STATIC = Path(__file__).parent / "static"
+HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    # Everything from the platform itself; no script at all, inline styles for SVG only.
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+}
+
+_env = Environment(
+    loader=PackageLoader("central.console", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class Forbidden(Exception):
+    pass
+
+
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+_env.filters["ratio"] = _ratio
+
+
+def _day(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def console_router(store: CentralStore) -> APIRouter:
+    router = APIRouter(prefix="/console", include_in_schema=False)
+
+    def words(request: Request) -> Words:
+        asked = request.query_params.get("lang")
+        return Words(asked if asked in LANGUAGES else request.cookies.get(LANG_COOKIE, "zh_CN"))
+
+    def page(request: Request, template: str, session: Session | None, **values: Any) -> Response:
+        t = words(request)
+        html = _env.get_template(template).render(
+            t=t, session=session, path=request.url.path, lang=t.language,
+            can=lambda role: session is not None and RANK[session.user.role] >= RANK[role],
+            **values,
+        )  # fmt: skip
+        response = HTMLResponse(html, status_code=values.get("status", 200), headers=HEADERS)
+        if request.query_params.get("lang") in LANGUAGES:
+            _cookie(request, response, LANG_COOKIE, t.language, max_age=365 * 86400)
+        return response
+
+    def _cookie(
+        request: Request, response: Response, name: str, value: str, max_age: int | None = None
+    ) -> None:
+        response.set_cookie(
+            name, value, max_age=max_age, path="/console", httponly=True, samesite="strict",
+            secure=request.url.scheme == "https",
+        )  # fmt: skip
+
+    def signed_in(request: Request) -> Session | None:
+        return accounts.session_of(store, request.cookies.get(COOKIE))
+
+    def to_login(request: Request) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/console/login?next={quote(target)}", status_code=303)
+
+    def guarded(
+        role: Role,
+    ) -> Callable[[Callable[..., Awaitable[Response]]], Callable[..., Awaitable[Response]]]:
+        """GET pages: sign in first, then at least *role*."""
+
+        def wrap(handler: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+            async def run(request: Request) -> Response:
+                session = signed_in(request)
+                if session is None:
+                    return to_login(request)
+                if RANK[session.user.role] < RANK[role]:
+                    return page(request, "error.html", session, message="error.forbidden",
+                                status=403)  # fmt: skip
+                return await handler(request, session)
+
+            run.__name__ = handler.__name__
+            return run
+
+        return wrap
+
+    async def form_of(request: Request) -> dict[str, str]:
+        body = (await request.body()).decode("utf-8", "replace")
+        return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+
+    def posted(
+        role: Role,
+    ) -> Callable[[Callable[..., Awaitable[Response]]], Callable[..., Awaitable[Response]]]:
+        """POST actions: a live session of at least *role*, and its CSRF token in the form."""
+
+        def wrap(handler: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+            async def run(request: Request) -> Response:
+                session = signed_in(request)
+                form = await form_of(request)
+                if session is None:
+                    return page(request, "error.html", None, message="login.expired", status=403)
+                if not hmac.compare_digest(form.get("csrf", ""), session.csrf):
+                    return page(request, "error.html", session, message="error.csrf", status=403)
+                if RANK[session.user.role] < RANK[role]:
+                    return page(request, "error.html", session, message="error.forbidden",
+                                status=403)  # fmt: skip
+                return await handler(request, session, form)
+
+            run.__name__ = handler.__name__
+            return run
+
+        return wrap
+
+    # -- signing in and out -------------------------------------------------------------------
+    @router.get("/login")
+    async def login_page(request: Request) -> Response:
+        token = secrets.token_urlsafe(24)
+        response = page(request, "login.html", None, login_csrf=token,
+                        next=request.query_params.get("next", ""), error=None)  # fmt: skip
+        _cookie(request, response, LOGIN_COOKIE, token)
+        return response
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        form = await form_of(request)
+        expected = request.cookies.get(LOGIN_COOKIE, "")
+        name, password = form.get("name", "").strip(), form.get("password", "")
+        target = form.get("next", "")
+        if not target.startswith("/console/") or target.startswith("//"):
+            target = "/console/fleet"
+        error: str | None
+        if not expected or not hmac.compare_digest(form.get("csrf", ""), expected):
+            error = "login.expired"
+            result, user = "expired", None
+        else:
+            result, user = accounts.check_login(store, name, password)
+            error = {"wrong": "login.wrong", "locked": "login.locked",
+                     "disabled": "login.disabled"}.get(result)  # fmt: skip
+        if user is None:
+            shown = name if accounts.valid_name(name) else "-"
+            accounts.audit(store, shown, "login_failed", detail=result)
+            token = secrets.token_urlsafe(24)
+            response = page(request, "login.html", None, login_csrf=token, next=target,
+                            error=error, status=401)  # fmt: skip
+            _cookie(request, response, LOGIN_COOKIE, token)
+            return response
+        accounts.audit(store, user.name, "login")
+        response = RedirectResponse(target, status_code=303, headers=HEADERS)
+        _cookie(request, response, COOKIE, accounts.open_session(store, user))
+        response.delete_cookie(LOGIN_COOKIE, path="/console")
+        return response
+
+    @router.post("/logout")
+    @posted("viewer")
+    async def logout(request: Request, session: Session, form: dict[str, str]) -> Response:
+        accounts.close_session(store, session)
+        accounts.audit(store, session.user.name, "logout")
+        response = RedirectResponse("/console/login", status_code=303, headers=HEADERS)
+        response.delete_cookie(COOKIE, path="/console")
+        return response
+
+    @router.get("/")
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/console/fleet", status_code=303)
+
+    # -- fleet ----------------------------------------------------------------------------------
+    @router.get("/fleet")
+    @guarded("viewer")
+    async def fleet_page(request: Request, session: Session) -> Response:
+        group = request.query_params.get("group") or None
+        state = request.query_params.get("state") or None
+        everyone = fleet(store)
+        shown = [
+            t for t in everyone
+            if (group is None or t.group == group) and (state is None or t.state == state)
+        ]  # fmt: skip
+        groups = sorted({t.group for t in everyone if t.group})
+        return page(request, "fleet.html", session, terminals=shown, counts=summary(everyone),
+                    groups=groups, group=group, state=state)  # fmt: skip
+
+    @router.get("/kiosks/{kiosk_id}")
+    @guarded("viewer")
+    async def kiosk_page(request: Request, session: Session) -> Response:
+        kiosk_id = request.path_params["kiosk_id"]
+        found = [t for t in fleet(store) if t.id == kiosk_id]
+        if not found:
+            return page(request, "error.html", session, message="kiosk.unknown", status=404)
+        kpi.roll_up(store)
+        since = date.today() - timedelta(days=30)
+        figures = kpi.report(store, kpi.Filter(kiosk=kiosk_id, since=since), "service")
+        return page(request, "kiosk.html", session, terminal=found[0], figures=figures)
+
+    # -- KPIs -------------------------------------------------------------------------------------
+    def kpi_query(request: Request) -> tuple[kpi.Filter, str]:
+        q = request.query_params
+        today = date.today()
+        since = _day(q.get("since")) or today.replace(day=1)
+        until = _day(q.get("until")) or today
+        by = q.get("by") if q.get("by") in kpi.DIMENSION else "service"
+        where = kpi.Filter(group=q.get("group") or None, kiosk=q.get("kiosk") or None,
+                           service=q.get("service") or None, since=since, until=until)  # fmt: skip
+        return where, str(by)
+
+    @router.get("/kpi")
+    @guarded("viewer")
+    async def kpi_page(request: Request, session: Session) -> Response:
+        where, by = kpi_query(request)
+        kpi.roll_up(store)
+        result = kpi.report(store, where, by)  # type: ignore[arg-type]
+        t = words(request)
+        chart = paired_bars(
+            [(row["key"] or "—", row["done_in_one_visit"], row["satisfaction"])
+             for row in result["rows"]],
+            (t("kpi.done_in_one_visit"), t("kpi.satisfaction")),
+        )  # fmt: skip
+        return page(request, "kpi.html", session, result=result, where=where, by=by,
+                    chart=chart, query=request.url.query)  # fmt: skip
+
+    @router.get("/kpi.csv")
+    @guarded("viewer")
+    async def kpi_csv(request: Request, session: Session) -> Response:
+        where, by = kpi_query(request)
+        result = kpi.report(store, where, by)  # type: ignore[arg-type]
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(csv_rows(result))
+        name = f"kpi-{by}-{where.since}-{where.until}.csv"
+        return Response(
+            "\ufeff" + out.getvalue(),  # the BOM: spreadsheet programs then read it as UTF-8
+            media_type="text/csv; charset=utf-8",
+            headers={**HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    # -- accounts and audit (admin) ---------------------------------------------------------------
+    @router.get("/users")
+    @guarded("admin")
+    async def users_page(request: Request, session: Session) -> Response:
+        return page(request, "users.html", session, users=accounts.list_users(store),
+                    roles=accounts.ROLES, notice=None, error=None)  # fmt: skip
+
+    @router.post("/users")
+    @posted("admin")
+    async def add_user(request: Request, session: Session, form: dict[str, str]) -> Response:
+        name, role = form.get("name", "").strip(), form.get("role", "")
+        try:
+            accounts.add_user(store, name, role, form.get("password", ""))
+        except accounts.AccountError as exc:
+            return page(request, "users.html", session, users=accounts.list_users(store),
+                        roles=accounts.ROLES, notice=None, error=str(exc), status=400)  # fmt: skip
+        accounts.audit(store, session.user.name, "user_add", name, f"role {role}")
+        return page(request, "users.html", session, users=accounts.list_users(store),
+                    roles=accounts.ROLES, notice=name, error=None)  # fmt: skip
+
+    @router.get("/audit")
+    @guarded("admin")
+    async def audit_page(request: Request, session: Session) -> Response:
+        return page(request, "audit.html", session, lines=accounts.audit_log(store))
+
+    @router.get("/static/console.css")
+    async def stylesheet() -> Response:
+        return Response(
+            (STATIC / "console.css").read_bytes(), media_type="text/css",
+            headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )  # fmt: skip
+
+    return router
+
+
+# Every route and the least role it needs ('public' for none): the role walk test reads this.
+ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/console/login"): "public",
+    ("POST", "/console/login"): "public",
+    ("GET", "/console/static/console.css"): "public",
+    ("GET", "/console/"): "public",
+    ("POST", "/console/logout"): "viewer",
+    ("GET", "/console/fleet"): "viewer",
+    ("GET", "/console/kiosks/{kiosk_id}"): "viewer",
+    ("GET", "/console/kpi"): "viewer",
+    ("GET", "/console/kpi.csv"): "viewer",
+    ("GET", "/console/users"): "admin",
+    ("POST", "/console/users"): "admin",
+    ("GET", "/console/audit"): "admin",
+}

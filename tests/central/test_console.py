@@ -1,0 +1,169 @@
+"""The operators' console over HTTP: every route walked as nobody and as each role, CSRF on
+every form, lockout after repeated failures, sessions that end when an account is disabled, and
+the audit of what operators did. The browser tests are in test_console_browser.py."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from central.api import create_app
+from central.console import accounts
+from central.console.accounts import LOCK_AFTER, RANK
+from central.console.routes import ROUTES, console_router
+from central.store import CentralStore
+
+PASSWORD = "correct horse battery"
+ROLES = ("viewer", "operator", "admin")
+
+
+@pytest.fixture
+def app_client(store: CentralStore) -> Iterator[TestClient]:
+    for role in ROLES:
+        accounts.add_user(store, f"{role}-user", role, PASSWORD)
+    store.add_kiosk("kiosk-a", "east")
+    with TestClient(create_app(store), base_url="https://platform.test") as client:
+        yield client
+
+
+def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> object:
+    page = client.get("/console/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token is not None
+    return client.post(
+        "/console/login",
+        data={"csrf": token.group(1), "name": name, "password": password, "next": ""},
+        follow_redirects=False,
+    )
+
+
+def csrf_of(client: TestClient) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get("/console/fleet").text)
+    assert found is not None
+    return found.group(1)
+
+
+def concrete(path: str) -> str:
+    return path.replace("{kiosk_id}", "kiosk-a")
+
+
+def test_the_route_table_is_every_route(store: CentralStore) -> None:
+    served = {
+        (method, route.path)  # type: ignore[attr-defined]
+        for route in console_router(store).routes
+        for method in route.methods - {"HEAD"}  # type: ignore[attr-defined]
+    }
+    assert served == set(ROUTES)
+
+
+@pytest.mark.parametrize("who", [None, *ROLES])
+def test_every_route_as_nobody_and_as_every_role(app_client: TestClient, who: str | None) -> None:
+    if who:
+        assert sign_in(app_client, f"{who}-user").status_code == 303  # type: ignore[attr-defined]
+    token = csrf_of(app_client) if who else "x"
+    for (method, path), least in ROUTES.items():
+        if path in ("/console/login", "/console/logout"):
+            continue  # signing in and out have their own tests
+        url = concrete(path)
+        if method == "GET":
+            answer = app_client.get(url, follow_redirects=False)
+        else:
+            answer = app_client.post(url, data={"csrf": token}, follow_redirects=False)
+        allowed = least == "public" or (who is not None and RANK[who] >= RANK[least])  # type: ignore[index]
+        if allowed:
+            assert answer.status_code in (200, 303, 400), (who, method, path, answer.status_code)
+            if answer.status_code == 303:
+                assert "/console/login" not in answer.headers["location"], (who, path)
+        elif who is None and method == "GET":
+            assert answer.status_code == 303, (path, answer.status_code)
+            assert answer.headers["location"].startswith("/console/login?next=")
+        else:
+            assert answer.status_code == 403, (who, method, path, answer.status_code)
+
+
+def test_a_form_without_its_csrf_token_is_refused(
+    app_client: TestClient, store: CentralStore
+) -> None:
+    sign_in(app_client, "admin-user")
+    body = {"name": "mallory", "role": "admin", "password": "x" * 12}
+    refused = app_client.post("/console/users", data={**body, "csrf": "forged"})
+    assert refused.status_code == 403
+    assert all(u["name"] != "mallory" for u in accounts.list_users(store))
+    made = app_client.post("/console/users", data={**body, "csrf": csrf_of(app_client)})
+    assert made.status_code == 200 and any(
+        u["name"] == "mallory" for u in accounts.list_users(store)
+    )
+    actions = [(a["user_name"], a["action"], a["target"]) for a in accounts.audit_log(store)]
+    assert ("admin-user", "user_add", "mallory") in actions
+
+
+def test_sign_in_needs_the_form_token_too(app_client: TestClient) -> None:
+    answer = app_client.post(
+        "/console/login", data={"csrf": "nope", "name": "admin-user", "password": PASSWORD},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert answer.status_code == 401 and "console" not in answer.cookies
+
+
+def test_repeated_failures_lock_the_account(app_client: TestClient, store: CentralStore) -> None:
+    for _ in range(LOCK_AFTER - 1):
+        assert sign_in(app_client, "viewer-user", "wrong password").status_code == 401  # type: ignore[attr-defined]
+    last = sign_in(app_client, "viewer-user", "wrong password")
+    assert "暂时锁定" in last.text  # type: ignore[attr-defined]
+    locked = sign_in(app_client, "viewer-user")  # the right password, too late
+    assert locked.status_code == 401 and "暂时锁定" in locked.text  # type: ignore[attr-defined]
+    failed = [a for a in accounts.audit_log(store) if a["action"] == "login_failed"]
+    assert len(failed) == LOCK_AFTER + 1
+    accounts.set_password(store, "viewer-user", PASSWORD)  # an admin resets it
+    assert sign_in(app_client, "viewer-user").status_code == 303  # type: ignore[attr-defined]
+
+
+def test_cookies_are_httponly_strict_and_secure_behind_tls(app_client: TestClient) -> None:
+    answer = sign_in(app_client, "viewer-user")
+    header = answer.headers["set-cookie"]  # type: ignore[attr-defined]
+    assert "HttpOnly" in header and "SameSite=strict" in header and "Secure" in header
+
+
+def test_disabling_an_account_ends_its_sessions(
+    app_client: TestClient, store: CentralStore
+) -> None:
+    sign_in(app_client, "operator-user")
+    assert app_client.get("/console/fleet").status_code == 200
+    accounts.set_disabled(store, "operator-user", True)
+    assert app_client.get("/console/fleet", follow_redirects=False).status_code == 303
+
+
+def test_a_forged_cookie_is_no_session(app_client: TestClient) -> None:
+    app_client.cookies.set("kiosk_console", "abc.def", domain="platform.test", path="/console")
+    assert app_client.get("/console/fleet", follow_redirects=False).status_code == 303
+
+
+def test_the_next_page_stays_on_the_console(app_client: TestClient) -> None:
+    page = app_client.get("/console/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    for target, expected in (("https://evil.example/", "/console/fleet"),
+                             ("//evil.example/", "/console/fleet"),
+                             ("/console/kpi?by=day", "/console/kpi?by=day")):  # fmt: skip
+        app_client.cookies.clear()
+        page = app_client.get("/console/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        answer = app_client.post(
+            "/console/login",
+            data={"csrf": token, "name": "viewer-user", "password": PASSWORD, "next": target},
+            follow_redirects=False,
+        )
+        assert answer.headers["location"] == expected
+
+
+def test_pages_say_no_script_and_nothing_from_elsewhere(app_client: TestClient) -> None:
+    sign_in(app_client, "admin-user")
+    for path in ("/console/fleet", "/console/kpi", "/console/kiosks/kiosk-a", "/console/users"):
+        answer = app_client.get(path)
+        assert answer.status_code == 200
+        assert "<script" not in answer.text and "http://" not in answer.text.replace(
+            'xmlns="http://www.w3.org/2000/svg"', ""
+        )
+        assert "default-src 'none'" in answer.headers["content-security-policy"]
