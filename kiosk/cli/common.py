@@ -58,6 +58,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "diag": ("kiosk.cli.diag_commands", "kiosk.cli.device_checks"),
     "sim": ("kiosk.cli.sim_commands",),
     "config": ("kiosk.cli.config_commands",),
+    "rig": ("kiosk.cli.rig_commands",),
 }
 
 

@@ -1,0 +1,1 @@
+"""Hardware-in-the-loop rigs: YAML scenarios played against the real terminal (README "Rigs")."""

@@ -1,0 +1,109 @@
+"""`kiosk rig run` on the real terminal, offscreen, in a process of its own as CI runs it: a
+scenario that expects what is not there fails with what a person needs to see why (the screen,
+the receipt, the log); a touch reaches only what is on screen; the shipped scenarios pass."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageStat
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = sorted((ROOT / "kiosk" / "rig" / "scenarios").glob("*.yaml"))
+
+WRONG_RECEIPT = """\
+name: a ticket whose receipt says something else
+devices: [id_card_reader, receipt_printer]
+steps:
+  - touch: startButton
+  - touch: service_queue_ticket
+  - present_card: 王芳
+  - wait_for: choose
+  - touch: option_general
+  - touch: confirmButton
+  - wait_for: result
+  - expect_receipt:
+      text: ["排队凭条", "请到 9 号窗口"]
+"""
+
+HIDDEN_TOUCH = """\
+name: the rating's submit button is not on the attract screen
+steps:
+  - wait_for: attract
+  - touch: {control: submitRating, timeout: 1}
+"""
+
+
+def rig_run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", "rig", "run", *args],
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env, check=False,
+    )  # fmt: skip
+
+
+def test_a_wrong_receipt_and_a_hidden_control_fail_with_their_evidence(tmp_path: Path) -> None:
+    """Given a scenario expecting a window number the ticket does not print and one touching a
+    button of another screen, when the rig plays them, then both fail (exit 1) naming the step
+    and its line, and the artifacts hold the screen, the receipt's picture and the log."""
+    wrong = tmp_path / "wrong-receipt.yaml"
+    wrong.write_text(WRONG_RECEIPT, "utf-8")
+    hidden = tmp_path / "hidden-touch.yaml"
+    hidden.write_text(HIDDEN_TOUCH, "utf-8")
+    junit, artifacts = tmp_path / "junit.xml", tmp_path / "artifacts"
+    done = rig_run(str(wrong), str(hidden), "--junit", str(junit), "--artifacts", str(artifacts))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    summary = done.stdout.splitlines()
+    assert summary[0].startswith("FAIL  a ticket whose receipt says something else"), summary
+    assert "step 8 (wrong-receipt.yaml:11) expect_receipt" in summary[0]
+    assert "missing ['请到 9 号窗口']" in summary[0]
+    assert summary[1].startswith("FAIL  the rating's submit button is not on the attract screen")
+    assert "step 2 (hidden-touch.yaml:4) touch" in summary[1]
+    assert "'submitRating' is not on screen" in summary[1]
+    assert summary[2].startswith("2 scenario(s): 0 passed, 2 failed")
+
+    cases = ET.parse(junit).getroot().findall("./testsuite/testcase")
+    assert [c.get("name") for c in cases] == [
+        "a ticket whose receipt says something else",
+        "the rating's submit button is not on the attract screen",
+    ]
+    failure = cases[0].find("failure")
+    assert failure is not None and "wrong-receipt.yaml:11" in (failure.get("message") or "")
+    steps = [p.get("name") for p in cases[0].findall("./properties/property")]
+    assert "step 01 line 4: touch startButton" in steps
+    assert all(float(p.get("value") or -1) >= 0 for p in cases[0].findall("./properties/property"))
+    assert "recorded queue_ticket" in (cases[0].findtext("system-out") or "")
+
+    folder = artifacts / "01-wrong-receipt"
+    screen = Image.open(folder / "failure.png")
+    assert screen.size == (1920, 1080)
+    assert ImageStat.Stat(screen.convert("L")).stddev[0] > 20, "the screenshot is blank"
+    receipt = Image.open(folder / "receipt-preview.png")
+    assert receipt.size[0] >= 500 and receipt.size[1] >= 600
+    assert ImageStat.Stat(receipt.convert("L")).extrema[0][0] < 50, "no ink on the receipt"
+    assert "排队凭条" in (folder / "receipt.txt").read_text("utf-8")
+    assert "recorded queue_ticket" in (folder / "log-excerpt.txt").read_text("utf-8")
+    assert "王芳" not in (folder / "log-excerpt.txt").read_text("utf-8")  # redacted as the logs
+    assert (artifacts / "02-hidden-touch" / "failure.png").exists()
+
+
+@pytest.mark.slow
+def test_the_shipped_scenarios_pass_offscreen(tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    began = time.monotonic()
+    done = rig_run(*map(str, SHIPPED), "--junit", str(junit), "--artifacts", str(tmp_path / "a"))
+    seconds = time.monotonic() - began
+    print(done.stdout)
+    print(f"shipped suite: {len(SHIPPED)} scenarios in {seconds:.0f} s")
+    assert done.returncode == 0, done.stdout + done.stderr
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    assert suite.get("tests") == str(len(SHIPPED)) and suite.get("failures") == "0"
+    assert seconds < 300, f"the shipped suite took {seconds:.0f} s"
