@@ -20,6 +20,8 @@ APT_PACKAGES=(
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 xvfb fonts-wqy-microhei fontconfig
   postgresql
+  # the operators' console in a real browser (tests/central/test_console_browser.py, Playwright)
+  chromium
   # pgrep (tests/integration/test_sync.py): procps is "important", not in a minimal root
   procps
   # HTTPS (pip's cert setting, a platform over TLS) needs the system's CA bundle
