@@ -36,6 +36,7 @@ from sqlalchemy import Connection, and_, func, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from central.cases import Rated, open_cases
 from central.kpi_tables import kpi_abandoned, kpi_progress, kpi_times, kpi_visits
 from central.store import CentralStore
 from central.tables import kiosks, transactions
@@ -87,9 +88,12 @@ class _Batch:
     )
     times: Counter[tuple[str | int, ...]] = field(default_factory=Counter)
     abandoned: Counter[tuple[str, ...]] = field(default_factory=Counter)
+    bad: list[Rated] = field(default_factory=list)  # 差评: each opens a case
     skipped: int = 0
 
-    def add(self, group: str, kiosk_id: str, created_at: str, payload: dict[str, Any]) -> None:
+    def add(
+        self, group: str, kiosk_id: str, uuid: str, created_at: str, payload: dict[str, Any]
+    ) -> None:
         day = created_at[:10]
         record = payload.get("record")
         if record == "visit_metrics":
@@ -99,8 +103,16 @@ class _Batch:
             if not isinstance(score, int) or not 1 <= score <= 5:
                 self.skipped += 1
                 return
-            service = payload.get("service") or ""
-            self.visits[(day, group, kiosk_id, str(service))][f"rated_{score}"] += 1
+            service = str(payload.get("service") or "")
+            self.visits[(day, group, kiosk_id, service)][f"rated_{score}"] += 1
+            if score <= 2:
+                reasons = payload.get("reasons")
+                visit_id = payload.get("visit_id")
+                self.bad.append(Rated(
+                    kiosk_id, uuid, group, service, score,
+                    [str(r) for r in reasons] if isinstance(reasons, list) else [],
+                    visit_id if isinstance(visit_id, str) else None, created_at,
+                ))  # fmt: skip
         else:
             self.skipped += 1
 
@@ -170,7 +182,8 @@ def roll_up(store: CentralStore, *, now: datetime | None = None, chunk: int = CH
         last = int(conn.execute(progress).scalar_one())
         rows = conn.execute(
             select(
-                transactions.c.id, transactions.c.kiosk_id, transactions.c.service,
+                transactions.c.id, transactions.c.kiosk_id, transactions.c.uuid,
+                transactions.c.service,
                 transactions.c.payload, transactions.c.created_at, transactions.c.received_at,
             )
             .where(transactions.c.id > last)
@@ -192,7 +205,8 @@ def roll_up(store: CentralStore, *, now: datetime | None = None, chunk: int = CH
             except ValueError:
                 batch.skipped += 1
                 continue
-            batch.add(groups.get(row.kiosk_id) or "", row.kiosk_id, row.created_at, payload)
+            group = groups.get(row.kiosk_id) or ""
+            batch.add(group, row.kiosk_id, row.uuid, row.created_at, payload)
         if batch.skipped:
             log.warning("kpi: %d records not understood, left out", batch.skipped)
         names = ("day", "grp", "kiosk_id", "service")
@@ -205,6 +219,7 @@ def roll_up(store: CentralStore, *, now: datetime | None = None, chunk: int = CH
         _add_up(store, conn, kpi_abandoned,
                 [{**dict(zip((*names, "step"), key, strict=True)), "n": n}
                  for key, n in batch.abandoned.items()])  # fmt: skip
+        open_cases(store, conn, batch.bad)
         if read:
             conn.execute(
                 kpi_progress.update().where(kpi_progress.c.name == PROGRESS).values(last_id=last)

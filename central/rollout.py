@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import desc, select
+from sqlalchemy import desc, func, select
 
 from central.store import CentralStore
 from central.tables import config_bundles, config_reports, kiosks, utc_now
@@ -73,6 +73,67 @@ class Rollouts:
                 .where(config_bundles.c.grp == group, config_bundles.c.version == version)
                 .values(percent=percent)
             )
+
+    def halt(self, group: str, version: int) -> int:
+        """Stop *version* reaching more of *group*: its percentage goes to 0, so no terminal
+        that has not taken it is offered it (those that took it keep it; publish a newer version
+        to move them). Publishing it again with a percentage resumes it. Returns the percentage
+        it had."""
+        with self.store._write() as conn:
+            found = conn.execute(
+                select(config_bundles.c.percent).where(
+                    config_bundles.c.grp == group, config_bundles.c.version == version
+                )
+            ).scalar()
+            if found is None:
+                raise RolloutError(f"version {version} is not published to {group!r}")
+            conn.execute(
+                config_bundles.update()
+                .where(config_bundles.c.grp == group, config_bundles.c.version == version)
+                .values(percent=0)
+            )
+            return int(found)
+
+    def advance(self, group: str, version: int, percent: int) -> None:
+        """Widen (or resume) *version*'s rollout in *group* to *percent*."""
+        with self.store._read() as conn:
+            raw = conn.execute(
+                select(config_bundles.c.raw).where(
+                    config_bundles.c.grp == group, config_bundles.c.version == version
+                )
+            ).scalar()
+        if raw is None:
+            raise RolloutError(f"version {version} is not published to {group!r}")
+        self.publish(bytes(raw), version, group, percent)
+
+    def bundles(self) -> list[dict[str, Any]]:
+        """Every published bundle: group, version, percentage (0: halted), when, and how many
+        of the group's terminals report running it, and how many refused or rolled it back."""
+        with self.store._read() as conn:
+            published = conn.execute(
+                select(config_bundles.c.grp, config_bundles.c.version, config_bundles.c.percent,
+                       config_bundles.c.published_at)
+                .order_by(config_bundles.c.grp, desc(config_bundles.c.version))
+            ).all()  # fmt: skip
+            reports = conn.execute(
+                select(kiosks.c.grp, config_reports.c.version, config_reports.c.status,
+                       config_reports.c.reported_version)
+                .select_from(kiosks.join(config_reports, config_reports.c.kiosk_id == kiosks.c.id))
+            ).all()  # fmt: skip
+            sizes: dict[str | None, int] = dict(
+                conn.execute(select(kiosks.c.grp, func.count()).group_by(kiosks.c.grp)).all()
+            )
+        out = []
+        for row in published:
+            mine = [r for r in reports if r.grp == row.grp]
+            out.append({
+                "group": row.grp, "version": int(row.version), "percent": int(row.percent),
+                "published_at": row.published_at, "terminals": int(sizes.get(row.grp, 0)),
+                "running": sum(r.version == row.version for r in mine),
+                "refused": sum(r.reported_version == row.version
+                               and r.status in ("rejected", "rolled_back") for r in mine),
+            })  # fmt: skip
+        return out
 
     def published_before(
         self, groups: Iterable[str], version: int

@@ -22,13 +22,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from central import kpi
+from central import cases, kpi
 from central.console import accounts
 from central.console.accounts import RANK, Role, Session
 from central.console.charts import paired_bars
 from central.console.texts import LANGUAGES, Words
 from central.fleet import fleet, summary
 from central.kpi_commands import csv_rows
+from central.rollout import RolloutError, Rollouts
 from central.store import CentralStore
 
 COOKIE = "kiosk_console"
@@ -254,8 +255,16 @@ def console_router(store: CentralStore) -> APIRouter:
              for row in result["rows"]],
             (t("kpi.done_in_one_visit"), t("kpi.satisfaction")),
         )  # fmt: skip
+        followed = cases.case_figures(
+            store,
+            since=where.since,
+            until=where.until,
+            group=where.group,
+            kiosk=where.kiosk,
+            service=where.service,
+        )
         return page(request, "kpi.html", session, result=result, where=where, by=by,
-                    chart=chart, query=request.url.query)  # fmt: skip
+                    chart=chart, query=request.url.query, cases=followed)  # fmt: skip
 
     @router.get("/kpi.csv")
     @guarded("viewer")
@@ -270,6 +279,73 @@ def console_router(store: CentralStore) -> APIRouter:
             media_type="text/csv; charset=utf-8",
             headers={**HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
         )
+
+    # -- 差评 cases ------------------------------------------------------------------------------
+    @router.get("/cases")
+    @guarded("viewer")
+    async def cases_page(request: Request, session: Session) -> Response:
+        kpi.roll_up(store)  # a rating just received opens its case
+        state = request.query_params.get("state") or None
+        if state not in (None, "overdue", *cases.STATES):
+            state = None
+        return page(request, "cases.html", session, cases=cases.list_cases(store, state=state),
+                    state=state, states=cases.STATES)  # fmt: skip
+
+    def case_view(request: Request, session: Session, error: str | None = None) -> Response:
+        try:
+            case_id = int(request.path_params["case_id"])
+        except ValueError:
+            case_id = -1
+        found = cases.case(store, case_id)
+        if found is None:
+            return page(request, "error.html", session, message="cases.unknown", status=404)
+        return page(request, "case.html", session, case=found, next_state=cases.NEXT.get(
+            found["state"]), error=error, status=400 if error else 200)  # fmt: skip
+
+    @router.get("/cases/{case_id}")
+    @guarded("viewer")
+    async def case_page(request: Request, session: Session) -> Response:
+        return case_view(request, session)
+
+    @router.post("/cases/{case_id}")
+    @posted("operator")
+    async def case_move(request: Request, session: Session, form: dict[str, str]) -> Response:
+        case_id = request.path_params["case_id"]
+        try:
+            cases.advance(store, int(case_id), form.get("to", ""), session.user.name,
+                          form.get("note", ""))  # fmt: skip
+        except (cases.CaseError, ValueError) as exc:
+            return case_view(request, session, error=str(exc))
+        accounts.audit(store, session.user.name, "case_" + form.get("to", ""), f"case {case_id}")
+        return RedirectResponse(f"/console/cases/{case_id}", status_code=303, headers=HEADERS)
+
+    # -- configuration rollout ------------------------------------------------------------------
+    @router.get("/rollouts")
+    @guarded("viewer")
+    async def rollouts_page(request: Request, session: Session) -> Response:
+        return page(request, "rollouts.html", session, bundles=Rollouts(store).bundles(),
+                    reports=Rollouts(store).status(), error=None)  # fmt: skip
+
+    @router.post("/rollouts")
+    @posted("operator")
+    async def rollout_action(request: Request, session: Session, form: dict[str, str]) -> Response:
+        group, action = form.get("group", ""), form.get("action", "")
+        try:
+            version = int(form.get("version", ""))
+            if action == "halt":
+                was = Rollouts(store).halt(group, version)
+                detail = f"version {version}: halted at {was}%"
+            elif action == "advance":
+                percent = int(form.get("percent", ""))
+                Rollouts(store).advance(group, version, percent)
+                detail = f"version {version}: {percent}%"
+            else:
+                raise RolloutError(f"unknown action {action!r}")
+        except (RolloutError, ValueError) as exc:
+            return page(request, "rollouts.html", session, bundles=Rollouts(store).bundles(),
+                        reports=Rollouts(store).status(), error=str(exc), status=400)  # fmt: skip
+        accounts.audit(store, session.user.name, f"rollout_{action}", group, detail)
+        return RedirectResponse("/console/rollouts", status_code=303, headers=HEADERS)
 
     # -- accounts and audit (admin) ---------------------------------------------------------------
     @router.get("/users")
@@ -317,6 +393,11 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/console/kiosks/{kiosk_id}"): "viewer",
     ("GET", "/console/kpi"): "viewer",
     ("GET", "/console/kpi.csv"): "viewer",
+    ("GET", "/console/cases"): "viewer",
+    ("GET", "/console/cases/{case_id}"): "viewer",
+    ("POST", "/console/cases/{case_id}"): "operator",
+    ("GET", "/console/rollouts"): "viewer",
+    ("POST", "/console/rollouts"): "operator",
     ("GET", "/console/users"): "admin",
     ("POST", "/console/users"): "admin",
     ("GET", "/console/audit"): "admin",

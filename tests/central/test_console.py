@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
+from central import kpi
 from central.api import create_app
 from central.console import accounts
 from central.console.accounts import LOCK_AFTER, RANK
 from central.console.routes import ROUTES, console_router
 from central.store import CentralStore
+from contracts.wire import BatchItem
 
 PASSWORD = "correct horse battery"
 ROLES = ("viewer", "operator", "admin")
@@ -25,6 +28,11 @@ def app_client(store: CentralStore) -> Iterator[TestClient]:
     for role in ROLES:
         accounts.add_user(store, f"{role}-user", role, PASSWORD)
     store.add_kiosk("kiosk-a", "east")
+    bad = {"record": "rating", "visit_id": "b" * 32, "service": "social_security", "score": 1}
+    store.ingest("kiosk-a", [BatchItem.model_validate({
+        "uuid": "0190a000-0000-7000-8000-000000000001", "seq": 1, "service": "rating",
+        "payload": bad, "created_at": "2026-11-02T10:00:00+08:00"})])  # fmt: skip
+    kpi.catch_up(store, now=datetime.now(UTC) + timedelta(minutes=1))  # opens case 1
     with TestClient(create_app(store), base_url="https://platform.test") as client:
         yield client
 
@@ -47,7 +55,7 @@ def csrf_of(client: TestClient) -> str:
 
 
 def concrete(path: str) -> str:
-    return path.replace("{kiosk_id}", "kiosk-a")
+    return path.replace("{kiosk_id}", "kiosk-a").replace("{case_id}", "1")
 
 
 def test_the_route_table_is_every_route(store: CentralStore) -> None:

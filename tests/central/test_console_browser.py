@@ -96,6 +96,19 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
             visit("certificate", True), rating("certificate", 5),
         ])  # fmt: skip
         send_visits(running, "kiosk-hall-02", second, [visit("social_security", True)])
+        # A configuration for the north group, signed offline, at 20%; hall-02 rolled it back.
+        keys, bundle = tmp_path / "keys", tmp_path / "v1.json"
+        central("config", "keygen", "--out", str(keys), "--name", "alice")
+        payload = tmp_path / "payload.json"
+        payload.write_text(json.dumps({"schema_version": 2, "timeouts": {"identify": 100}}))
+        central("config", "draft", "--version", "1", "--payload", str(payload),
+                "--group", "north", "--out", str(bundle))  # fmt: skip
+        central("config", "sign", str(bundle), "--key", str(keys / "alice.key"), "--yes")
+        central("config", "publish", str(bundle), "--group", "north", "--percent", "20",
+                "--db", running.db_url)  # fmt: skip
+        why = "the attract screen did not paint"
+        report = {"version": 1, "status": "rolled_back", "reason": why}
+        post(f"{running.url}/v1/kiosks/kiosk-hall-02/config-report", second, report)
         yield running
 
 
@@ -171,8 +184,39 @@ def test_a_manager_signs_in_finds_the_terminal_to_fix_and_reads_the_kpis(
     assert lines[0][:4] == ["service", "visits", "chose", "completed"]
     assert by_key["social_security"][1:4] == ["4", "4", "3"] and by_key["total"][1] == "5"
 
+    # The 非常不满意 opened a case: work it to 回访.
+    expect(p.locator('#kpi-cases [data-kpi="rectification_rate"]')).to_have_text("—")  # type: ignore[attr-defined]
+    p.get_by_role("link", name="差评整改").click()  # type: ignore[attr-defined]
+    cases = p.locator("table.cases tbody tr")  # type: ignore[attr-defined]
+    expect(cases).to_have_count(1)
+    expect(cases.nth(0)).to_contain_text("非常不满意")
+    cases.nth(0).get_by_role("link").click()
+    for button, note, state in (
+        ("开始整改", "已联系窗口负责人核实情况", "整改中"),
+        ("整改完成", "调整了窗口排班，高峰时段加开一个窗口", "已整改"),
+        ("回访完成", "电话回访，居民表示满意", "已回访"),
+    ):
+        p.locator("#case-note").fill(note)  # type: ignore[attr-defined]
+        p.get_by_role("button", name=button).click()  # type: ignore[attr-defined]
+        expect(p.locator("#case-state")).to_have_text(state)  # type: ignore[attr-defined]
+    expect(p.locator("table.small")).to_contain_text("电话回访")  # type: ignore[attr-defined]
+    p.screenshot(path=str(shots / "04-case.png"), full_page=True)  # type: ignore[attr-defined]
+    p.get_by_role("link", name="服务指标").click()  # type: ignore[attr-defined]
+    expect(p.locator('#kpi-cases [data-kpi="rectification_rate"]')).to_have_text("100.0%")  # type: ignore[attr-defined]
+    expect(p.locator('#kpi-cases [data-kpi="follow_up_rate"]')).to_have_text("100.0%")  # type: ignore[attr-defined]
+
+    # The rollout that hall-02 rolled back: halt it.
+    p.get_by_role("link", name="配置发布").click()  # type: ignore[attr-defined]
+    bundle_row = p.locator('tr[data-bundle="north:1"]')  # type: ignore[attr-defined]
+    expect(bundle_row).to_contain_text("20%")
+    expect(p.locator("tr.bad")).to_contain_text("the attract screen did not paint")  # type: ignore[attr-defined]
+    bundle_row.get_by_role("button", name="暂停发布").click()
+    expect(bundle_row).to_contain_text("已暂停")
+    p.screenshot(path=str(shots / "05-rollout-halted.png"), full_page=True)  # type: ignore[attr-defined]
+
+    p.get_by_role("link", name="服务指标").click()  # type: ignore[attr-defined]
     p.locator("#language").click()  # type: ignore[attr-defined]
     expect(p.get_by_role("heading", name="Service KPIs")).to_be_visible()  # type: ignore[attr-defined]
-    p.screenshot(path=str(shots / "04-kpi-en.png"), full_page=True)  # type: ignore[attr-defined]
+    p.screenshot(path=str(shots / "06-kpi-en.png"), full_page=True)  # type: ignore[attr-defined]
     p.locator("#logout").click()  # type: ignore[attr-defined]
     expect(p.get_by_role("heading", name="Sign in")).to_be_visible()  # type: ignore[attr-defined]
