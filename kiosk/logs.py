@@ -1,11 +1,13 @@
-"""Logging to the data directory: rotating JSON lines (``logs/kiosk.jsonl``), personal data masked
-at the source by a filter on every handler, and a reader for the diagnostics mode and the CLI."""
+"""Logging to the data directory: rotating JSON lines (``logs/kiosk.jsonl``), and to the journal
+when systemd runs the terminal; personal data masked at the source by a filter on every handler,
+and a reader for the diagnostics mode and the CLI."""
 
 from __future__ import annotations
 
 import json
 import logging
 import logging.handlers
+import os
 import sys
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -18,6 +20,7 @@ LOG_FILE = "kiosk.jsonl"
 MAX_BYTES = 5_000_000
 BACKUPS = 5
 CONSOLE_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+JOURNAL_FORMAT = "%(name)s: %(message)s"  # the journal stamps the time itself
 
 # Driver modules and the device they speak for. Devices are named after their kind by the device
 # manager, so a driver's log line without ``extra={"device": ...}`` still files under its device.
@@ -115,11 +118,54 @@ class _ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
+def journal_priority(levelno: int) -> int:
+    """sd-daemon's priority of a logging level: err 3, warning 4, notice 5, info 6, debug 7."""
+    if levelno >= logging.ERROR:
+        return 3
+    if levelno >= logging.WARNING:
+        return 4
+    if levelno > logging.INFO:
+        return 5
+    return 6 if levelno >= logging.INFO else 7
+
+
+class JournalFormatter(logging.Formatter):
+    """Each line with its ``<N>`` priority prefix (systemd's SyslogLevelPrefix), continuation
+    lines of a traceback too, so that the journal files all of them at the record's priority."""
+
+    def __init__(self) -> None:
+        super().__init__(JOURNAL_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        prefix = f"<{journal_priority(record.levelno)}>"
+        return "\n".join(prefix + line for line in super().format(record).splitlines() or [""])
+
+
+def stderr_is_the_journal() -> bool:
+    """True when systemd connected stderr to the journal: $JOURNAL_STREAM names its device and
+    inode (a child with stderr redirected elsewhere inherits the variable, not the stream)."""
+    stream = os.environ.get("JOURNAL_STREAM")
+    if not stream:
+        return False
+    try:
+        info = os.fstat(sys.stderr.fileno())
+    except (AttributeError, OSError, ValueError):  # no stderr, or one without a descriptor
+        return False
+    return stream == f"{info.st_dev}:{info.st_ino}"
+
+
+class _JournalHandler(_ConsoleHandler):
+    """The console handler when stderr is the journal: every record at the file's level, with
+    its priority, instead of warnings only."""
+
+
 def setup_logging(
     log_dir: Path, *, verbose: bool = False, max_bytes: int = MAX_BYTES, backups: int = BACKUPS
 ) -> None:
-    """Log to ``log_dir/kiosk.jsonl`` (rotated by size) and warnings to stderr. Calling it again
-    replaces the handlers it installed before."""
+    """Log to ``log_dir/kiosk.jsonl`` (rotated by size) and warnings to stderr; when stderr is
+    the journal (under systemd), every record there too, with sd-daemon priority prefixes (the
+    journal's size is journald's to limit: SystemMaxUse). Calling it again replaces the handlers
+    it installed before."""
     log_dir.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _FileHandler | _ConsoleHandler)]:
@@ -129,9 +175,15 @@ def setup_logging(
         log_dir / LOG_FILE, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
     )
     handler.setFormatter(JsonLinesFormatter())
-    console = _ConsoleHandler()
-    console.setFormatter(logging.Formatter(CONSOLE_FORMAT))
-    console.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    console: _ConsoleHandler
+    if stderr_is_the_journal():
+        console = _JournalHandler()
+        console.setFormatter(JournalFormatter())
+        console.setLevel(logging.DEBUG if verbose else logging.INFO)
+    else:
+        console = _ConsoleHandler()
+        console.setFormatter(logging.Formatter(CONSOLE_FORMAT))
+        console.setLevel(logging.DEBUG if verbose else logging.WARNING)
     for h in (handler, console):
         h.addFilter(RedactingFilter())
         root.addHandler(h)

@@ -45,12 +45,26 @@ def run(
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per device.")
 @click.option("--simulate", is_flag=True, help="Check the simulated devices instead.")
 @click.option("--wait", default=3.0, show_default=True, help="Seconds to let devices settle.")
+@click.option("--udev", is_flag=True, help="Print udev rules naming the devices attached now.")
+@click.option("--sysfs", default="/sys", hidden=True, type=click.Path(path_type=Path))
 @CONFIG
 @DATA_DIR
 def devices(
-    as_json: bool, simulate: bool, wait: float, config_file: Path | None, data_dir: Path | None
+    as_json: bool,
+    simulate: bool,
+    wait: float,
+    udev: bool,
+    sysfs: Path,
+    config_file: Path | None,
+    data_dir: Path | None,
 ) -> None:
-    """Open each configured device briefly and report its state."""
+    """Open each configured device briefly and report its state (--udev: print udev rules for
+    the devices attached now instead)."""
+    if udev:
+        from kiosk.cli.udev_rules import udev_rules
+
+        click.echo(udev_rules(sysfs), nl=False)
+        return
     from drivers.base import DeviceState
     from drivers.manager import DeviceManager
     from drivers.registry import ConfigError
