@@ -9,6 +9,7 @@ Every error is a JSON body ``{"error": code, "detail": text}``: a hostile or bro
 from __future__ import annotations
 
 import email.message
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
@@ -19,10 +20,12 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Req
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from central import __version__, services
 from central.database import DatabaseUnavailableError, StoreError
+from central.limits import DEFAULT_MAX_BODY_BYTES, LIMITED_PREFIX, RateLimit, TokenRateLimit
 from central.queue import (
     PREFIX_RULE,
     QueueBoard,
@@ -56,7 +59,6 @@ from contracts.wire import (
 
 log = logging.getLogger("central.api")
 
-DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 DEFAULT_MAX_ITEMS = 1000
 
 ERROR_CODES = {
@@ -69,6 +71,7 @@ ERROR_CODES = {
     413: "body_too_large",
     415: "unsupported_media_type",
     422: "invalid_request",
+    429: "too_many_requests",
     500: "internal_error",
     503: "unavailable",
 }
@@ -165,8 +168,11 @@ def _summarise(exc: RequestValidationError) -> str:
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
-def require_json(request: Request) -> None:
-    """415 for a body that does not claim to be JSON (checked before the body is validated)."""
+async def require_json(request: Request) -> None:
+    """415 for a body that does not claim to be JSON (checked before the body is validated).
+
+    The cheap dependencies are ``async``: FastAPI runs a plain ``def`` one on the thread pool,
+    a hand-over (and a turn at the GIL) per request for no I/O at all."""
     raw = request.headers.get("content-type")
     if raw is None:
         raise HTTPException(415, "send the body as application/json")
@@ -190,7 +196,7 @@ class ApiContext:
     today: Callable[[], date]  # the platform's local date: a queue's day ends at local midnight
 
 
-def context_of(request: Request) -> ApiContext:
+async def context_of(request: Request) -> ApiContext:
     context: ApiContext = request.app.state.central
     return context
 
@@ -199,11 +205,14 @@ Context = Annotated[ApiContext, Depends(context_of)]
 bearer = HTTPBearer(auto_error=False, description="the token printed by kiosk-central kiosk add")
 
 
-def authenticated_kiosk(
+async def authenticated_kiosk(
     context: Context,
     kiosk_id: Annotated[str, Path(pattern=KIOSK_ID_PATTERN)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> str:
+    # On the event loop: one indexed lookup (never waiting on a writer, on either backend) is
+    # shorter than the hand-over to the thread pool and back, which every request would pay.
+    # The token is looked up on every request, so a revoked or rotated one ends at once.
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise HTTPException(401, "send Authorization: Bearer <token>", headers=challenge)
@@ -246,7 +255,7 @@ def authenticated_caller(
 Centre = Annotated[str, Depends(authenticated_caller)]
 
 
-def queue_prefix(
+async def queue_prefix(
     prefix: Annotated[
         str, Path(description=PREFIX_RULE, json_schema_extra={"pattern": QUEUE_PREFIX_PATTERN})
     ],
@@ -289,15 +298,21 @@ def post_batch(body: BatchRequest, kiosk_id: Kiosk, context: Context) -> BatchRe
     dependencies=[Depends(require_json)],
     summary="Report the terminal's health; the reply carries the platform's clock",
 )
-def post_heartbeat(body: Heartbeat, kiosk_id: Kiosk, context: Context) -> HeartbeatReply:
-    recorded = context.store.record_heartbeat(
+async def post_heartbeat(body: Heartbeat, kiosk_id: Kiosk, context: Context) -> HeartbeatReply:
+    record = functools.partial(
+        context.store.record_heartbeat,
         kiosk_id,
         app_version=body.app_version,
         devices=[device.model_dump() for device in body.devices],
         queue_depth=body.queue_depth,
         workers=[worker.model_dump() for worker in body.workers],
     )
-    return HeartbeatReply(server_time=recorded)
+    # The fleet's most frequent request. Where the upsert cannot wait on another request's
+    # transaction (PostgreSQL: one row, its own) it runs on the event loop; on SQLite it may
+    # queue for the file's write lock, so it waits on the thread pool instead.
+    if context.store.writes_without_waiting:
+        return HeartbeatReply(server_time=record())
+    return HeartbeatReply(server_time=await run_in_threadpool(record))
 
 
 @router.get(
@@ -501,10 +516,29 @@ def _errors_as_error_body(document: dict[str, Any]) -> None:
                     "content": {"application/json": {"schema": {"$ref": ERROR_BODY_REF}}},
                 },
             )
+    for path, path_item in document.get("paths", {}).items():
+        if not path.startswith(LIMITED_PREFIX):
+            continue
+        for operation in path_item.values():
+            if isinstance(operation, dict) and isinstance(operation.get("responses"), dict):
+                operation["responses"].setdefault("429", TOO_MANY_REQUESTS)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     schemas.setdefault("ErrorBody", ErrorBody.model_json_schema())
+
+
+# TokenRateLimit answers before any route, so every route that takes a token may say it.
+TOO_MANY_REQUESTS = {
+    "description": "too_many_requests: this token is over its rate limit (serve --rate-limit)",
+    "headers": {
+        "Retry-After": {
+            "description": "seconds until the token may send again",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+    "content": {"application/json": {"schema": {"$ref": ERROR_BODY_REF}}},
+}
 
 
 def _exact_integer_bounds(node: Any) -> None:
@@ -546,10 +580,12 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_items: int = DEFAULT_MAX_ITEMS,
     today: Callable[[], date] = date.today,
+    rate_limit: RateLimit | None = None,
 ) -> FastAPI:
     """The API over *store*. The caller owns *store* and closes it after the app stops.
 
     *today* gives the platform's local date, the day queue numbers belong to (tests move it).
+    *rate_limit*: each bearer token's limit in this process (none: unlimited).
     """
     if not 1 <= max_items <= MAX_ITEMS_CEILING:
         raise ValueError(f"max_items must be between 1 and {MAX_ITEMS_CEILING}")
@@ -563,6 +599,8 @@ def create_app(
         today=today,
     )  # fmt: skip
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    if rate_limit is not None:  # outermost: a token over its limit costs no body read
+        app.add_middleware(TokenRateLimit, limit=rate_limit)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(DatabaseUnavailableError, _database_down)

@@ -22,7 +22,8 @@ import click
 
 from central import __version__
 from central.bundle_commands import ConfigCliError
-from central.database import StoreError
+from central.database import PoolSize, StoreError
+from central.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE, RateLimit
 from central.personal_commands import retention_option
 from central.store import CentralStore
 from contracts.wire import KIOSK_ID_PATTERN
@@ -53,8 +54,10 @@ DB = click.option(
 
 
 @contextmanager
-def opened_store(db_url: str | None) -> Generator[CentralStore, None, None]:
-    store = CentralStore.open(db_url or default_db_url())
+def opened_store(
+    db_url: str | None, *, pool: PoolSize | None = None
+) -> Generator[CentralStore, None, None]:
+    store = CentralStore.open(db_url or default_db_url(), pool=pool)
     try:
         yield store
     finally:
@@ -90,6 +93,71 @@ def cli() -> None:
     help="The certificate's private key (PEM, unencrypted; readable by this service only).",
 )
 @retention_option("--personal-retention-days", in_serve=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    envvar="KIOSK_CENTRAL_WORKERS",
+    show_envvar=True,
+    help="API worker processes sharing the port, each with its own connection pool "
+    "(PostgreSQL; on SQLite writes take turns whatever the count).",
+)
+@click.option(
+    "--db-pool",
+    type=click.IntRange(1, 1000),
+    default=PoolSize().size,
+    show_default=True,
+    envvar="KIOSK_CENTRAL_DB_POOL",
+    show_envvar=True,
+    help="PostgreSQL connections each worker keeps open.",
+)
+@click.option(
+    "--db-overflow",
+    type=click.IntRange(0, 1000),
+    default=PoolSize().overflow,
+    show_default=True,
+    envvar="KIOSK_CENTRAL_DB_OVERFLOW",
+    show_envvar=True,
+    help="Further connections a worker may open at a peak; at most "
+    "workers x (pool + overflow) in all, plus 2 for the supervisor.",
+)
+@click.option(
+    "--max-body-bytes",
+    type=click.IntRange(1024, 1 << 30),
+    default=DEFAULT_MAX_BODY_BYTES,
+    show_default=True,
+    envvar="KIOSK_CENTRAL_MAX_BODY_BYTES",
+    show_envvar=True,
+    help="A request body over this is refused with 413 before it is read.",
+)
+@click.option(
+    "--rate-limit",
+    type=click.FloatRange(0, min_open=False),
+    default=DEFAULT_RATE.per_second,
+    show_default=True,
+    envvar="KIOSK_CENTRAL_RATE_LIMIT",
+    show_envvar=True,
+    metavar="PER_SECOND",
+    help="Requests per second each token may send, sustained, to each worker (0: no limit); "
+    "past it: 429 with Retry-After.",
+)
+@click.option(
+    "--rate-burst",
+    type=click.IntRange(1, 1_000_000),
+    default=DEFAULT_RATE.burst,
+    show_default=True,
+    envvar="KIOSK_CENTRAL_RATE_BURST",
+    show_envvar=True,
+    help="Requests a token may send at once before --rate-limit applies.",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    help="A log line per request (a fleet of thousands makes hundreds a second; errors and "
+    "warnings are logged either way).",
+)
 def serve(
     db_url: str | None,
     host: str,
@@ -97,14 +165,30 @@ def serve(
     tls_cert: Path | None,
     tls_key: Path | None,
     retention_days: int,
+    workers: int,
+    db_pool: int,
+    db_overflow: int,
+    max_body_bytes: int,
+    rate_limit: float,
+    rate_burst: int,
+    access_log: bool,
 ) -> None:
     """Run the HTTP API until SIGTERM or Ctrl-C.
 
-    Prints one line 'listening on http(s)://HOST:PORT' on stdout once connections are accepted.
-    Residents' personal parts are stored sealed; past the retention period they are purged.
+    Prints one line 'listening on http(s)://HOST:PORT' on stdout once connections are accepted
+    (by every worker). Residents' personal parts are stored sealed; past the retention period
+    they are purged.
     """
     from central.api import create_app
-    from central.server import TlsFiles, TlsSetupError, check_tls_files, serve_on
+    from central.server import (
+        TlsFiles,
+        TlsSetupError,
+        WorkerApp,
+        WorkersFailedError,
+        check_tls_files,
+        serve_on,
+        serve_workers,
+    )
 
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
@@ -120,7 +204,10 @@ def serve(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         force=True,  # main() installed a NullHandler for the other commands
     )
-    with opened_store(db_url) as store:
+    limit = RateLimit(rate_limit, rate_burst) if rate_limit > 0 else None
+    pool = PoolSize(db_pool, db_overflow)
+    # The supervisor's own store (schema, purge) needs no more than two connections.
+    with opened_store(db_url, pool=PoolSize(1, 1) if workers > 1 else pool) as store:
         listener = _listen(host, port)
         stop = threading.Event()
         try:
@@ -128,7 +215,26 @@ def serve(
             _warn_clear_personal(store)
             if retention_days:
                 _purge_on_schedule(store, retention_days, stop)
-            serve_on(listener, create_app(store), host, tls)
+            if workers == 1:
+                app = create_app(store, max_body_bytes=max_body_bytes, rate_limit=limit)
+                serve_on(listener, app, host, tls, access_log=access_log)
+                return
+            if store.dialect == "sqlite":
+                log.warning(
+                    "%d workers on SQLite: they share one file and its writes take turns, so "
+                    "more workers add CPU for TLS and JSON but no write throughput; use "
+                    "PostgreSQL to scale out",
+                    workers,
+                )
+            log.info(
+                "%d workers, each with up to %d database connection(s); rate limit %s per worker",
+                workers, pool.most, f"{limit.per_second:g}/s per token" if limit else "off",
+            )  # fmt: skip
+            settings = WorkerApp(db_url or default_db_url(), pool, max_body_bytes, limit)
+            try:
+                serve_workers(listener, settings, host, tls, workers, access_log=access_log)
+            except WorkersFailedError as exc:
+                raise CentralCliError(f"serve: {exc}") from None
         finally:
             stop.set()
             listener.close()
@@ -187,6 +293,28 @@ def kiosk_add(kiosk_id: str, group: str | None, rotate: bool, db_url: str | None
     with opened_store(db_url) as store:
         token = store.add_kiosk(kiosk_id, group, rotate=rotate)
     click.echo(token)
+
+
+@kiosk.command("rotate")
+@click.argument("kiosk_id", metavar="ID")
+@DB
+def kiosk_rotate(kiosk_id: str, db_url: str | None) -> None:
+    """Give kiosk ID a new token and print it (the old one, or a revocation, ends at once)."""
+    with opened_store(db_url) as store:
+        token = store.add_kiosk(kiosk_id, rotate=True)
+    click.echo(token)
+
+
+@kiosk.command("revoke")
+@click.argument("kiosk_id", metavar="ID")
+@DB
+def kiosk_revoke(kiosk_id: str, db_url: str | None) -> None:
+    """Refuse kiosk ID's token from the next request on, on every worker (401).
+
+    What it delivered stays; 'kiosk rotate ID' gives it a new token."""
+    with opened_store(db_url) as store:
+        store.revoke_kiosk(kiosk_id)
+    click.echo(f"revoked {kiosk_id}", err=True)
 
 
 @cli.command()

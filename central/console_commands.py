@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -114,3 +115,46 @@ def register(cli: click.Group, db_option: Callable[[Any], Any], opened_store: Op
         counts = summary(terminals)
         click.echo(f"{counts['total']} terminals: {counts['attention']} need attention, "
                    f"{counts['offline']} offline, {counts['ok']} ok")  # fmt: skip
+
+    register_alerts(cli, db_option, opened_store)
+
+
+def register_alerts(
+    cli: click.Group, db_option: Callable[[Any], Any], opened_store: OpenStore
+) -> None:
+    alerts_file = click.option(
+        "--alerts", "alerts_file", type=click.Path(dir_okay=False, path_type=Path),
+        envvar="KIOSK_CENTRAL_ALERTS", show_envvar=True, metavar="FILE",
+        help="Alert rules and webhooks (TOML; see central/alerts.py). Default: built-in rules.",
+    )  # fmt: skip
+
+    @cli.group("alerts")
+    def alerts_group() -> None:
+        """Alerts: check the rules once, or list what is raised."""
+
+    @alerts_group.command("check")
+    @alerts_file
+    @db_option
+    def alerts_check(alerts_file: Path | None, db_url: str | None) -> None:
+        """One round: raise, clear, and send what is owed to the webhooks."""
+        from central.alerts import evaluate, load_rules
+
+        rules = load_rules(alerts_file)
+        with opened_store(db_url) as store:
+            for change in evaluate(store, rules):
+                click.echo(f"{change['event']:8} {change['key']}: {change['detail']}")
+
+    @alerts_group.command("list")
+    @click.option("--json", "as_json", is_flag=True)
+    @db_option
+    def alerts_list(as_json: bool, db_url: str | None) -> None:
+        """Raised alerts, then those being watched, then those cleared."""
+        from central.alerts import listing
+
+        with opened_store(db_url) as store:
+            rows = listing(store)
+        if as_json:
+            click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+            return
+        for r in rows:
+            click.echo(f"{r['state']:8} {r['subject']:24} {r['rule']:28} {r['detail']}")

@@ -6,6 +6,7 @@ SQLite (the default, one file) and PostgreSQL (``postgresql+psycopg://``) run th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,23 @@ from sqlalchemy.exc import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+@dataclass(frozen=True)
+class PoolSize:
+    """PostgreSQL connections one process keeps (*size*) and may open beyond them at a peak
+    (*overflow*); a request that finds all of them busy waits *timeout* seconds, then is a 503.
+
+    A process uses at most size + overflow connections, so ``serve --workers N`` uses at most
+    N x (size + overflow), plus the supervising process's own pool (purge, start-up checks)."""
+
+    size: int = 8
+    overflow: int = 8
+    timeout: float = 10.0
+
+    @property
+    def most(self) -> int:
+        return self.size + self.overflow
 
 
 class StoreError(Exception):
@@ -58,7 +76,9 @@ def store_error(exc: DBAPIError) -> StoreError:
     return StoreError(f"database error: {first}")
 
 
-def make_engine(url: URL) -> Engine:
+def make_engine(url: URL, pool: PoolSize | None = None) -> Engine:
+    """The engine for *url*; for PostgreSQL a queue pool sized by *pool* (default PoolSize())."""
+    pool = pool or PoolSize()
     try:
         if url.get_backend_name() == "sqlite":
             assert url.database is not None
@@ -69,7 +89,13 @@ def make_engine(url: URL) -> Engine:
             return engine
         return create_engine(
             url,
-            pool_pre_ping=True,
+            pool_size=pool.size,
+            max_overflow=pool.overflow,
+            pool_timeout=pool.timeout,
+            # No pre-ping: it cost a round trip (two, with its BEGIN) on every checkout, twice a
+            # request. A connection the server dropped (a restart) fails its request with a
+            # 503 the terminal retries, and SQLAlchemy then replaces every older pooled one.
+            pool_recycle=1800,
             connect_args={"connect_timeout": 5, "application_name": "kiosk-central"},
         )
     except (ArgumentError, NoSuchModuleError, ImportError, OSError) as exc:

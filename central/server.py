@@ -1,19 +1,33 @@
 """Running the API under uvicorn on a socket that is already listening, stopping on SIGTERM,
-over TLS when given a certificate and its key."""
+over TLS when given a certificate and its key: in this process, or in several worker processes
+that share the socket (``serve_workers``)."""
 
 from __future__ import annotations
 
+import logging
 import signal
 import socket
 import ssl
+import sys
 import threading
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
+
+from central.database import PoolSize, StoreError
+from central.limits import RateLimit
+
+log = logging.getLogger("central.server")
+
+WORKER_START_SECONDS = 60.0
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class TlsSetupError(Exception):
@@ -87,17 +101,22 @@ class AnnouncingServer(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def serve_on(listener: socket.socket, app: Any, host: str, tls: TlsFiles | None = None) -> None:
-    """Serve *app* on *listener* until SIGTERM/SIGINT; print 'listening on URL' once ready."""
-    config = uvicorn.Config(
+def _config(
+    app: Any, tls: TlsFiles | None, access_log: bool = False, **more: Any
+) -> uvicorn.Config:
+    return uvicorn.Config(
         app,
         log_config=None,  # records go to stderr through the root logger the CLI set up
-        lifespan="off",
+        access_log=access_log,
         server_header=False,
         timeout_graceful_shutdown=10,
         ssl_certfile=tls.cert if tls else None,
         ssl_keyfile=tls.key if tls else None,
+        **more,
     )
+
+
+def _announcer(listener: socket.socket, host: str, tls: TlsFiles | None) -> Callable[[], None]:
     port = listener.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     scheme = "https" if tls else "http"
@@ -105,4 +124,125 @@ def serve_on(listener: socket.socket, app: Any, host: str, tls: TlsFiles | None 
     def announce() -> None:
         print(f"listening on {scheme}://{shown}:{port}", flush=True)
 
-    AnnouncingServer(config, on_ready=announce).run(sockets=[listener])
+    return announce
+
+
+def serve_on(
+    listener: socket.socket,
+    app: Any,
+    host: str,
+    tls: TlsFiles | None = None,
+    *,
+    access_log: bool = False,
+) -> None:
+    """Serve *app* on *listener* until SIGTERM/SIGINT; print 'listening on URL' once ready."""
+    config = _config(app, tls, access_log, lifespan="off")
+    AnnouncingServer(config, on_ready=_announcer(listener, host, tls)).run(sockets=[listener])
+
+
+class WorkersFailedError(Exception):
+    """A worker process could not start (its log line says why); nothing is served."""
+
+
+@dataclass(frozen=True)
+class WorkerApp:
+    """What a worker process builds its API from: pickled to each spawned worker, which calls
+    it (uvicorn's app factory) to open its own store and connection pool."""
+
+    db_url: str
+    pool: PoolSize
+    max_body_bytes: int
+    rate_limit: RateLimit | None
+
+    def __call__(self) -> Any:
+        from central.api import create_app
+        from central.store import CentralStore
+
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr, format=LOG_FORMAT, force=True)
+        try:
+            store = CentralStore.open(self.db_url, pool=self.pool)
+        except StoreError as exc:
+            log.error("worker cannot start: %s", exc)
+            sys.exit(STARTUP_FAILURE)  # uvicorn's supervisor then stops rather than respawn
+        app = create_app(store, max_body_bytes=self.max_body_bytes, rate_limit=self.rate_limit)
+        return _WorkerLifespan(app, store.close, threads=self.pool.most)
+
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+class _WorkerLifespan:
+    """The app, with the lifespan protocol answered. At startup the thread pool that runs the
+    routes' database work is cut to the connections the worker may hold: more threads would
+    only queue for a connection while taking turns at the GIL with those that have one. At
+    shutdown the pool is closed, so the database sees its connections end rather than drop."""
+
+    def __init__(self, app: Any, close: Callable[[], None], *, threads: int) -> None:
+        self.app, self.close, self.threads = app, close, threads
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                anyio.to_thread.current_default_thread_limiter().total_tokens = self.threads
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+class _Workers(Multiprocess):
+    """uvicorn's supervisor, announcing once every worker accepts connections and refusing to
+    go on (rather than respawn forever) when one cannot start."""
+
+    def __init__(
+        self, config: uvicorn.Config, sockets: list[socket.socket], announce: Callable[[], None]
+    ) -> None:
+        super().__init__(config, sockets)
+        self._announce = announce
+        self.failed: str | None = None
+
+    def init_processes(self) -> None:
+        super().init_processes()
+        for process in self.processes:
+            if process.wait_until_ready(WORKER_START_SECONDS, self.should_exit):
+                continue
+            if self.should_exit.is_set():
+                return  # SIGTERM while starting: run() stops them all
+            self.failed = f"worker {process.pid} did not start (exit code {process.exitcode})"
+            self.should_exit.set()
+            return
+        self._announce()
+
+    def run(self) -> None:
+        self.init_processes()
+        while not self.should_exit.wait(0.5):
+            self.handle_signals()
+            self.keep_subprocess_alive()
+        self.terminate_all()
+        self.join_all()
+
+
+def serve_workers(
+    listener: socket.socket,
+    app: WorkerApp,
+    host: str,
+    tls: TlsFiles | None,
+    workers: int,
+    *,
+    access_log: bool = False,
+) -> None:
+    """Serve with *workers* processes sharing *listener*, each with its own store and pool,
+    until SIGTERM/SIGINT (each worker finishes its requests, then the supervisor returns);
+    print 'listening on URL' once all accept connections. SIGHUP replaces them one by one."""
+    config = _config(app, tls, access_log, factory=True, lifespan="on", workers=workers)
+    supervisor = _Workers(config, [listener], _announcer(listener, host, tls))
+    supervisor.run()
+    if supervisor.failed:
+        raise WorkersFailedError(supervisor.failed)

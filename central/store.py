@@ -19,12 +19,20 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, select, tuple_
+from sqlalchemy import Connection, Engine, Table, bindparam, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from central.database import StoreError, database_url, make_engine, store_error
+from central.database import (
+    DatabaseUnavailableError,
+    PoolSize,
+    StoreError,
+    database_url,
+    make_engine,
+    store_error,
+)
 from central.ingest import ingest_batch
 from central.tables import (
     appointment_checkins,
@@ -75,12 +83,21 @@ class CentralStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        # A one-row upsert in autocommit waits for no other request's transaction on
+        # PostgreSQL; on SQLite every write queues for the file's lock.
+        self.writes_without_waiting = self.dialect == "postgresql"
+        # Built once: a statement object reused keeps its compiled form's cache key.
+        self._token_of = select(kiosks.c.token_hash).where(kiosks.c.id == bindparam("kiosk_id"))
+        self._owner_of = select(kiosks.c.id).where(kiosks.c.token_hash == bindparam("digest"))
+        self._heartbeat_upsert = _heartbeat_upsert(self._insert(heartbeats))
 
     @classmethod
-    def open(cls, raw_url: str) -> CentralStore:
-        """Connect, create or upgrade the schema, and return the store; StoreError if impossible."""
+    def open(cls, raw_url: str, *, pool: PoolSize | None = None) -> CentralStore:
+        """Connect, create or upgrade the schema, and return the store; StoreError if impossible.
+
+        *pool* sizes a PostgreSQL connection pool (this process's share; SQLite ignores it)."""
         url = database_url(raw_url)
-        engine = make_engine(url)
+        engine = make_engine(url, pool)
         store = cls(engine)
         try:
             store._ensure_schema()
@@ -111,6 +128,37 @@ class CentralStore:
                     yield conn
         except DBAPIError as exc:
             raise store_error(exc) from exc
+        except PoolTimeoutError as exc:
+            raise _pool_exhausted() from exc
+
+    @contextmanager
+    def _statement(self) -> Iterator[Connection]:
+        """For statements that each stand alone (a lookup, one upsert): on PostgreSQL in
+        autocommit, each its own transaction, so the request pays no BEGIN and COMMIT round
+        trips; on SQLite a write transaction as ``_write`` (its BEGIN and COMMIT cost nothing
+        on the network)."""
+        if self.dialect != "postgresql":
+            with self._write() as conn:
+                yield conn
+            return
+        try:
+            with self.engine.connect() as plain:
+                yield plain.execution_options(isolation_level="AUTOCOMMIT")
+        except DBAPIError as exc:
+            raise store_error(exc) from exc
+        except PoolTimeoutError as exc:
+            raise _pool_exhausted() from exc
+
+    @contextmanager
+    def _lookup(self) -> Iterator[Connection]:
+        """For reads that need no snapshot across statements: on PostgreSQL in autocommit (no
+        BEGIN and COMMIT round trips), on SQLite a plain read transaction."""
+        if self.dialect != "postgresql":
+            with self._read() as conn:
+                yield conn
+            return
+        with self._statement() as conn:
+            yield conn
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -119,6 +167,8 @@ class CentralStore:
                 yield conn
         except DBAPIError as exc:
             raise store_error(exc) from exc
+        except PoolTimeoutError as exc:
+            raise _pool_exhausted() from exc
 
     def ping(self) -> bool:
         try:
@@ -155,6 +205,54 @@ class CentralStore:
                 )
         return token
 
+    def add_kiosks(self, kiosk_ids: Sequence[str], group: str | None) -> dict[str, str]:
+        """Register many kiosks in one transaction (a load test's fleet), giving those already
+        registered a new token; returns each id's token."""
+        tokens = {kiosk_id: secrets.token_urlsafe(32) for kiosk_id in kiosk_ids}
+        now = utc_now()
+        with self._write() as conn:
+            held: set[str] = set()
+            for part in _id_chunks(list(tokens)):
+                held.update(
+                    conn.execute(select(kiosks.c.id).where(kiosks.c.id.in_(part))).scalars()
+                )
+            fresh = [
+                {"id": kiosk_id, "token_hash": token_digest(token), "grp": group, "created_at": now}
+                for kiosk_id, token in tokens.items()
+                if kiosk_id not in held
+            ]
+            for start in range(0, len(fresh), 500):
+                conn.execute(kiosks.insert(), fresh[start : start + 500])
+            for kiosk_id in held:
+                conn.execute(
+                    kiosks.update()
+                    .where(kiosks.c.id == kiosk_id)
+                    .values(token_hash=token_digest(tokens[kiosk_id]), grp=group)
+                )
+        return tokens
+
+    def revoke_kiosk(self, kiosk_id: str) -> None:
+        """Refuse *kiosk_id*'s token from the next request on, in every API worker (each
+        request looks its token up in the database); ``add_kiosk(rotate=True)`` gives it a new
+        one. The hash is replaced by a marker no token hashes to (a SHA-256 is 64 hex digits),
+        unique as the column wants; what the kiosk delivered stays."""
+        marker = f"revoked:{kiosk_id}:{secrets.token_hex(8)}"
+        with self._write() as conn:
+            changed = conn.execute(
+                kiosks.update().where(kiosks.c.id == kiosk_id).values(token_hash=marker)
+            ).rowcount
+        if not changed:
+            raise UnknownKioskError(f"no kiosk {kiosk_id!r}")
+
+    def kiosk_revoked(self, kiosk_id: str) -> bool:
+        with self._read() as conn:
+            held = conn.execute(
+                select(kiosks.c.token_hash).where(kiosks.c.id == kiosk_id)
+            ).scalar_one_or_none()
+        if held is None:
+            raise UnknownKioskError(f"no kiosk {kiosk_id!r}")
+        return str(held).startswith("revoked:")
+
     def kiosk_exists(self, kiosk_id: str) -> bool:
         with self._read() as conn:
             return (
@@ -163,13 +261,11 @@ class CentralStore:
 
     def authenticate(self, kiosk_id: str, token: str) -> Access:
         digest = token_digest(token)
-        with self._read() as conn:
-            stored = conn.execute(
-                select(kiosks.c.token_hash).where(kiosks.c.id == kiosk_id)
-            ).scalar_one_or_none()
+        with self._lookup() as conn:  # on every request: each lookup stands alone
+            stored = conn.execute(self._token_of, {"kiosk_id": kiosk_id}).scalar_one_or_none()
             if stored is not None and hmac.compare_digest(stored, digest):
                 return Access.GRANTED
-            owner = conn.execute(select(kiosks.c.id).where(kiosks.c.token_hash == digest)).first()
+            owner = conn.execute(self._owner_of, {"digest": digest}).first()
         # Whether kiosk_id exists is never revealed: a stranger's token gets 401 either way, and a
         # fleet member's token gets 403 for any other id, registered or not.
         return Access.FORBIDDEN if owner is not None else Access.UNAUTHENTICATED
@@ -262,16 +358,8 @@ class CentralStore:
             "queue_depth": queue_depth,
             "workers": canonical_text(workers or []),
         }
-        upsert = (
-            self._insert(heartbeats)
-            .values(**values)
-            .on_conflict_do_update(
-                index_elements=["kiosk_id"],
-                set_={name: value for name, value in values.items() if name != "kiosk_id"},
-            )
-        )
-        with self._write() as conn:
-            conn.execute(upsert)
+        with self._statement() as conn:  # one statement: atomic by itself
+            conn.execute(self._heartbeat_upsert, values)
         return now
 
     def heartbeat(self, kiosk_id: str) -> dict[str, Any] | None:
@@ -314,6 +402,32 @@ class CentralStore:
                 )
             )  # fmt: skip
         return CheckIn(True, int(earlier) + 1, now)
+
+
+def _heartbeat_upsert(insert: Any) -> Any:
+    """INSERT ... ON CONFLICT (kiosk_id) DO UPDATE with every other column from the new row."""
+    columns = ("last_seen", "app_version", "devices", "queue_depth", "workers")
+    statement = insert.values({"kiosk_id": bindparam("kiosk_id")}).values(
+        {name: bindparam(name) for name in columns}
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["kiosk_id"],
+        set_={name: getattr(statement.excluded, name) for name in columns},
+    )
+
+
+def _id_chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _pool_exhausted() -> DatabaseUnavailableError:
+    # Every pooled connection stayed busy past the pool's timeout: the platform is saturated,
+    # which a terminal treats like an outage (503, retry later), not as its own fault.
+    return DatabaseUnavailableError(
+        "database busy: no free connection in the pool (raise serve --db-pool, or add workers "
+        "only if the database has connections to spare)"
+    )
 
 
 _RECEIVED_COLUMNS = (

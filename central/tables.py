@@ -278,6 +278,7 @@ MIGRATIONS: dict[int, Sequence[Step]] = {
 def ensure_schema(conn: Connection) -> None:
     """Create the tables, or upgrade them to SCHEMA_VERSION, in *conn*'s write transaction;
     StoreError when the database is newer than this kiosk-central."""
+    import central.alerts  # (the alerts' states)
     import central.console.tables  # (the console's accounts and audit)
     import central.kpi_tables  # noqa: F401  (the KPI rollups' tables join metadata)
 

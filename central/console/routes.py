@@ -22,7 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from central import cases, kpi
+from central import alerts, cases, kpi
 from central.console import accounts
 from central.console.accounts import RANK, Role, Session
 from central.console.charts import paired_bars
@@ -280,6 +280,15 @@ def console_router(store: CentralStore) -> APIRouter:
             headers={**HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
         )
 
+    # -- alerts -----------------------------------------------------------------------------------
+    @router.get("/alerts")
+    @guarded("viewer")
+    async def alerts_page(request: Request, session: Session) -> Response:
+        since = date.today() - timedelta(days=7)
+        return page(
+            request, "alerts.html", session, alerts=alerts.listing(store, cleared_since=since)
+        )
+
     # -- 差评 cases ------------------------------------------------------------------------------
     @router.get("/cases")
     @guarded("viewer")
@@ -393,6 +402,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/console/kiosks/{kiosk_id}"): "viewer",
     ("GET", "/console/kpi"): "viewer",
     ("GET", "/console/kpi.csv"): "viewer",
+    ("GET", "/console/alerts"): "viewer",
     ("GET", "/console/cases"): "viewer",
     ("GET", "/console/cases/{case_id}"): "viewer",
     ("POST", "/console/cases/{case_id}"): "operator",

@@ -6,6 +6,18 @@ from __future__ import annotations
 LANGUAGES = ("zh_CN", "en")
 
 ZH: dict[str, str] = {
+    "nav.alerts": "告警",
+    "alerts.title": "告警",
+    "alerts.none": "没有告警。",
+    "alerts.rule": "规则",
+    "alerts.subject": "对象",
+    "alerts.detail": "情况",
+    "alerts.since": "开始",
+    "alerts.raised_at": "告警时间",
+    "alerts.cleared_at": "恢复时间",
+    "alert.raised": "告警中",
+    "alert.pending": "观察中",
+    "alert.cleared": "已恢复",
     "cases.title": "差评整改",
     "cases.case": "差评 #{id}",
     "cases.overdue": "已超期",
@@ -166,6 +178,18 @@ ZH: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
+    "nav.alerts": "Alerts",
+    "alerts.title": "Alerts",
+    "alerts.none": "No alerts.",
+    "alerts.rule": "Rule",
+    "alerts.subject": "Subject",
+    "alerts.detail": "What",
+    "alerts.since": "Since",
+    "alerts.raised_at": "Raised",
+    "alerts.cleared_at": "Cleared",
+    "alert.raised": "raised",
+    "alert.pending": "watching",
+    "alert.cleared": "cleared",
     "cases.title": "Bad-rating cases",
     "cases.case": "Case #{id}",
     "cases.overdue": "overdue",

@@ -7,12 +7,7 @@ server refuses to run as root. Without the server binaries the PostgreSQL cases 
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
 import socket
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,19 +19,9 @@ from central.api import create_app
 from central.store import CentralStore
 from central.tables import metadata
 from tests.central.helpers import Kiosk
+from tests.postgres_cluster import ClusterStartError, ClusterUnavailableError, postgres_cluster
 
 BACKENDS = ["sqlite", "postgresql"]
-
-
-def postgres_bindir() -> Path | None:
-    """The directory holding initdb and pg_ctl: PATH first, then Debian's versioned layout."""
-    found = shutil.which("initdb")
-    if found and shutil.which("pg_ctl"):
-        return Path(found).parent
-    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
-        if (Path(candidate) / "initdb").exists() and (Path(candidate) / "pg_ctl").exists():
-            return Path(candidate)
-    return None
 
 
 def free_port() -> int:
@@ -47,45 +32,13 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    bindir = postgres_bindir()
-    if bindir is None:
-        pytest.skip(
-            "PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql"
-        )
-    as_root = os.geteuid() == 0
-    if as_root and shutil.which("runuser") is None:
-        pytest.skip("running as root without runuser: cannot start PostgreSQL as another user")
-    # Not under pytest's tmp_path: its parents are private to root, and postgres must reach it.
-    base = Path(tempfile.mkdtemp(prefix="kiosk-central-pg-"))
-    prefix: list[str] = []
-    if as_root:
-        shutil.chown(base, user="postgres", group="postgres")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    data, port = base / "data", free_port()
-
-    def run(*args: str) -> None:
-        subprocess.run(
-            [*prefix, *args], check=True, capture_output=True, text=True, timeout=60, cwd=base
-        )
-
-    initdb = [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"]
-    options = f"-k {base} -p {port} -c listen_addresses='' -c fsync=off"
-    pg_ctl = [str(bindir / "pg_ctl"), "-D", str(data), "-w"]
     try:
-        run(*initdb, "-E", "UTF8", "--no-sync")
-        run(*pg_ctl, "-l", str(base / "server.log"), "-o", options, "start")
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        subprocess.run(
-            [*prefix, *pg_ctl, "-m", "immediate", "stop"], capture_output=True, check=False
-        )
-        shutil.rmtree(base, ignore_errors=True)
-        detail = exc.stderr if isinstance(exc.stderr, str) and exc.stderr else str(exc)
-        pytest.fail(f"could not start PostgreSQL: {detail}")
-    try:
-        yield f"postgresql+psycopg://postgres@/postgres?host={base}&port={port}"
-    finally:
-        run(*pg_ctl, "-m", "immediate", "stop")
-        shutil.rmtree(base, ignore_errors=True)
+        with postgres_cluster(free_port()) as url:
+            yield url
+    except ClusterUnavailableError as exc:
+        pytest.skip(str(exc))
+    except ClusterStartError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(params=BACKENDS)
