@@ -31,6 +31,10 @@ APT_PACKAGES=(
   xauth x11vnc imagemagick
   # spoken guidance: QtTextToSpeech needs libpulse; speech-dispatcher + espeak-ng speak zh and en
   libpulse0 speech-dispatcher speech-dispatcher-espeak-ng espeak-ng
+  # the Debian packages (tests/deploy): built from what git sees, installed in a fresh Debian 12
+  # root (debootstrap), their units verified (systemd-analyze), the kiosk session's screen
+  # set-up (xset, xrandr, xinput)
+  git debootstrap systemd x11-xserver-utils xinput
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -1,0 +1,349 @@
+"""The Debian packages, built by deploy/build-packages.sh and installed by
+deploy/package-root.sh into a fresh Debian 12 root (debootstrap minbase, a chroot): files,
+owners, modes, the service users and their groups, both commands run as those users, the
+configuration out of the service's reach, the units verified there, the terminal started as
+systemd would start it (notify socket, watchdog) up to its attract screen, then an upgrade that
+keeps data and configuration, a removal that keeps data, and a purge that does not.
+
+Needs root (chroot, mount) and Debian's mirror and PyPI the first time (the base root and the
+downloads are kept in /var/tmp for the next run); about 5 minutes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ROOT = Path(os.environ.get("KIOSK_PACKAGE_ROOT", "/var/tmp/kiosk-package-root"))
+UNITS = ("kiosk.service", "kiosk-central.service")
+TERMINAL_GROUPS = {"dialout", "lp", "video", "render", "audio", "input"}
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.geteuid() != 0, reason="installs into a chroot: needs root (chroot, mount, unshare)"
+    ),
+    pytest.mark.skipif(
+        shutil.which("dpkg-deb") is None or not Path("/usr/bin/python3").exists(),
+        reason="builds Debian packages: needs dpkg-deb and Debian's python3",
+    ),
+]
+
+
+def _run(argv: list[str], log: Path, timeout: float) -> None:
+    with log.open("w") as out:
+        status = subprocess.run(
+            argv, stdout=out, stderr=subprocess.STDOUT, timeout=timeout, check=False
+        ).returncode
+    if status != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
+        pytest.fail(f"{' '.join(argv)} exited {status}:\n{tail}")
+
+
+@pytest.fixture(scope="module")
+def debs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("dist")
+    _run([str(REPO / "deploy/build-packages.sh"), "--out", str(out)], out / "build.log", 1200)
+    found = {p.name.split("_")[0]: p for p in out.glob("*.deb")}
+    assert set(found) == {"kiosk-terminal", "kiosk-central"}, found
+    return found
+
+
+@pytest.fixture(scope="module")
+def root(debs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    log = tmp_path_factory.mktemp("root") / "package-root.log"
+    script = str(REPO / "deploy/package-root.sh")
+    _run([script, "--root", str(ROOT), *map(str, debs.values())], log, 1500)
+    return ROOT
+
+
+def in_root(
+    root: Path, *argv: str, user: str | None = None, env: dict[str, str] | None = None,
+    timeout: float = 120, **popen: object,
+) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    """A command in the root (its own /proc, in a mount namespace that goes with it), as *user*
+    through runuser, with a clean environment."""
+    return subprocess.run(
+        _in_root_argv(root, *argv, user=user, env=env),
+        capture_output=True, text=True, timeout=timeout, check=False, **popen,  # type: ignore[call-overload]
+    )  # fmt: skip
+
+
+def _in_root_argv(
+    root: Path, *argv: str, user: str | None = None, env: dict[str, str] | None = None
+) -> list[str]:
+    clean = ["/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"]
+    clean += [f"{k}={v}" for k, v in (env or {}).items()]
+    as_user = ["runuser", "-u", user, "--"] if user else []
+    mount = 'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"'
+    return [
+        "unshare", "--mount", "--propagation", "private", "--", "sh", "-c", mount, str(root),
+        *as_user, *clean, *argv,
+    ]  # fmt: skip
+
+
+def _ids(root: Path, database: str) -> dict[str, list[str]]:
+    rows = (root / "etc" / database).read_text().splitlines()
+    return {row.split(":")[0]: row.split(":") for row in rows if row}
+
+
+def _owner(root: Path, path: str) -> tuple[str, str, int]:
+    info = (root / path.lstrip("/")).lstat()
+    users = {int(fields[2]): name for name, fields in _ids(root, "passwd").items()}
+    groups = {int(fields[2]): name for name, fields in _ids(root, "group").items()}
+    return users[info.st_uid], groups[info.st_gid], stat.S_IMODE(info.st_mode)
+
+
+def writable_by(root: Path, user: str, path: str) -> list[str]:
+    """The files and folders under *path* that *user* can change (test -w as that user, and a
+    new file in each folder)."""
+    script = (
+        'find "$1" -xdev | while IFS= read -r f; do'
+        ' if [ -w "$f" ]; then echo "$f"; fi;'
+        ' if [ -d "$f" ] && touch "$f/.kiosk-probe" 2>/dev/null; then'
+        ' rm -f "$f/.kiosk-probe"; echo "$f/ (new files)"; fi; done'
+    )
+    result = in_root(root, "sh", "-c", script, "sh", path, user=user)
+    return result.stdout.split("\n")[:-1]
+
+
+# --- the terminal ------------------------------------------------------------------------------
+
+
+def test_terminal_files_owners_and_modes(root: Path) -> None:
+    assert _owner(root, "/etc/kiosk") == ("root", "root", 0o755)
+    assert _owner(root, "/etc/kiosk/config-trust") == ("root", "root", 0o755)
+    assert _owner(root, "/etc/kiosk/kiosk.toml") == ("root", "kiosk", 0o640)  # holds the token
+    assert _owner(root, "/etc/kiosk/session.conf") == ("root", "root", 0o644)
+    assert _owner(root, "/var/lib/kiosk") == ("kiosk", "kiosk", 0o750)
+    assert _owner(root, "/opt/kiosk-terminal/venv/bin/kiosk")[:2] == ("root", "root")
+    for path in (
+        "/lib/systemd/system/kiosk.service",
+        "/lib/udev/rules.d/60-kiosk-devices.rules",
+        "/usr/lib/systemd/journald.conf.d/60-kiosk-terminal.conf",
+    ):
+        assert _owner(root, path) == ("root", "root", 0o644), path
+    assert _owner(root, "/opt/kiosk-terminal/libexec/kiosk-session") == ("root", "root", 0o755)
+    # Nothing of the application is the service's to change.
+    assert writable_by(root, "kiosk", "/opt/kiosk-terminal/venv/bin") == []
+
+
+def test_the_kiosk_user_is_a_system_user_in_its_devices_groups(root: Path) -> None:
+    passwd = _ids(root, "passwd")["kiosk"]
+    assert int(passwd[2]) < 1000
+    assert passwd[5:] == ["/var/lib/kiosk", "/usr/sbin/nologin"]
+    member_of = {name for name, fields in _ids(root, "group").items() if "kiosk" in fields[3]}
+    assert member_of == TERMINAL_GROUPS
+
+
+def test_etc_kiosk_is_not_writable_by_kiosk(root: Path) -> None:
+    assert writable_by(root, "kiosk", "/etc/kiosk") == []
+    assert "/var/lib/kiosk" in writable_by(root, "kiosk", "/var/lib/kiosk")
+
+
+def test_the_writability_check_sees_a_writable_etc_kiosk(root: Path) -> None:
+    """Given /etc/kiosk handed to the kiosk user (the mistake the check guards against), the
+    check names it; then it is put back."""
+    config = root / "etc/kiosk/config-trust"
+    os.chown(config, int(_ids(root, "passwd")["kiosk"][2]), 0)
+    try:
+        assert writable_by(root, "kiosk", "/etc/kiosk") == [
+            "/etc/kiosk/config-trust",
+            "/etc/kiosk/config-trust/ (new files)",
+        ]
+    finally:
+        os.chown(config, 0, 0)
+
+
+def test_kiosk_version_runs_as_kiosk(root: Path) -> None:
+    result = in_root(root, "kiosk", "--version", user="kiosk")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("kiosk, version ")
+
+
+def test_the_terminal_stack_loads_with_debians_libraries(root: Path, tmp_path: Path) -> None:
+    """Qt (with its xcb platform plugin), OpenCV, pyscard and the printer driver import, and a
+    test receipt prints, as kiosk, with only what the package depends on."""
+    code = (
+        "from PySide6.QtGui import QGuiApplication; import cv2, smartcard, escpos, zxingcpp;"
+        "from pathlib import Path; import PySide6;"
+        "p = Path(PySide6.__file__).parent / 'Qt/plugins/platforms/libqxcb.so';"
+        "assert p.exists(), p; app = QGuiApplication([]); print(app.platformName())"
+    )
+    python = "/opt/kiosk-terminal/venv/bin/python"
+    result = in_root(root, python, "-c", code, user="kiosk", env={"QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "offscreen"
+    # The xcb plugin's libraries are all there (ldd names a missing one "not found").
+    plugin = "/opt/kiosk-terminal/venv/lib/python3.11/site-packages/PySide6/Qt/plugins/platforms"
+    ldd = in_root(root, "ldd", f"{plugin}/libqxcb.so")
+    assert ldd.returncode == 0 and "not found" not in ldd.stdout, ldd.stdout
+    receipt = in_root(
+        root, "kiosk", "diag", "print-test", "--driver", "escpos-file", "--path",
+        "/var/lib/kiosk/receipt.bin", user="kiosk",
+    )  # fmt: skip
+    assert receipt.returncode == 0, receipt.stderr
+    assert (root / "var/lib/kiosk/receipt.bin").stat().st_size > 100
+
+
+def test_the_installed_terminal_starts_as_systemd_starts_it(root: Path, tmp_path: Path) -> None:
+    """kiosk run as the unit runs it (the installed configuration, as kiosk, a notify socket
+    and WATCHDOG_USEC), offscreen since a chroot has no display: READY=1 once the attract
+    screen is painted, WATCHDOG=1 after it (at a third of the 3 s period), STOPPING=1 and
+    exit 0 on SIGTERM."""
+    sock_path = root / "run/kiosk-notify-test"
+    sock_path.unlink(missing_ok=True)
+    log = tmp_path / "kiosk-run.log"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock, log.open("wb") as out:
+        sock.bind(str(sock_path))
+        sock_path.chmod(0o777)
+        env = {
+            "NOTIFY_SOCKET": "/run/kiosk-notify-test", "WATCHDOG_USEC": "3000000",
+            "KIOSK_DATA_DIR": "/var/lib/kiosk", "HOME": "/var/lib/kiosk",
+            "QT_QPA_PLATFORM": "offscreen", "KIOSK_VOICE_ENGINE": "mock",
+        }  # fmt: skip
+        argv = _in_root_argv(
+            root, "/opt/kiosk-terminal/venv/bin/kiosk", "run", "--config",
+            "/etc/kiosk/kiosk.toml", user="kiosk", env=env,
+        )  # fmt: skip
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            _messages(sock, process, {"READY=1"}, 120, log)
+            # The pings go on after READY (the first one may come before it).
+            assert "WATCHDOG=1" in _messages(sock, process, {"WATCHDOG=1"}, 10, log)
+            # SIGTERM to the terminal, as systemd sends it to the unit's main process.
+            (terminal,) = _processes_in(root, "kiosk run")
+            os.kill(terminal, signal.SIGTERM)
+            assert "STOPPING=1" in _messages(sock, process, {"STOPPING=1"}, 30, log)
+            assert process.wait(timeout=30) == 0, log.read_text(errors="replace")
+        finally:
+            if process.poll() is None:
+                for pid in _processes_in(root, ""):
+                    os.kill(pid, signal.SIGKILL)
+                process.wait(timeout=30)
+            sock_path.unlink(missing_ok=True)
+    assert "Traceback" not in log.read_text(errors="replace")
+
+
+def _messages(
+    sock: socket.socket, process: subprocess.Popen[bytes], until: set[str], seconds: float,
+    log: Path,
+) -> list[str]:  # fmt: skip
+    got: list[str] = []
+    deadline = time.monotonic() + seconds
+    sock.settimeout(0.5)
+    while not until <= set(got):
+        if time.monotonic() > deadline:
+            pytest.fail(f"only {got} within {seconds} s:\n{log.read_text(errors='replace')}")
+        try:
+            got += sock.recv(4096).decode().splitlines()
+        except TimeoutError:
+            if process.poll() is not None:
+                output = log.read_text(errors="replace")[-3000:]
+                pytest.fail(f"kiosk run exited {process.returncode} after {got}:\n{output}")
+    return got
+
+
+def _processes_in(root: Path, command: str) -> list[int]:
+    """The processes running in *root* whose command line holds *command*."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink(f"/proc/{pid}/root") != str(root):
+                continue
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if command in cmdline and "runuser" not in cmdline:
+            found.append(int(pid))
+    return found
+
+
+# --- the platform -------------------------------------------------------------------------------
+
+
+def test_platform_files_owners_modes_and_user(root: Path) -> None:
+    assert _owner(root, "/etc/kiosk-central") == ("root", "root", 0o755)
+    assert _owner(root, "/etc/kiosk-central/central.env") == ("root", "kiosk-central", 0o640)
+    assert _owner(root, "/etc/kiosk-central/tls") == ("root", "kiosk-central", 0o750)
+    assert _owner(root, "/var/lib/kiosk-central") == ("kiosk-central", "kiosk-central", 0o750)
+    assert _owner(root, "/usr/sbin/kiosk-central-setup-db") == ("root", "root", 0o755)
+    passwd = _ids(root, "passwd")["kiosk-central"]
+    assert int(passwd[2]) < 1000 and passwd[6] == "/usr/sbin/nologin"
+    groups = {n for n, fields in _ids(root, "group").items() if "kiosk-central" in fields[3]}
+    assert groups == set()
+    assert writable_by(root, "kiosk-central", "/etc/kiosk-central") == []
+    assert (root / "usr/lib/postgresql").is_dir(), "PostgreSQL came with the platform"
+
+
+def test_kiosk_central_help_runs_as_kiosk_central(root: Path) -> None:
+    result = in_root(root, "kiosk-central", "--help", user="kiosk-central")
+    assert result.returncode == 0, result.stderr
+    assert "serve" in result.stdout and "kiosk" in result.stdout
+
+
+# --- both ------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze missing")
+def test_the_units_verify_in_the_installed_root(root: Path) -> None:
+    """systemd-analyze verify against the root: the commands the units run exist there, and
+    every setting is one systemd knows (a warning fails too)."""
+    result = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", f"--root={root}", *UNITS],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+
+
+def test_upgrade_keeps_data_and_configuration_removal_keeps_data_purge_not(
+    root: Path, debs: dict[str, Path]
+) -> None:
+    """Last: it changes the root. An upgrade (the same version installed again runs the same
+    maintainer scripts: prerm upgrade, postinst configure) keeps the data and an edited
+    configuration; a removal drops the application and keeps both; a purge drops them too."""
+    data = root / "var/lib/kiosk/outbox-marker"
+    data.write_text("a transaction\n")
+    config = root / "etc/kiosk/kiosk.toml"
+    edited = config.read_text().replace('language = "zh_CN"', 'language = "en"')
+    config.write_text(edited)
+    central_data = root / "var/lib/kiosk-central/marker"
+    central_data.write_text("x\n")
+    for deb in debs.values():
+        shutil.copy(deb, root / "tmp" / deb.name)
+    install = ["dpkg", "-i", *(f"/tmp/{deb.name}" for deb in debs.values())]
+    result = in_root(root, *install, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert data.read_text() == "a transaction\n"
+    assert config.read_text() == edited
+    assert _owner(root, "/etc/kiosk/kiosk.toml") == ("root", "kiosk", 0o640)
+    assert central_data.exists()
+    assert in_root(root, "kiosk", "--version", user="kiosk").returncode == 0
+
+    result = in_root(root, "dpkg", "--remove", "kiosk-terminal", "kiosk-central", timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not (root / "opt/kiosk-terminal/venv").exists()
+    assert not (root / "opt/kiosk-central/venv").exists()
+    assert data.exists() and config.read_text() == edited and central_data.exists()
+
+    result = in_root(root, "dpkg", "--purge", "kiosk-terminal", "kiosk-central", timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for gone in ("var/lib/kiosk", "etc/kiosk", "opt/kiosk-terminal", "var/lib/kiosk-central"):
+        assert not (root / gone).exists(), gone
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_processes_left(root: Path) -> Iterator[None]:
+    yield
+    left = _processes_in(root, "")
+    assert not left, f"processes left in {root}: {left}"
