@@ -185,7 +185,8 @@ def _step(path: Path, node: yaml.Node, raw: object, control_check: ControlCheck 
         args = model.model_validate(raw)
     except ValidationError as exc:
         loc, msg = _first_error(exc)
-        raise ScenarioError(path, line_at(node, loc), f"{kind}: {msg}") from None
+        msg = msg if msg.startswith(f"{kind}:") else f"{kind}: {msg}"
+        raise ScenarioError(path, line_at(node, loc), msg) from None
     at = StepAt(kind, args, line)
     problem = _meaning(at, control_check)
     if problem is not None:

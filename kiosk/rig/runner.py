@@ -34,6 +34,7 @@ WAIT_SLICE = 0.002  # seconds slept between two looks while waiting (the loop is
 LOOK_EVERY = 0.01  # seconds between two looks at the screen while waiting (a look costs)
 DEVICE_READY_SECONDS = 15.0
 PLATFORM_READY_SECONDS = 30.0
+CARD_READ_SECONDS = 10.0
 
 
 class StepFailed(Exception):
@@ -199,7 +200,7 @@ class Player:
         self.shots: list[Path] = []
         self.last_receipt: bytes | None = None
         self._look_at = 0.0
-        self.card_events: dict[str, bool] = {"on": False}
+        self.card_events: dict[str, int] = {"on": 0, "outcomes": 0}
         reader = self.kiosk.devices.id_card_reader
         if reader is not None:
             reader.add_card_listener(self._on_card)
@@ -207,7 +208,9 @@ class Player:
     def _on_card(self, event: Any) -> None:  # the reader's thread
         from drivers.idcard_reader import CardEventKind
 
-        self.card_events["on"] = event.kind is not CardEventKind.REMOVED
+        self.card_events["on"] = int(event.kind is not CardEventKind.REMOVED)
+        if event.kind in (CardEventKind.READ, CardEventKind.FAILED):
+            self.card_events["outcomes"] += 1
 
     # -- waiting ---------------------------------------------------------------------------------
     def pump_until(self, ready: Callable[[], bool], timeout: float) -> bool:
@@ -349,7 +352,23 @@ class Player:
 
     def step_present_card(self, value: str | sc.CardArgs) -> None:
         reader = self._sim("id_card_reader", "present")
+        before = self.card_events["outcomes"]
         reader.present(_card(value))
+        self.pump()
+        if isinstance(value, sc.CardArgs) and not value.wait:
+            return
+        from drivers.base import DeviceState
+
+        troubled = (DeviceState.FAULT, DeviceState.DEGRADED, DeviceState.ABSENT)
+
+        def over() -> bool:  # read, failed, or the reader itself in trouble (a bad line)
+            return self.card_events["outcomes"] > before or reader.status.state in troubled
+
+        # As a resident holds the card still: until the reader has read it or given up.
+        if not self.pump_until(over, CARD_READ_SECONDS):
+            raise StepFailed(
+                f"the reader neither read nor failed the card in {CARD_READ_SECONDS:g} s"
+            )
         self.pump()
 
     def step_remove_card(self, _value: None) -> None:
@@ -401,13 +420,11 @@ class Player:
             self.controller.sync.wake()
         self.pump()
 
-    def step_elder(self, value: str) -> None:
-        self._toggle("elderButton", lambda: self.view.elder == (value == "on"), f"elder {value}")
+    def step_elder(self, on: bool) -> None:
+        self._toggle("elderButton", lambda: self.view.elder == on, f"in elder mode {on}")
 
-    def step_contrast(self, value: str) -> None:
-        self._toggle(
-            "contrastButton", lambda: self.view.contrast == (value == "on"), f"contrast {value}"
-        )
+    def step_contrast(self, on: bool) -> None:
+        self._toggle("contrastButton", lambda: self.view.contrast == on, f"in contrast {on}")
 
     def step_language(self, value: str) -> None:
         self._toggle("languageButton", lambda: self.view.language == value, f"language {value}")

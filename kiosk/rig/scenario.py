@@ -17,7 +17,8 @@ from contracts.device_kinds import DeviceKind
 
 Seconds = Annotated[float, Field(gt=0, le=3600)]
 Role = Literal["id_card_reader", "receipt_printer", "camera", "smart_card_reader"]
-OnOff = Literal["on", "off"]
+# YAML 1.1 reads on/off as booleans: `elder: on` is True.
+OnOff = bool
 Language = Literal["zh_CN", "en"]
 # The states a visit can be in (kiosk/visit/view.py State), as the probe and views name them.
 StateName = Literal[
@@ -80,6 +81,11 @@ class IdRecord(_Args):
 class CardArgs(_Args):
     resident: str | None = Field(None, description="a sample resident by name (kiosk rig list)")
     record: IdRecord | None = None
+    wait: bool = Field(
+        True,
+        description="wait for the reader to finish reading (read or failed); false when a "
+        "fault keeps it from seeing the card (no_card, unplugged)",
+    )
 
 
 class PresentCard(_Args):

@@ -154,7 +154,8 @@ def test_the_shipped_scenarios_check_and_are_listed() -> None:
         [sys.executable, "-m", "kiosk", "rig", "list"],
         capture_output=True, text=True, timeout=60, cwd=ROOT, check=True,
     ).stdout  # fmt: skip
-    assert sorted(line.split()[0] for line in listed.splitlines()) == [p.stem for p in SHIPPED]
+    names = sorted(line.split()[0] for line in listed.splitlines())
+    assert names == sorted(p.stem for p in SHIPPED)
 
 
 def test_the_simulator_faults_are_the_simulators_own_and_the_readmes() -> None:
