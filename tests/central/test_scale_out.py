@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import os
 import signal
 import socket
@@ -245,9 +246,7 @@ def test_every_worker_refuses_a_body_over_the_limit_and_a_token_over_its_rate(
         assert json.loads(body)["error"] == "too_many_requests"
 
 
-def test_sigterm_stops_every_worker_and_the_supervisor_exits_0(
-    pg_url: str, tmp_path: Path
-) -> None:
+def test_sigterm_stops_every_worker_and_the_supervisor_exits_0(pg_url: str, tmp_path: Path) -> None:
     central("kiosk", "add", KIOSK, "--db", pg_url)
     with serving(tmp_path, pg_url, "--workers", str(WORKERS)) as served:
         workers = served.workers()
@@ -277,11 +276,8 @@ def test_on_sqlite_workers_start_with_a_warning(tmp_path: Path) -> None:
     assert "writes take turns" in served.log.read_text()
 
 
-def test_a_worker_that_cannot_start_is_one_line_and_exit_1(tmp_path: Path) -> None:
-    """The supervisor's database check passes, a worker's does not (a database that turns
-    away more connections): serve says so and stops, rather than restart workers forever."""
-    port = _free_port()
-    # Nothing listens there: the supervisor itself fails first, with the one-line error.
+def test_with_workers_a_database_out_of_reach_is_one_line_and_exit_1() -> None:
+    port = _free_port()  # nothing listens there
     res = subprocess.run(
         [sys.executable, "-m", "central", "serve", "--workers", "2", "--port", "0", "--db",
          f"postgresql+psycopg://kiosk@127.0.0.1:{port}/central"],
@@ -290,6 +286,30 @@ def test_a_worker_that_cannot_start_is_one_line_and_exit_1(tmp_path: Path) -> No
     assert res.returncode == 1
     assert res.stderr.strip().startswith("kiosk-central: database unavailable:"), res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_a_worker_that_cannot_open_its_store_exits_as_a_start_up_failure(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """uvicorn's supervisor restarts a worker that dies, except one that exits with its
+    start-up failure code: that is what a worker whose database refuses it must do, with the
+    reason in one log line, or serve would start it again forever."""
+    from uvicorn.config import STARTUP_FAILURE
+
+    from central.database import PoolSize
+    from central.server import WorkerApp
+
+    worker = WorkerApp(
+        f"postgresql+psycopg://kiosk@127.0.0.1:{_free_port()}/central", PoolSize(), 4096, None
+    )
+    handlers, level = logging.root.handlers[:], logging.root.level
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            worker()  # sets up its process's logging, as a spawned worker must
+    finally:
+        logging.root.handlers[:], logging.root.level = handlers, level
+    assert stopped.value.code == STARTUP_FAILURE
+    assert "worker cannot start: database unavailable" in capsys.readouterr().err
 
 
 def _free_port() -> int:
