@@ -16,7 +16,7 @@ import json
 import os
 import ssl
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -156,6 +156,15 @@ def _context_for(parts: SplitResult) -> ssl.SSLContext:
 class Response:
     status: int
     body: Any
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
+
+    def retry_after(self) -> float | None:
+        """Retry-After in seconds (429, 503), or None when absent or not a number of seconds
+        (the HTTP-date form is not used by the platform and would need the clocks to agree)."""
+        raw = self.headers.get("retry-after", "").strip()
+        if not raw.isdigit():
+            return None
+        return float(raw)
 
     def error_detail(self) -> str:
         if isinstance(self.body, dict):
@@ -246,4 +255,4 @@ def request_json(
         parsed = raw[:300].decode("utf-8", "replace")
         if 200 <= reply.status < 300:
             raise HttpError(f"HTTP {reply.status} with a body that is not JSON") from None
-    return Response(reply.status, parsed)
+    return Response(reply.status, parsed, reply.headers)

@@ -81,7 +81,12 @@ class PushResult:
 
 
 class TransientError(Exception):
-    """Try again later: the network or the platform is having trouble."""
+    """Try again later: the network or the platform is having trouble. *retry_after*: the
+    seconds the platform asked for (429 or 503 with Retry-After), at the least."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class RefusedError(Exception):
@@ -243,7 +248,7 @@ class SyncClient:
             raise TransientError(str(exc)) from exc
         if reply.status not in (200, 204, 304):
             raise self._unexpected(
-                Response(reply.status, reply.body[:300].decode("utf-8", "replace"))
+                Response(reply.status, reply.body[:300].decode("utf-8", "replace"), reply.headers)
             )
         return reply.status, reply.headers.get("etag"), reply.body
 
@@ -278,7 +283,8 @@ class SyncClient:
         detail = f"HTTP {response.status}: {response.error_detail()}"
         if response.status in (401, 403):
             return RefusedError(detail)
-        return TransientError(detail)
+        # 429 (this token over its rate limit) and 5xx: the platform says when to come back.
+        return TransientError(detail, retry_after=response.retry_after())
 
 
 # (what is due now or None, "the platform has it") -- see kiosk.config.updater
@@ -390,6 +396,9 @@ class SyncWorker:
         except (TransientError, RefusedError) as exc:
             link = Link.REFUSED if isinstance(exc, RefusedError) else Link.OFFLINE
             delay = full_jitter(self._failures, self._rng, self.base, self.cap)
+            asked = exc.retry_after if isinstance(exc, TransientError) else None
+            if asked is not None:  # never sooner than the platform asked, within the cap
+                delay = min(self.cap, max(delay, asked))
             self._failures += 1
             if self.status.link is not link:
                 log.warning("platform %s: %s", link.value, exc)
