@@ -459,6 +459,15 @@ def _register_slips_commands() -> None:
 _register_slips_commands()
 
 
+def _register_loadtest_command() -> None:
+    from central.loadtest_commands import register
+
+    register(cli, DB, opened_store)
+
+
+_register_loadtest_command()
+
+
 def _register_kpi_commands() -> None:
     from central.kpi_commands import register
 
