@@ -11,7 +11,10 @@ from central import cases, kpi
 from central.store import CentralStore
 from contracts.wire import BatchItem
 
-LATER = datetime.now(UTC) + timedelta(minutes=1)
+
+def later() -> datetime:
+    """A moment by which every record received so far has settled."""
+    return datetime.now(UTC) + timedelta(minutes=1)
 
 
 def rate(store: CentralStore, n: int, score: int, day: str = "2026-11-06") -> None:  # a Friday
@@ -32,8 +35,8 @@ def test_each_bad_rating_opens_one_case(store: CentralStore) -> None:
     store.add_kiosk("kiosk-a", "east")
     for n, score in enumerate((1, 2, 3, 5), start=1):
         rate(store, n, score)
-    kpi.catch_up(store, now=LATER)
-    kpi.catch_up(store, now=LATER)  # again: nothing new
+    kpi.catch_up(store, now=later())
+    kpi.catch_up(store, now=later())  # again: nothing new
     found = cases.list_cases(store, today=date(2026, 11, 10))
     assert [(c["score"], c["state"], c["due"], c["reasons"]) for c in found] == [
         (1, "open", "2026-11-13", ["wait"]), (2, "open", "2026-11-13", ["wait"]),
@@ -46,7 +49,7 @@ def test_each_bad_rating_opens_one_case(store: CentralStore) -> None:
 def test_a_case_moves_forward_only_with_a_note(store: CentralStore) -> None:
     store.add_kiosk("kiosk-a", "east")
     rate(store, 1, 1)
-    kpi.catch_up(store, now=LATER)
+    kpi.catch_up(store, now=later())
     (case,) = cases.list_cases(store)
     with pytest.raises(cases.CaseError, match="note"):
         cases.advance(store, case["id"], "in_progress", "op", "  ")
@@ -69,7 +72,7 @@ def test_rates_count_the_deadline(store: CentralStore) -> None:
     today = datetime.now(UTC).date()
     rate(store, 1, 1, today.isoformat())  # resolved now: within its deadline
     rate(store, 2, 2, (today - timedelta(days=30)).isoformat())  # unresolved, long overdue
-    kpi.catch_up(store, now=LATER)
+    kpi.catch_up(store, now=later())
     first = next(c for c in cases.list_cases(store) if c["score"] == 1)
     cases.advance(store, first["id"], "in_progress", "op", "looked")
     cases.advance(store, first["id"], "resolved", "op", "fixed")

@@ -14,7 +14,12 @@ from central.store import CentralStore
 from contracts.wire import BatchItem
 from tests.central.helpers import run_together
 
-LATER = datetime.now(UTC) + timedelta(minutes=1)  # every record settled
+
+def later() -> datetime:
+    """A moment by which every record received so far has settled."""
+    return datetime.now(UTC) + timedelta(minutes=1)
+
+
 DAY1, DAY2 = "2026-11-02T10:00:00+08:00", "2026-11-03T09:00:00+08:00"
 
 
@@ -74,7 +79,7 @@ def seeded(store: CentralStore) -> CentralStore:
 
 
 def test_the_fleet_over_everything(seeded: CentralStore) -> None:
-    assert catch_up(seeded, now=LATER) == 12
+    assert catch_up(seeded, now=later()) == 12
     total = report(seeded, Filter())["total"]
     assert total["visits"] == 6 and total["chose"] == 5 and total["completed"] == 4
     assert total["done_in_one_visit"] == 0.8  # 4 of the 5 that chose a service
@@ -91,7 +96,7 @@ def test_the_fleet_over_everything(seeded: CentralStore) -> None:
 
 
 def test_by_service_with_the_funnel(seeded: CentralStore) -> None:
-    catch_up(seeded, now=LATER)
+    catch_up(seeded, now=later())
     result = report(seeded, Filter(), by="service")
     rows = {row["key"]: row for row in result["rows"]}
     assert set(rows) == {"", "certificate", "social_security"}
@@ -105,7 +110,7 @@ def test_by_service_with_the_funnel(seeded: CentralStore) -> None:
 
 
 def test_filters_by_group_kiosk_service_and_period(seeded: CentralStore) -> None:
-    catch_up(seeded, now=LATER)
+    catch_up(seeded, now=later())
     assert report(seeded, Filter(group="west"))["total"]["visits"] == 1
     assert report(seeded, Filter(kiosk="kiosk-a"))["total"]["visits"] == 5
     since = report(seeded, Filter(since=date(2026, 11, 3)))["total"]
@@ -118,17 +123,17 @@ def test_filters_by_group_kiosk_service_and_period(seeded: CentralStore) -> None
 
 def test_counted_once_in_any_chunking_and_by_two_workers_at_once(seeded: CentralStore) -> None:
     assert roll_up(seeded, now=datetime(2020, 1, 1, tzinfo=UTC)) == 0  # nothing settled yet
-    assert run_together(*[lambda: roll_up(seeded, now=LATER, chunk=5)] * 2) == [5, 5]
-    while roll_up(seeded, now=LATER, chunk=5):
+    assert run_together(*[lambda: roll_up(seeded, now=later(), chunk=5)] * 2) == [5, 5]
+    while roll_up(seeded, now=later(), chunk=5):
         pass
-    assert roll_up(seeded, now=LATER) == 0  # nothing left, nothing counted again
+    assert roll_up(seeded, now=later()) == 0  # nothing left, nothing counted again
     assert report(seeded, Filter())["total"]["visits"] == 6
     late = Sender(seeded)
     late.n = 100
     late("kiosk-b", metrics("social_security", 9.0, completed=False, ended_at="confirm"))
     if seeded.dialect == "postgresql":  # ids drawn at insert, not commit: a moment to settle
         assert roll_up(seeded) == 0
-    assert roll_up(seeded, now=LATER + timedelta(minutes=1)) == 1
+    assert roll_up(seeded, now=later() + timedelta(minutes=1)) == 1
     total = report(seeded, Filter())["total"]
     assert (total["visits"], total["chose"], total["completed"]) == (7, 6, 4)
 
