@@ -158,6 +158,16 @@ def cli() -> None:
     help="A log line per request (a fleet of thousands makes hundreds a second; errors and "
     "warnings are logged either way).",
 )
+@click.option(
+    "--alerts",
+    "alerts_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="KIOSK_CENTRAL_ALERTS",
+    show_envvar=True,
+    metavar="FILE",
+    help="Alert rules and webhooks (TOML; README, 'Alerts'). Default: the built-in rules, "
+    "no webhook.",
+)
 def serve(
     db_url: str | None,
     host: str,
@@ -172,6 +182,7 @@ def serve(
     rate_limit: float,
     rate_burst: int,
     access_log: bool,
+    alerts_file: Path | None,
 ) -> None:
     """Run the HTTP API until SIGTERM or Ctrl-C.
 
@@ -204,6 +215,10 @@ def serve(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         force=True,  # main() installed a NullHandler for the other commands
     )
+    from central.alerts import load_rules
+    from central.background import start_rounds
+
+    rules = load_rules(alerts_file)  # a bad file is one line before anything listens
     limit = RateLimit(rate_limit, rate_burst) if rate_limit > 0 else None
     pool = PoolSize(db_pool, db_overflow)
     # The supervisor's own store (schema, purge) needs no more than two connections.
@@ -215,6 +230,7 @@ def serve(
             _warn_clear_personal(store)
             if retention_days:
                 _purge_on_schedule(store, retention_days, stop)
+            start_rounds(store, rules, stop)  # KPI roll-up, 差评 cases, alerts
             if workers == 1:
                 app = create_app(store, max_body_bytes=max_body_bytes, rate_limit=limit)
                 serve_on(listener, app, host, tls, access_log=access_log)
