@@ -83,8 +83,9 @@ class CentralStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
-        # A one-row upsert in autocommit waits for no other request's transaction on
-        # PostgreSQL; on SQLite every write queues for the file's lock.
+        # On PostgreSQL a heartbeat or a batch waits for no other request's transaction but one
+        # writing the same kiosk's rows, so the API runs them on its event loop; on SQLite every
+        # write queues for the file's lock, so they wait on the thread pool.
         self.writes_without_waiting = self.dialect == "postgresql"
         # Built once: a statement object reused keeps its compiled form's cache key.
         self._token_of = select(kiosks.c.token_hash).where(kiosks.c.id == bindparam("kiosk_id"))

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from contracts.canonical import canonical_text
+from contracts.canonical import canonical
 from contracts.id_number import is_valid_id_number
 from contracts.personal import SealedPersonal
 
@@ -184,7 +184,7 @@ def item_fingerprint(
     body = {"created_at": created_at, "payload": payload, "seq": seq, "service": service}
     if sealed is not None:
         body["sealed"] = sealed
-    return hashlib.sha256(canonical_text(body).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical(body)).hexdigest()  # canonical_text's bytes, faster
 
 
 class ConfigReport(BaseModel):
