@@ -354,18 +354,25 @@ async def saturation_phase(
     warmup: float = 2.0,
 ) -> PhaseResult:
     """*plan.concurrency* loops, each on its keep-alive connection, sending as fast as the
-    platform answers, the terminals taken in turn; measured after *warmup* seconds."""
+    platform answers, the terminals taken in turn; measured after *warmup* seconds.
+
+    The connections are opened one after the other, each answered once before the next: a
+    server's worker accepts every connection waiting when it wakes, so opened all at once they
+    would all land on one worker, which terminals (a connection per request) never do."""
     result = PhaseResult("saturation", seconds, plan.concurrency)
-    start = time.monotonic() + warmup
-    deadline = start + seconds
     turn = itertools.cycle(terminals)
     batch_share = 1.0 / (1.0 + plan.heartbeats_per_batch)
+    connections = [Connection(target) for _ in range(plan.concurrency)]
+    for conn in connections:
+        terminal = next(turn)
+        await _send(conn, terminal, "heartbeat", heartbeat_body(0), result, lambda: False)
+    start = time.monotonic() + warmup
+    deadline = start + seconds
 
     def counting() -> bool:
         return start <= time.monotonic() < deadline
 
-    async def loop() -> None:
-        conn = Connection(target)
+    async def loop(conn: Connection) -> None:
         try:
             while time.monotonic() < deadline:
                 terminal = next(turn)
@@ -377,7 +384,7 @@ async def saturation_phase(
         finally:
             await conn.close()
 
-    await asyncio.gather(*(loop() for _ in range(plan.concurrency)))
+    await asyncio.gather(*(loop(conn) for conn in connections))
     return result
 
 
