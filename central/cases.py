@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy import case as sql_case
 
 from central.console.tables import bad_cases, case_notes
 from central.database import StoreError
@@ -172,23 +173,32 @@ def case_figures(
                           (bad_cases.c.service, service)):  # fmt: skip
         if value is not None:
             where.append(column == value)
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(bad_cases.c.state, bad_cases.c.due, bad_cases.c.resolved_at).where(*where)
-        ).all()
-    cases = len(rows)
-    resolved = [r for r in rows if r.resolved_at is not None]
-    in_time = sum(r.resolved_at[:10] <= r.due for r in resolved)  # UTC date vs local: a day's grace
-    overdue = sum(r.state in ("open", "in_progress") and r.due < moment for r in rows)
-    followed = sum(r.state == "followed_up" for r in rows)
+    c = bad_cases.c
+
+    def count(condition: Any) -> Any:
+        return func.coalesce(func.sum(sql_case((condition, 1), else_=0)), 0)
+
+    unresolved = c.state.in_(("open", "in_progress"))
+    with store.engine.connect() as conn:  # one pass of the database's own, whatever the count
+        row = conn.execute(
+            select(
+                func.count(),
+                count(c.resolved_at.is_not(None)),
+                # resolved_at is UTC, due a local date: a few hours' grace, never a day late
+                count(c.resolved_at.is_not(None) & (func.substr(c.resolved_at, 1, 10) <= c.due)),
+                count(unresolved & (c.due < moment)),
+                count(c.state == "followed_up"),
+            ).where(*where)
+        ).one()
+    cases, resolved, in_time, overdue, followed = (int(v) for v in row)
     # A case counts for 整改率 once it is resolved, or once its day has passed unresolved.
-    judged = len(resolved) + overdue
+    judged = resolved + overdue
     return {
         "cases": cases,
         "overdue": overdue,
-        "resolved": len(resolved),
+        "resolved": resolved,
         "resolved_in_time": in_time,
         "followed_up": followed,
         "rectification_rate": round(in_time / judged, 4) if judged else None,
-        "follow_up_rate": round(followed / len(resolved), 4) if resolved else None,
+        "follow_up_rate": round(followed / resolved, 4) if resolved else None,
     }

@@ -28,7 +28,7 @@ import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -37,7 +37,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from central.cases import Rated, open_cases
-from central.kpi_tables import kpi_abandoned, kpi_progress, kpi_times, kpi_visits
+from central.kpi_tables import (
+    COUNTS,
+    kpi_abandoned_group,
+    kpi_abandoned_kiosk,
+    kpi_progress,
+    kpi_times_group,
+    kpi_times_kiosk,
+    kpi_visits,
+    kpi_visits_group,
+)
 from central.store import CentralStore
 from central.tables import kiosks, transactions
 
@@ -160,6 +169,38 @@ def _add_up(store: CentralStore, conn: Connection, table: Any, rows: list[dict[s
     conn.execute(statement, full)
 
 
+def _without_kiosk(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (key[0], key[1], *key[3:])  # (day, grp, kiosk_id, service, ...) less the kiosk
+
+
+def _write_batch(store: CentralStore, conn: Connection, batch: _Batch) -> None:
+    """Add the batch's counts to both grains: per terminal and per group."""
+    fine = ("day", "grp", "kiosk_id", "service")
+    coarse = ("day", "grp", "service")
+    visits_group: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
+    for key, counts in batch.visits.items():
+        visits_group[_without_kiosk(key)].update(counts)
+    times_group: Counter[tuple[Any, ...]] = Counter()
+    for time_key, n in batch.times.items():
+        times_group[_without_kiosk(time_key)] += n
+    abandoned_group: Counter[tuple[Any, ...]] = Counter()
+    for step_key, n in batch.abandoned.items():
+        abandoned_group[_without_kiosk(step_key)] += n
+
+    def add(table: Any, names: tuple[str, ...], rows: dict[Any, Any], counts: bool) -> None:
+        _add_up(store, conn, table, [
+            {**dict(zip(names, key, strict=True)), **(value if counts else {"n": value})}
+            for key, value in rows.items()
+        ])  # fmt: skip
+
+    add(kpi_visits, fine, batch.visits, True)
+    add(kpi_visits_group, coarse, visits_group, True)
+    add(kpi_times_kiosk, (*fine, "step", "bucket"), batch.times, False)
+    add(kpi_times_group, (*coarse, "step", "bucket"), times_group, False)
+    add(kpi_abandoned_kiosk, (*fine, "step"), batch.abandoned, False)
+    add(kpi_abandoned_group, (*coarse, "step"), abandoned_group, False)
+
+
 def roll_up(store: CentralStore, *, now: datetime | None = None, chunk: int = CHUNK) -> int:
     """Count the next *chunk* of settled transactions into the rollups; how many were read.
 
@@ -209,16 +250,7 @@ def roll_up(store: CentralStore, *, now: datetime | None = None, chunk: int = CH
             batch.add(group, row.kiosk_id, row.uuid, row.created_at, payload)
         if batch.skipped:
             log.warning("kpi: %d records not understood, left out", batch.skipped)
-        names = ("day", "grp", "kiosk_id", "service")
-        _add_up(store, conn, kpi_visits,
-                [{**dict(zip(names, key, strict=True)), **counts}
-                 for key, counts in batch.visits.items()])  # fmt: skip
-        _add_up(store, conn, kpi_times,
-                [{**dict(zip((*names, "step", "bucket"), key, strict=True)), "n": n}
-                 for key, n in batch.times.items()])  # fmt: skip
-        _add_up(store, conn, kpi_abandoned,
-                [{**dict(zip((*names, "step"), key, strict=True)), "n": n}
-                 for key, n in batch.abandoned.items()])  # fmt: skip
+        _write_batch(store, conn, batch)
         open_cases(store, conn, batch.bad)
         if read:
             conn.execute(
@@ -261,10 +293,6 @@ class Filter:
         return and_(true(), *conditions)
 
 
-COUNTS = (
-    "visits", "chose", "completed", "faulted", "faulted_completed", "elder", "english",
-    "rated_1", "rated_2", "rated_3", "rated_4", "rated_5",
-)  # fmt: skip
 DIMENSION = {"service": "service", "kiosk": "kiosk_id", "day": "day", "group": "grp"}
 
 
@@ -300,24 +328,34 @@ def figures(counts: dict[str, int], times: dict[str, dict[int, int]]) -> dict[st
 
 
 def report(store: CentralStore, where: Filter, by: By | None = None) -> dict[str, Any]:
-    """The KPIs over *where*: the total, one row per *by* value, and the abandonment funnel."""
-    dims = [kpi_visits.c[DIMENSION[by]]] if by else []
+    """The KPIs over *where*: the total, one row per *by* value, and the abandonment funnel.
+
+    The per-group rollups answer unless a terminal is named or rows go by terminal. One row per
+    terminal over a whole fleet carries no medians (the total does): those would add up every
+    terminal's histograms."""
+    per_kiosk = where.kiosk is not None or by == "kiosk"
+    visits_t = kpi_visits if per_kiosk else kpi_visits_group
+    times_t = kpi_times_kiosk if where.kiosk is not None else kpi_times_group
+    abandoned_t = kpi_abandoned_kiosk if where.kiosk is not None else kpi_abandoned_group
+    times_by = by if by and (by != "kiosk" or where.kiosk is not None) else None
+    coarse_where = where if where.kiosk is not None else replace(where, kiosk=None)
+    dims = [visits_t.c[DIMENSION[by]]] if by else []
     with store.engine.connect() as conn:
         sums = conn.execute(
-            select(*dims, *[func.sum(kpi_visits.c[name]).label(name) for name in COUNTS])
-            .where(where.where(kpi_visits))
+            select(*dims, *[func.sum(visits_t.c[name]).label(name) for name in COUNTS])
+            .where(where.where(visits_t))
             .group_by(*dims)
         ).all()
-        tdims = [kpi_times.c[DIMENSION[by]]] if by else []
+        tdims = [times_t.c[DIMENSION[times_by]]] if times_by else []
         hist = conn.execute(
-            select(*tdims, kpi_times.c.step, kpi_times.c.bucket, func.sum(kpi_times.c.n))
-            .where(where.where(kpi_times))
-            .group_by(*tdims, kpi_times.c.step, kpi_times.c.bucket)
+            select(*tdims, times_t.c.step, times_t.c.bucket, func.sum(times_t.c.n))
+            .where(coarse_where.where(times_t))
+            .group_by(*tdims, times_t.c.step, times_t.c.bucket)
         ).all()
         funnel = conn.execute(
-            select(kpi_abandoned.c.service, kpi_abandoned.c.step, func.sum(kpi_abandoned.c.n))
-            .where(where.where(kpi_abandoned))
-            .group_by(kpi_abandoned.c.service, kpi_abandoned.c.step)
+            select(abandoned_t.c.service, abandoned_t.c.step, func.sum(abandoned_t.c.n))
+            .where(coarse_where.where(abandoned_t))
+            .group_by(abandoned_t.c.service, abandoned_t.c.step)
         ).all()
     rows: dict[str, dict[str, int]] = {}
     total: Counter[str] = Counter()
@@ -329,7 +367,7 @@ def report(store: CentralStore, where: Filter, by: By | None = None) -> dict[str
     times: dict[str, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
     all_times: dict[str, Counter[int]] = defaultdict(Counter)
     for row in hist:
-        key = str(row[0]) if by else ""
+        key = str(row[0]) if times_by else ""
         step, bucket, n = row[-3], int(row[-2]), int(row[-1])
         times[key][step][bucket] = times[key][step].get(bucket, 0) + n
         all_times[step][bucket] += n

@@ -12,60 +12,74 @@ from sqlalchemy import BigInteger, Column, Index, Table, Text
 
 from central.tables import metadata
 
-_KEY = ("day", "grp", "kiosk_id", "service")
 
-
-def _key_columns() -> list[Column[str]]:
-    return [
+def _key_columns(with_kiosk: bool) -> list[Column[str]]:
+    columns = [
         Column("day", Text, primary_key=True),  # the terminal's local date of the record, ISO
         Column("grp", Text, primary_key=True),  # the terminal's group when rolled up, '' if none
-        Column("kiosk_id", Text, primary_key=True),
-        Column("service", Text, primary_key=True),  # the catalogue code, '' if none was chosen
     ]
+    if with_kiosk:
+        columns.append(Column("kiosk_id", Text, primary_key=True))
+    columns.append(Column("service", Text, primary_key=True))  # catalogue code, '' if none
+    return columns
 
 
 def _count(name: str) -> Column[int]:
     return Column(name, BigInteger, nullable=False, server_default="0")
 
 
-kpi_visits = Table(
-    "kpi_visits",
-    metadata,
-    *_key_columns(),
-    _count("visits"),  # visit_metrics records
-    _count("chose"),  # ... that chose a service
-    _count("completed"),  # ... that chose one and got it done (一次办成)
-    _count("faulted"),  # ... that chose one and met a device fault
-    _count("faulted_completed"),  # ... and still got it done
-    _count("elder"),  # visits in elder mode
-    _count("english"),  # visits in English
-    _count("rated_1"),  # 好差评 records by score: 非常不满意
-    _count("rated_2"),  # 不满意
-    _count("rated_3"),  # 基本满意
-    _count("rated_4"),  # 满意
-    _count("rated_5"),  # 非常满意
-    Index("kpi_visits_kiosk_day", "kiosk_id", "day"),
-)
+COUNTS = (
+    "visits",  # visit_metrics records
+    "chose",  # ... that chose a service
+    "completed",  # ... that chose one and got it done (一次办成)
+    "faulted",  # ... that chose one and met a device fault
+    "faulted_completed",  # ... and still got it done
+    "elder",  # visits in elder mode
+    "english",  # visits in English
+    "rated_1", "rated_2", "rated_3", "rated_4", "rated_5",  # 好差评 records by score
+)  # fmt: skip
 
-# Time spent, as histograms (central/kpi.py BUCKETS), so a median over any period and any group
+
+# Each rollup is kept twice: per terminal (for one terminal's figures, or one row per terminal)
+# and per group (everything else: a fleet of thousands over a month adds up a few thousand
+# rows instead of hundreds of thousands).
+def _visits(name: str, with_kiosk: bool) -> Table:
+    return Table(name, metadata, *_key_columns(with_kiosk), *[_count(c) for c in COUNTS])
+
+
+kpi_visits = _visits("kpi_visits", True)
+Index("kpi_visits_kiosk_day", kpi_visits.c.kiosk_id, kpi_visits.c.day)
+kpi_visits_group = _visits("kpi_visits_group", False)
+
+
+# Time spent, as histograms (central/kpi.py buckets), so a median over any period and any group
 # comes from added-up counts. step '' is the whole visit.
-kpi_times = Table(
-    "kpi_times",
-    metadata,
-    *_key_columns(),
-    Column("step", Text, primary_key=True),
-    Column("bucket", BigInteger, primary_key=True),  # the bucket's lower bound, in deciseconds
-    _count("n"),
-)
+def _times(name: str, with_kiosk: bool) -> Table:
+    return Table(
+        name, metadata, *_key_columns(with_kiosk),
+        Column("step", Text, primary_key=True),
+        Column("bucket", BigInteger, primary_key=True),  # the bucket's lower bound, deciseconds
+        _count("n"),
+    )  # fmt: skip
+
+
+kpi_times_kiosk = _times("kpi_times_kiosk", True)
+Index("kpi_times_kiosk_kiosk_day", kpi_times_kiosk.c.kiosk_id, kpi_times_kiosk.c.day)
+kpi_times_group = _times("kpi_times_group", False)
+
 
 # Where visits that chose a service were left unfinished: the state they ended in.
-kpi_abandoned = Table(
-    "kpi_abandoned",
-    metadata,
-    *_key_columns(),
-    Column("step", Text, primary_key=True),
-    _count("n"),
-)
+def _abandoned(name: str, with_kiosk: bool) -> Table:
+    return Table(
+        name, metadata, *_key_columns(with_kiosk),
+        Column("step", Text, primary_key=True),
+        _count("n"),
+    )  # fmt: skip
+
+
+kpi_abandoned_kiosk = _abandoned("kpi_abandoned_kiosk", True)
+Index("kpi_abandoned_kiosk_kiosk_day", kpi_abandoned_kiosk.c.kiosk_id, kpi_abandoned_kiosk.c.day)
+kpi_abandoned_group = _abandoned("kpi_abandoned_group", False)
 
 # How far the rollups got: the last transactions.id they counted.
 kpi_progress = Table(
