@@ -4,12 +4,22 @@ only once, whatever the chunking, a second worker or a record that arrives later
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from central.kpi import Filter, bucket_middle, bucket_of, catch_up, median_of, report, roll_up
+from central.kpi import (
+    BUCKETS,
+    Filter,
+    bucket_middle,
+    bucket_of,
+    catch_up,
+    median_of,
+    report,
+    roll_up,
+)
 from central.store import CentralStore
 from contracts.wire import BatchItem
 from tests.central.helpers import run_together
@@ -90,9 +100,9 @@ def test_the_fleet_over_everything(seeded: CentralStore) -> None:
     assert total["completion_with_fault"] == 0.5  # v2 failed, v3 done, both met a fault
     assert total["completion_without_fault"] == 1.0  # v1, v5, v6
     assert total["elder_share"] == round(1 / 6, 4) and total["english_share"] == round(1 / 6, 4)
-    # 5, 8, 12, 14, 20, 30 s: the middle value (the upper of two) is 14, in [14.0, 14.5)
-    assert total["median_visit_seconds"] == 14.25
-    assert total["median_step_seconds"]["identify"] == 3.25
+    # 5, 8, 12, 14, 20, 30 s: the middle value (the upper of two) is 14, in [14, 17)
+    assert total["median_visit_seconds"] == 15.5
+    assert total["median_step_seconds"]["identify"] == 3.25  # 3.2 s, in [3.0, 3.5)
 
 
 def test_by_service_with_the_funnel(seeded: CentralStore) -> None:
@@ -139,12 +149,14 @@ def test_counted_once_in_any_chunking_and_by_two_workers_at_once(seeded: Central
 
 
 def test_buckets_and_medians() -> None:
-    assert [bucket_of(s) for s in (0, 0.49, 0.5, 59.9, 60, 64.9, 599, 600, 5000)] == [
-        0, 0, 5, 595, 600, 600, 5950, 6000, 36000,
+    assert [bucket_of(s) for s in (0, 0.49, 0.5, 3.2, 14.0, 59.9, 60, 5000)] == [
+        0, 0, 5, 30, 140, 500, 600, 36000,
     ]  # fmt: skip
-    assert bucket_middle(595) == 59.75 and bucket_middle(600) == 62.5
+    assert bucket_middle(30) == 3.25 and bucket_middle(140) == 15.5 and bucket_middle(36000) == 3600
     assert median_of({}) is None
     assert median_of({10: 1, 20: 1, 30: 1}) == 2.25
+    # every bucket is at most about a fifth wider than its lower bound, past the first seconds
+    assert all((b - a) / a <= 0.45 for a, b in itertools.pairwise(BUCKETS[8:-3]))
 
 
 def test_the_command_prints_json_csv_and_a_table(db_url: str, seeded: CentralStore) -> None:
