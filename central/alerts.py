@@ -37,7 +37,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Column, Index, Integer, Table, Text, select, update
+from sqlalchemy import BigInteger, Column, Index, Integer, Table, Text, select, update
 
 from central.cases import list_cases
 from central.database import StoreError
@@ -64,6 +64,23 @@ alerts = Table(
     Column("notify", Text),  # raised / cleared: a notification still to deliver
     Column("attempts", Integer, nullable=False, server_default="0"),
     Index("alerts_state", "state"),
+)
+
+
+# Every change of every alert, kept: a terminal's page reads its history from here (faults and
+# outages with their times), the operator's answer to "since when, and how often".
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("at", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("event", Text, nullable=False),  # seen, raised, cleared, gone (seen, never raised)
+    Column("detail", Text, nullable=False),
+    Index("alert_events_subject", "subject", "id"),
 )
 
 
@@ -196,6 +213,7 @@ def evaluate(
     overdue = list_cases(store, state="overdue", today=moment.date()) if rules.case_overdue else []
     current = {f"{c.rule}:{c.subject}": c for c in conditions(rules, terminals, overdue)}
     changed: list[dict[str, Any]] = []
+    events: list[tuple[str, str, str, str]] = []
     clear_after = timedelta(minutes=rules.clear_minutes)
     with store._write() as conn:
         rows = {r.key: r for r in conn.execute(select(alerts)).all()}
@@ -218,6 +236,7 @@ def evaluate(
                     conn.execute(update(alerts).where(alerts.c.key == key).values(**values))
                 since = moment
                 state = "pending"
+                events.append((cond.subject, cond.rule, "seen", cond.detail))
             else:
                 since, state = datetime.fromisoformat(row.since), row.state
                 conn.execute(
@@ -232,16 +251,18 @@ def evaluate(
                     .values(state="raised", raised_at=_iso(moment), notify="raised", attempts=0)
                 )
                 changed.append({"key": key, "event": "raised", "detail": cond.detail})
+                events.append((cond.subject, cond.rule, "raised", cond.detail))
         for key, row in rows.items():
             if key in current or row.state == "cleared":
                 continue
             gone_for = moment - datetime.fromisoformat(row.seen_at)
-            if row.state == "pending":  # never raised: forget it quietly
+            if row.state == "pending":  # never raised: no message, only the history
                 conn.execute(
                     update(alerts)
                     .where(alerts.c.key == key)
                     .values(state="cleared", cleared_at=_iso(moment))
                 )
+                events.append((row.subject, row.rule, "gone", row.detail))
             elif gone_for >= clear_after:
                 conn.execute(
                     update(alerts)
@@ -249,6 +270,13 @@ def evaluate(
                     .values(state="cleared", cleared_at=_iso(moment), notify="cleared", attempts=0)
                 )
                 changed.append({"key": key, "event": "cleared", "detail": row.detail})
+                events.append((row.subject, row.rule, "cleared", row.detail))
+        if events:
+            conn.execute(alert_events.insert(), [
+                {"at": _iso(moment), "subject": subject, "rule": rule, "event": event,
+                 "detail": detail}
+                for subject, rule, event, detail in events
+            ])  # fmt: skip
     deliver(store, rules.webhooks, moment)
     return changed
 
@@ -328,3 +356,15 @@ def listing(store: CentralStore, *, cleared_since: date | None = None) -> list[d
         ]
     order = {"raised": 0, "pending": 1, "cleared": 2}
     return sorted(rows, key=lambda r: (order[r["state"]], r["raised_at"] or r["since"]))
+
+
+def history(store: CentralStore, subject: str, limit: int = 100) -> list[dict[str, Any]]:
+    """The alert events of one terminal (or case:N), newest first."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(alert_events)
+            .where(alert_events.c.subject == subject)
+            .order_by(alert_events.c.id.desc())
+            .limit(limit)
+        ).all()
+    return [dict(r._mapping) for r in rows]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hmac
 import io
+import json
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
@@ -21,6 +22,7 @@ from urllib.parse import parse_qs, quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
 
 from central import alerts, cases, kpi
 from central.console import accounts
@@ -31,6 +33,7 @@ from central.fleet import fleet, summary
 from central.kpi_commands import csv_rows
 from central.rollout import RolloutError, Rollouts
 from central.store import CentralStore
+from central.tables import transactions
 
 COOKIE = "kiosk_console"
 LOGIN_COOKIE = "kiosk_console_login"  # the sign-in form's CSRF token (double submit)
@@ -70,6 +73,29 @@ def _day(raw: str | None) -> date | None:
         return date.fromisoformat(raw) if raw else None
     except ValueError:
         return None
+
+
+def technician_visits(store: CentralStore, kiosk_id: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The terminal's technician audit records (entries, exits, actions), newest first."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(transactions.c.payload, transactions.c.created_at)
+            .where(transactions.c.kiosk_id == kiosk_id,
+                   transactions.c.service == "technician_audit")
+            .order_by(transactions.c.id.desc())
+            .limit(limit)
+        ).all()  # fmt: skip
+    out = []
+    for row in rows:
+        try:
+            payload = json.loads(row.payload)
+        except ValueError:
+            continue
+        facts = {k: v for k, v in payload.items() if k not in ("event", "at", "session")}
+        out.append({"at": payload.get("at") or row.created_at, "event": payload.get("event"),
+                    "session": payload.get("session"),
+                    "facts": ", ".join(f"{k}={v}" for k, v in facts.items())})  # fmt: skip
+    return out
 
 
 def console_router(store: CentralStore) -> APIRouter:
@@ -230,7 +256,9 @@ def console_router(store: CentralStore) -> APIRouter:
         kpi.roll_up(store)
         since = date.today() - timedelta(days=30)
         figures = kpi.report(store, kpi.Filter(kiosk=kiosk_id, since=since), "service")
-        return page(request, "kiosk.html", session, terminal=found[0], figures=figures)
+        return page(request, "kiosk.html", session, terminal=found[0], figures=figures,
+                    history=alerts.history(store, kiosk_id),
+                    visits=technician_visits(store, kiosk_id))  # fmt: skip
 
     # -- KPIs -------------------------------------------------------------------------------------
     def kpi_query(request: Request) -> tuple[kpi.Filter, str]:

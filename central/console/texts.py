@@ -6,6 +6,13 @@ from __future__ import annotations
 LANGUAGES = ("zh_CN", "en")
 
 ZH: dict[str, str] = {
+    "kiosk.history": "故障与离线记录",
+    "kiosk.technician": "技术人员维护记录",
+    "kiosk.event": "变化",
+    "event.seen": "出现",
+    "event.raised": "告警",
+    "event.cleared": "恢复",
+    "event.gone": "自行恢复",
     "nav.alerts": "告警",
     "alerts.title": "告警",
     "alerts.none": "没有告警。",
@@ -178,6 +185,13 @@ ZH: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
+    "kiosk.history": "Faults and outages",
+    "kiosk.technician": "Technician visits",
+    "kiosk.event": "Change",
+    "event.seen": "seen",
+    "event.raised": "raised",
+    "event.cleared": "cleared",
+    "event.gone": "went away",
     "nav.alerts": "Alerts",
     "alerts.title": "Alerts",
     "alerts.none": "No alerts.",

@@ -95,7 +95,11 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
             visit("social_security", False), rating("social_security", 1),
             visit("certificate", True), rating("certificate", 5),
         ])  # fmt: skip
-        send_visits(running, "kiosk-hall-02", second, [visit("social_security", True)])
+        send_visits(running, "kiosk-hall-02", second, [
+            visit("social_security", True),
+            {"record": "technician_audit", "event": "enter", "session": "s1", "method": "pin"},
+        ])  # fmt: skip
+        central("alerts", "check", "--db", running.db_url)  # the printer's fault is seen
         # A configuration for the north group, signed offline, at 20%; hall-02 rolled it back.
         keys, bundle = tmp_path / "keys", tmp_path / "v1.json"
         central("config", "keygen", "--out", str(keys), "--name", "alice")
@@ -160,7 +164,9 @@ def test_a_manager_signs_in_finds_the_terminal_to_fix_and_reads_the_kpis(
     expect(rows).to_have_count(1)
     p.get_by_role("link", name="kiosk-hall-02").click()  # type: ignore[attr-defined]
     expect(p.get_by_role("heading", name="终端 kiosk-hall-02 需处理")).to_be_visible()  # type: ignore[attr-defined]
-    expect(p.locator("tr.bad")).to_contain_text("paper_out")  # type: ignore[attr-defined]
+    expect(p.locator("tr.bad").first).to_contain_text("paper_out")  # type: ignore[attr-defined]
+    expect(p.locator("#kiosk-history")).to_contain_text("receipt_printer: paper_out")  # type: ignore[attr-defined]
+    expect(p.locator("#kiosk-technician")).to_contain_text("enter")  # type: ignore[attr-defined]
     p.screenshot(path=str(shots / "02-terminal.png"), full_page=True)  # type: ignore[attr-defined]
 
     # This month's KPIs by service, as the seeded visits imply.
