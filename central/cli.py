@@ -120,7 +120,7 @@ def cli() -> None:
     envvar="KIOSK_CENTRAL_DB_OVERFLOW",
     show_envvar=True,
     help="Further connections a worker may open at a peak; at most "
-    "workers x (pool + overflow) in all, plus 2 for the supervisor.",
+    "workers x (pool + overflow + 3) in all, plus 2 for the supervisor.",
 )
 @click.option(
     "--max-body-bytes",

@@ -28,8 +28,10 @@ class PoolSize:
     """PostgreSQL connections one process keeps (*size*) and may open beyond them at a peak
     (*overflow*); a request that finds all of them busy waits *timeout* seconds, then is a 503.
 
-    A process uses at most size + overflow connections, so ``serve --workers N`` uses at most
-    N x (size + overflow), plus the supervising process's own pool (purge, start-up checks)."""
+    A process uses at most size + overflow connections, and 3 more for the statements that run
+    in autocommit (CentralStore: a token's lookup, a heartbeat; usually 1 of them), so ``serve
+    --workers N`` uses at most N x (size + overflow + 3), plus the supervising process's own
+    (2: start-up checks, the purge)."""
 
     size: int = 8
     overflow: int = 8
@@ -76,8 +78,10 @@ def store_error(exc: DBAPIError) -> StoreError:
     return StoreError(f"database error: {first}")
 
 
-def make_engine(url: URL, pool: PoolSize | None = None) -> Engine:
-    """The engine for *url*; for PostgreSQL a queue pool sized by *pool* (default PoolSize())."""
+def make_engine(url: URL, pool: PoolSize | None = None, *, autocommit: bool = False) -> Engine:
+    """The engine for *url*; for PostgreSQL a queue pool sized by *pool* (default PoolSize()),
+    its connections in autocommit with *autocommit* (for statements that stand alone: no
+    BEGIN, no COMMIT, nothing to reset when a connection goes back to the pool)."""
     pool = pool or PoolSize()
     try:
         if url.get_backend_name() == "sqlite":
@@ -97,6 +101,11 @@ def make_engine(url: URL, pool: PoolSize | None = None) -> Engine:
             # 503 the terminal retries, and SQLAlchemy then replaces every older pooled one.
             pool_recycle=1800,
             connect_args={"connect_timeout": 5, "application_name": "kiosk-central"},
+            **(
+                {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
+                if autocommit
+                else {}
+            ),
         )
     except (ArgumentError, NoSuchModuleError, ImportError, OSError) as exc:
         raise StoreError(f"cannot use {url.render_as_string(hide_password=True)}: {exc}") from exc

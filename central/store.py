@@ -47,6 +47,8 @@ from contracts.canonical import canonical_text
 from contracts.personal import PersonalKey
 from contracts.wire import BatchItem, ItemResult, StoredTransaction
 
+AUTOCOMMIT_POOL = 1  # + 2 at a peak: see CentralStore.__init__
+
 
 class KioskExistsError(StoreError):
     pass
@@ -87,6 +89,16 @@ class CentralStore:
         # writing the same kiosk's rows, so the API runs them on its event loop; on SQLite every
         # write queues for the file's lock, so they wait on the thread pool.
         self.writes_without_waiting = self.dialect == "postgresql"
+        # PostgreSQL: a second, small pool in autocommit for the statements that stand alone (a
+        # token's lookup, a heartbeat), so that no request pays for switching a connection to
+        # autocommit and back. The API's event loop takes one connection at a time from it.
+        self._autocommit: Engine | None = None
+        if self.dialect == "postgresql":
+            timeout = float(getattr(engine.pool, "_timeout", PoolSize().timeout))
+            self._autocommit = make_engine(
+                engine.url, PoolSize(size=AUTOCOMMIT_POOL, overflow=2, timeout=timeout),
+                autocommit=True,
+            )  # fmt: skip
         # Built once: a statement object reused keeps its compiled form's cache key.
         self._token_of = select(kiosks.c.token_hash).where(kiosks.c.id == bindparam("kiosk_id"))
         self._owner_of = select(kiosks.c.id).where(kiosks.c.token_hash == bindparam("digest"))
@@ -103,12 +115,14 @@ class CentralStore:
         try:
             store._ensure_schema()
         except BaseException:
-            engine.dispose()
+            store.close()
             raise
         return store
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._autocommit is not None:
+            self._autocommit.dispose()
 
     def describe(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
@@ -142,9 +156,10 @@ class CentralStore:
             with self._write() as conn:
                 yield conn
             return
+        assert self._autocommit is not None
         try:
-            with self.engine.connect() as plain:
-                yield plain.execution_options(isolation_level="AUTOCOMMIT")
+            with self._autocommit.connect() as conn:
+                yield conn
         except DBAPIError as exc:
             raise store_error(exc) from exc
         except PoolTimeoutError as exc:
