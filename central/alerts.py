@@ -16,6 +16,8 @@ KIOSK_CENTRAL_ALERTS); every key is optional:
     device_fault_minutes = 15   # a device in fault (or absent) this long
     worker_restarting_minutes = 15
     queue_depth = 100           # records waiting on a terminal
+    oldest_waiting_minutes = 60 # the oldest of them waiting this long
+    dead_letters = true         # records the platform refused for good (the technician looks)
     config_rolled_back = true   # a terminal refused or rolled back a configuration
     case_overdue = true         # a 差评 case past its day, unresolved
     clear_minutes = 2           # a condition gone this long clears its alert
@@ -100,6 +102,8 @@ class Rules:
     device_fault_minutes: float = 15
     worker_restarting_minutes: float = 15
     queue_depth: int = 100
+    oldest_waiting_minutes: float = 60
+    dead_letters: bool = True
     config_rolled_back: bool = True
     case_overdue: bool = True
     clear_minutes: float = 2
@@ -180,6 +184,13 @@ def conditions(
                 )
         if t.queue_depth is not None and t.queue_depth > rules.queue_depth:
             found.append(Condition("queue_depth", t.id, f"{t.queue_depth} records waiting", 0))
+        waited = t.oldest_waiting_seconds
+        if waited is not None and waited > rules.oldest_waiting_minutes * 60:
+            found.append(
+                Condition("queue_age", t.id, f"oldest record waiting {waited / 60:.0f} min", 0)
+            )
+        if rules.dead_letters and t.dead_letters:
+            found.append(Condition("dead_letters", t.id, f"{t.dead_letters} refused for good", 0))
         if rules.config_rolled_back and t.config_status in ("rolled_back", "rejected"):
             found.append(
                 Condition(

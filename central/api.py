@@ -313,6 +313,8 @@ async def post_heartbeat(body: Heartbeat, kiosk_id: Kiosk, context: Context) -> 
         devices=[device.model_dump() for device in body.devices],
         queue_depth=body.queue_depth,
         workers=[worker.model_dump() for worker in body.workers],
+        oldest_waiting_seconds=body.oldest_waiting_seconds,
+        dead_letters=body.dead_letters,
     )
     # The fleet's most frequent request. Where the upsert cannot wait on another request's
     # transaction (PostgreSQL: one row, its own) it runs on the event loop; on SQLite it may

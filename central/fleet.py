@@ -17,6 +17,7 @@ from central.tables import config_reports, heartbeats, kiosks
 
 OFFLINE_AFTER = 600.0  # seconds without a heartbeat: offline (terminals send one a minute)
 QUEUE_DEEP = 100  # records waiting on a terminal: its link or the platform is behind
+QUEUE_OLD = 3600.0  # seconds the oldest waiting record has waited: the same, for a quiet terminal
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Terminal:
     config_status: str | None
     config_reason: str | None
     queue_depth: int | None
+    oldest_waiting_seconds: float | None
+    dead_letters: int
     devices: list[dict[str, Any]] = field(default_factory=list)
     workers: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # stable codes: offline, device:NAME:FAULT
@@ -74,6 +77,10 @@ def problems_of(t: Terminal) -> list[str]:
         found.append(f"config:{t.config_status}")
     if t.queue_depth is not None and t.queue_depth > QUEUE_DEEP:
         found.append("queue_deep")
+    if t.oldest_waiting_seconds is not None and t.oldest_waiting_seconds > QUEUE_OLD:
+        found.append("queue_old")
+    if t.dead_letters:
+        found.append("dead_letters")
     return found
 
 
@@ -90,6 +97,7 @@ def fleet(
         select(
             kiosks.c.id, kiosks.c.grp, heartbeats.c.last_seen, heartbeats.c.app_version,
             heartbeats.c.devices, heartbeats.c.workers, heartbeats.c.queue_depth,
+            heartbeats.c.oldest_waiting_seconds, heartbeats.c.dead_letters,
             config_reports.c.version, config_reports.c.status, config_reports.c.reason,
         )
         .select_from(
@@ -108,7 +116,8 @@ def fleet(
             id=row.id, group=row.grp or "", online=age is not None and age < OFFLINE_AFTER,
             last_seen=row.last_seen, age_seconds=age, app_version=row.app_version,
             config_version=row.version, config_status=row.status, config_reason=row.reason,
-            queue_depth=row.queue_depth,
+            queue_depth=row.queue_depth, oldest_waiting_seconds=row.oldest_waiting_seconds,
+            dead_letters=int(row.dead_letters or 0),
             devices=json.loads(row.devices) if row.devices else [],
             workers=json.loads(row.workers) if row.workers else [],
         )  # fmt: skip

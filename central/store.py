@@ -363,6 +363,8 @@ class CentralStore:
         devices: list[dict[str, Any]],
         queue_depth: int,
         workers: list[dict[str, Any]] | None = None,
+        oldest_waiting_seconds: float | None = None,
+        dead_letters: int = 0,
     ) -> str:
         """Remember the kiosk's latest report; returns the time it was recorded (UTC ISO 8601)."""
         now = utc_now()
@@ -373,6 +375,8 @@ class CentralStore:
             "devices": canonical_text(devices),
             "queue_depth": queue_depth,
             "workers": canonical_text(workers or []),
+            "oldest_waiting_seconds": oldest_waiting_seconds,
+            "dead_letters": dead_letters,
         }
         with self._statement() as conn:  # one statement: atomic by itself
             conn.execute(self._heartbeat_upsert, values)
@@ -422,7 +426,10 @@ class CentralStore:
 
 def _heartbeat_upsert(insert: Any) -> Any:
     """INSERT ... ON CONFLICT (kiosk_id) DO UPDATE with every other column from the new row."""
-    columns = ("last_seen", "app_version", "devices", "queue_depth", "workers")
+    columns = (
+        "last_seen", "app_version", "devices", "queue_depth", "workers",
+        "oldest_waiting_seconds", "dead_letters",
+    )  # fmt: skip
     statement = insert.values({"kiosk_id": bindparam("kiosk_id")}).values(
         {name: bindparam(name) for name in columns}
     )

@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -27,7 +28,7 @@ from sqlalchemy import (
 
 from central.database import StoreError
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 metadata = MetaData()
 
@@ -72,6 +73,8 @@ heartbeats = Table(
     Column("devices", Text, nullable=False),  # JSON array
     Column("queue_depth", BigInteger, nullable=False),
     Column("workers", Text, nullable=False, server_default="[]"),  # JSON array (schema 5)
+    Column("oldest_waiting_seconds", Float),  # schema 8: the outbox's oldest waiting record
+    Column("dead_letters", BigInteger, nullable=False, server_default="0"),  # schema 8
 )
 
 # Configuration bundles published to groups, and what each kiosk reported (central/rollout.py).
@@ -233,6 +236,17 @@ def _add_heartbeat_workers(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE heartbeats ADD COLUMN workers TEXT NOT NULL DEFAULT '[]'")
 
 
+def _add_heartbeat_outbox_age(conn: Connection) -> None:
+    """Schema 8: heartbeats.oldest_waiting_seconds and heartbeats.dead_letters."""
+    found = {c["name"] for c in inspect(conn).get_columns("heartbeats")}
+    if "oldest_waiting_seconds" not in found:
+        conn.exec_driver_sql("ALTER TABLE heartbeats ADD COLUMN oldest_waiting_seconds FLOAT")
+    if "dead_letters" not in found:
+        conn.exec_driver_sql(
+            "ALTER TABLE heartbeats ADD COLUMN dead_letters BIGINT NOT NULL DEFAULT 0"
+        )
+
+
 def _add_transactions_personal(conn: Connection) -> None:
     """Schema 6: transactions.personal, and the payloads that hold a personal part in the clear
     (terminals before sealing sent one) marked 'clear', so no read shows it and registering a
@@ -272,6 +286,9 @@ MIGRATIONS: dict[int, Sequence[Step]] = {
     # 7: certificates (their verification) and slip_deliveries (request slips answered by
     # SMS); create_all adds both.
     6: (_keep_certificates_received,),
+    # 8: the outbox's oldest waiting age and dead letters in the latest heartbeat (alerts); the
+    # console's tables, the KPI rollups and the alerts come from create_all.
+    7: (_add_heartbeat_outbox_age,),
 }
 
 

@@ -16,6 +16,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictFloat,
     StrictInt,
     StrictStr,
     model_validator,
@@ -124,6 +125,10 @@ class Heartbeat(WireModel):
     ]
     # Older terminals send none: an empty list, not an error.
     workers: Annotated[list[WorkerReport], Field(max_length=64)] = []
+    # The outbox's oldest record still waiting, in seconds (none waiting: null), and the records
+    # the platform refused for good: what the operators' alerts watch. Older terminals: absent.
+    oldest_waiting_seconds: Annotated[StrictFloat, Field(ge=0, le=10 * 365 * 86400)] | None = None
+    dead_letters: Count = 0
 
 
 class HeartbeatReply(WireModel):

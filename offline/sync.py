@@ -476,7 +476,13 @@ class SyncWorker:
         if time.monotonic() - self._last_heartbeat < HEARTBEAT_SECONDS:
             return
         info = dict(self.heartbeat_info())
-        info.setdefault("queue_depth", self.store.status().waiting)
+        status = self.store.status()
+        info.setdefault("queue_depth", status.waiting)
+        info.setdefault("dead_letters", status.by_state.get("dead", 0))
+        if status.oldest_pending_at and "oldest_waiting_seconds" not in info:
+            oldest = datetime.fromisoformat(status.oldest_pending_at)
+            age = (datetime.now().astimezone() - oldest.astimezone()).total_seconds()
+            info["oldest_waiting_seconds"] = round(max(0.0, age), 1)
         info.setdefault("sent_at", datetime.now().astimezone().isoformat())
         self.client.heartbeat(info)
         self._last_heartbeat = time.monotonic()

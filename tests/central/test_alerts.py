@@ -150,3 +150,18 @@ def test_rules_from_a_file_and_clear_errors(tmp_path: Path) -> None:
         with pytest.raises(AlertsError, match=words.replace("(", r"\(").replace(")", r"\)")):
             load_rules(bad)
     assert alerts.load_rules(None) == Rules()
+
+
+def test_an_old_queue_and_dead_letters_raise(store: CentralStore) -> None:
+    store.add_kiosk("kiosk-a")
+    store.record_heartbeat("kiosk-a", app_version="1", devices=printer("ready"), queue_depth=3,
+                           oldest_waiting_seconds=7200.0, dead_letters=2)  # fmt: skip
+    moment = datetime.now(UTC)
+    raised = {a["key"] for a in evaluate(store, Rules(), moment)}
+    assert raised == {"queue_age:kiosk-a", "dead_letters:kiosk-a"}
+    quiet = Rules(oldest_waiting_minutes=180, dead_letters=False)
+    store.record_heartbeat("kiosk-a", app_version="1", devices=printer("ready"), queue_depth=0)
+    # the condition was last seen five minutes ago (more than clear_minutes): cleared
+    cleared = evaluate(store, quiet, moment + timedelta(minutes=5))
+    assert {(a["key"], a["event"]) for a in cleared} == {
+        ("queue_age:kiosk-a", "cleared"), ("dead_letters:kiosk-a", "cleared")}  # fmt: skip

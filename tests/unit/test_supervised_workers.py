@@ -137,3 +137,39 @@ def test_a_crash_shows_in_the_heartbeat(tmp_path: Path) -> None:
     finally:
         crashing.stop()
         store.close()
+
+
+class HeartbeatClient:
+    """A platform client that keeps the heartbeats it is given."""
+
+    def __init__(self) -> None:
+        self.beats: list[dict[str, object]] = []
+
+    def heartbeat(self, info: dict[str, object]) -> None:
+        self.beats.append(info)
+
+
+def test_the_heartbeat_says_how_old_the_queue_is_and_how_many_were_refused(
+    tmp_path: Path,
+) -> None:
+    """What the operators' alerts watch: the oldest waiting record's age and the dead letters."""
+    store = OutboxStore(tmp_path / "kiosk.db")
+    try:
+        old = store.record("queue_ticket", {"n": 1})
+        store.record("queue_ticket", {"n": 2})
+        (item, _) = store.take_batch(10)
+        store.bury([(item.seq, "invalid", "refused")])
+        assert item.uuid == old.uuid
+        client = HeartbeatClient()
+        worker = SyncWorker(client, store, heartbeat_info=lambda: {"app_version": "1",  # type: ignore[arg-type]
+                                                                   "devices": []})  # fmt: skip
+        worker._heartbeat()
+        (beat,) = client.beats
+        assert beat["dead_letters"] == 1 and beat["queue_depth"] == 1
+        assert isinstance(beat["oldest_waiting_seconds"], float)
+        assert 0 <= beat["oldest_waiting_seconds"] < 60
+        from contracts.wire import Heartbeat
+
+        Heartbeat.model_validate(beat)  # the contract takes it
+    finally:
+        store.close()
