@@ -180,6 +180,7 @@ def _measured(
 ) -> dict[str, object]:
     server_pids = [server.pid, *_children(server.pid)]
     database_pids = _postgres_pids(db_url) if setup.backend == "postgresql" else []
+    load_before = os.getloadavg()[0]
     mine = resource.getrusage(resource.RUSAGE_CHILDREN)
     client = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     started = time.monotonic()
@@ -196,6 +197,13 @@ def _measured(
     row["server_cores"] = round((server_after - server_before) / elapsed, 2)
     row["db_cores"] = round((db_after - db_before) / elapsed, 2) if database_pids else None
     row["client_cores"] = round(client_cpu / elapsed, 2)
+    row["load_before"] = round(load_before, 2)
+    requests = float(row["heartbeats_per_s"]) + float(row["batches_per_s"])  # type: ignore[arg-type]
+    # What the server's CPU bought, whatever share of the machine it got: neighbours on a
+    # shared machine change the rates above, much less this.
+    row["server_ms_per_request"] = (
+        round(float(row["server_cores"]) * 1000 / requests, 2) if requests else None  # type: ignore[arg-type]
+    )
     return row
 
 
@@ -246,8 +254,11 @@ def main() -> None:
     print()
     for row in rows:
         db = row["db_cores"] if row["db_cores"] is not None else "-"
-        print(f"{row['setup']} / {row['phase']}: CPU cores used: server {row['server_cores']}, "
-              f"database {db}, load generator {row['client_cores']}")  # fmt: skip
+        print(
+            f"{row['setup']} / {row['phase']}: CPU cores used: server {row['server_cores']}, "
+            f"database {db}, load generator {row['client_cores']}; server CPU per request "
+            f"{row['server_ms_per_request']} ms; load average before {row['load_before']}"
+        )
     load = os.getloadavg()
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
           f"on {os.cpu_count()} cores; goal: >= 1000 hb/s and >= 3000 tx/s with p99 <= 100 ms, "
