@@ -4,7 +4,10 @@ tests/central/test_scale_out.py."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -185,3 +188,29 @@ def test_a_pool_with_no_connection_free_is_a_503_not_a_500(postgres_url: str) ->
 def test_rotate_of_an_unknown_kiosk_is_an_error(store: CentralStore) -> None:
     with pytest.raises(UnknownKioskError):
         store.add_kiosk("nobody", rotate=True)
+
+
+def test_the_revoke_and_rotate_commands(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'central.db'}"
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "central", "kiosk", *args, "--db", db],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    token = cli("add", "kiosk-009").stdout.strip()
+    revoked = cli("revoke", "kiosk-009")
+    assert revoked.returncode == 0 and revoked.stderr.strip() == "revoked kiosk-009"
+    store = CentralStore.open(db)
+    try:
+        assert store.authenticate("kiosk-009", token) is Access.UNAUTHENTICATED
+        rotated = cli("rotate", "kiosk-009")
+        assert rotated.returncode == 0
+        assert store.authenticate("kiosk-009", rotated.stdout.strip()) is Access.GRANTED
+    finally:
+        store.close()
+    unknown = cli("revoke", "nobody")
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip() == "kiosk-central: no kiosk 'nobody'"
+    assert cli("rotate", "nobody").returncode == 1
