@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy import case as sql_case
 
-from central.console.tables import bad_cases, case_notes
+from central.console.console_tables import bad_cases, case_notes
 from central.database import StoreError
 from central.store import CentralStore
 from central.tables import utc_now

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
-from central import certificates
+from central import certificate_register as certificates
 from central.tables import personal_sealed, transactions, utc_now
 from contracts.canonical import canonical, canonical_text
 from contracts.personal import PersonalKey, PersonalSealError, seal
@@ -255,7 +255,8 @@ def _insert_absent(
         ]
         for chunk_start in range(0, len(sealed_rows), 500):
             conn.execute(personal_sealed.insert(), sealed_rows[chunk_start : chunk_start + 500])
-        for uuid in ordered:  # kept for the public verification page (central/certificates.py)
+        # Kept for the public verification page (central/certificate_register.py).
+        for uuid in ordered:
             if uuid in inserted and certificates.is_certificate(prepared[uuid].item.payload):
                 certificates.keep(
                     conn, kiosk_id, uuid, prepared[uuid].item.payload,

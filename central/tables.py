@@ -180,8 +180,8 @@ personal_openings = Table(
 )
 
 # Certificates the terminals printed (schema 7), from their outbox records (central/ingest.py):
-# what the public verification page checks a reference against (central/certificates.py). The
-# holder only masked, as the paper shows it.
+# what the public verification page checks a reference against
+# (central/certificate_register.py). The holder only masked, as the paper shows it.
 certificates = Table(
     "certificates",
     metadata,
@@ -266,7 +266,7 @@ def _add_transactions_personal(conn: Connection) -> None:
 def _keep_certificates_received(conn: Connection) -> None:
     """Schema 7: the table comes from create_all; certificate records a newer terminal already
     delivered are kept for verification now."""
-    from central.certificates import backfill
+    from central.certificate_register import backfill
 
     backfill(conn)
 
@@ -296,7 +296,7 @@ def ensure_schema(conn: Connection) -> None:
     """Create the tables, or upgrade them to SCHEMA_VERSION, in *conn*'s write transaction;
     StoreError when the database is newer than this kiosk-central."""
     import central.alerts  # (the alerts' states)
-    import central.console.tables  # (the console's accounts and audit)
+    import central.console.console_tables  # (the console's accounts and audit)
     import central.kpi_tables  # noqa: F401  (the KPI rollups' tables join metadata)
 
     metadata.create_all(conn)

@@ -1,8 +1,8 @@
 """The public verification of printed certificates: the page a certificate's QR code opens
 (``/v/{reference}``, Chinese with English, no token, nothing from outside the platform) and its
 JSON twin (``/v1/certificates/{reference}``, in the OpenAPI document), from one look-up
-(central/certificates.py). Both say valid or not, the kind and the time of issue, and the holder
-masked as the paper shows it: nothing the paper does not already say.
+(central/certificate_register.py). Both say valid or not, the kind and the time of issue, and
+the holder masked as the paper shows it: nothing the paper does not already say.
 
 The page is a few lines of HTML made here with every value escaped, rather than a template
 engine: the platform needs no new dependency for one page.
@@ -18,7 +18,7 @@ from fastapi import APIRouter, HTTPException, Path
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from central import certificates
+from central import certificate_register as certificates
 from central.api import ERRORS, Context
 from contracts.certificates import REFERENCE_PATTERN
 from contracts.wire import ErrorBody

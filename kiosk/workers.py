@@ -30,6 +30,7 @@ class Worker:
         self.name = name
         self._post = post
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._closed = False
 
     def run(
         self,
@@ -51,7 +52,20 @@ class Worker:
             if on_done is not None:
                 self._post(lambda: on_done(result))
 
-        return self._pool.submit(job)
+        if self._closed:
+            # The terminal is stopping: a page's timer that fires now asks for nothing anyone
+            # will read. Dropped, not raised into the UI's event loop.
+            log.debug("%s: stopped; job dropped", self.name)
+            dropped: Future[Any] = Future()
+            dropped.cancel()
+            return dropped
+        try:
+            return self._pool.submit(job)
+        except RuntimeError:  # shut down between the check and the submit
+            dropped = Future()
+            dropped.cancel()
+            return dropped
 
     def shutdown(self, wait: bool = True) -> None:
+        self._closed = True
         self._pool.shutdown(wait=wait, cancel_futures=not wait)

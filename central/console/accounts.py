@@ -20,7 +20,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, select, update
 
-from central.console.tables import console_audit, console_secrets, console_sessions, console_users
+from central.console.console_tables import (
+    console_audit,
+    console_secrets,
+    console_sessions,
+    console_users,
+)
 from central.database import StoreError
 from central.store import CentralStore
 from central.tables import utc_now

@@ -28,7 +28,7 @@ from central import alerts, cases, kpi
 from central.console import accounts
 from central.console.accounts import RANK, Role, Session
 from central.console.charts import paired_bars
-from central.console.texts import LANGUAGES, Words
+from central.console.words import LANGUAGES, Words
 from central.fleet import fleet, summary
 from central.kpi_commands import csv_rows
 from central.rollout import RolloutError, Rollouts

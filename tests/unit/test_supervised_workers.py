@@ -173,3 +173,14 @@ def test_the_heartbeat_says_how_old_the_queue_is_and_how_many_were_refused(
         Heartbeat.model_validate(beat)  # the contract takes it
     finally:
         store.close()
+
+
+def test_a_job_after_shutdown_is_dropped_not_raised() -> None:
+    """A technician page's timer may fire while the terminal stops: nothing to raise into the UI."""
+    from kiosk.workers import Worker
+
+    worker = Worker("test-stopped")
+    worker.shutdown()
+    ran: list[int] = []
+    future = worker.run(lambda: ran.append(1))
+    assert future.cancelled() and ran == []
