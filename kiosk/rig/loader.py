@@ -188,14 +188,16 @@ def _step(path: Path, node: yaml.Node, raw: object, control_check: ControlCheck 
         msg = msg if msg.startswith(f"{kind}:") else f"{kind}: {msg}"
         raise ScenarioError(path, line_at(node, loc), msg) from None
     at = StepAt(kind, args, line)
-    problem = _meaning(at, control_check)
+    problem = _meaning(at, control_check, path)
     if problem is not None:
         where, message = problem
         raise ScenarioError(path, line_at(node, where), f"{kind}: {message}")
     return at
 
 
-def _meaning(step: StepAt, control_check: ControlCheck | None) -> tuple[list[object], str] | None:
+def _meaning(
+    step: StepAt, control_check: ControlCheck | None, path: Path
+) -> tuple[list[object], str] | None:
     """What the models cannot say: names that must exist, arguments that go together."""
     value, kind = step.value, step.kind
     if kind in ("touch", "expect_control"):
@@ -241,6 +243,12 @@ def _meaning(step: StepAt, control_check: ControlCheck | None) -> tuple[list[obj
         and value.until.text is None
     ):
         return [kind, "until"], "until: give a state, a text, or both"
+    elif kind == "take_config":
+        from kiosk.rig.signed_config import check_step
+
+        wrong = check_step(value, path)
+        if wrong is not None:
+            return [kind, *wrong[0]], wrong[1]
     return None
 
 

@@ -8,6 +8,7 @@ the terminal paints, its workers' answers arrive and its timers fire while the r
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import shutil
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
 
 from kiosk.rig import scenario as sc
 from kiosk.rig.loader import LoadedScenario, StepAt
+from kiosk.rig.signed_config import RigSigners
 from kiosk.rig.terminal import PlatformTemplate, RigSetupError, RigTerminal, pump_until
 from kiosk.rig.touch import Toucher
 
@@ -35,6 +37,7 @@ LOOK_EVERY = 0.01  # seconds between two looks at the screen while waiting (a lo
 DEVICE_READY_SECONDS = 15.0
 PLATFORM_READY_SECONDS = 30.0
 CARD_READ_SECONDS = 10.0
+SETTLE_SECONDS = 1.0  # after a report that a bundle waits for the visit to end
 
 
 class StepFailed(Exception):
@@ -115,6 +118,7 @@ class Rig:
         self.app = qt_app()
         self.base, self.simulate = base_settings(options.config_file)
         self.templates = PlatformTemplate(options.work)
+        self.signers = RigSigners(options.work)
         self._n = 0
 
     def pump(self, ready: Callable[[], bool], timeout: float) -> bool:
@@ -146,7 +150,7 @@ class Rig:
         try:
             terminal = RigTerminal(
                 loaded, self.base, self.simulate, self.options.work / slug / "data",
-                self.options.screen, self.templates, self.pump,
+                self.options.screen, self.templates, self.pump, self.signers,
             )  # fmt: skip
             terminal.start()
             play = Player(self, terminal, folder, crashes)
@@ -199,6 +203,7 @@ class Player:
         self.receipts_seen = 0
         self.shots: list[Path] = []
         self.last_receipt: bytes | None = None
+        self.config_offered = 0  # the highest version this scenario published
         self._look_at = 0.0
         self.card_events: dict[str, int] = {"on": 0, "outcomes": 0}
         reader = self.kiosk.devices.id_card_reader
@@ -605,6 +610,86 @@ class Player:
         if not ask_person(args.prompt, until, args.timeout, self.pump_until, self.rig.options):
             raise StepFailed(f"asked {args.prompt!r}; not done in {args.timeout:g} s")
 
+    def step_take_config(self, args: sc.ConfigArgs) -> None:
+        from kiosk.config.bundle_store import ConfigStore, ConfigStoreError
+        from kiosk.rig import signed_config as signed
+
+        terminal = self.terminal
+        platform_db = terminal.platform_db
+        if platform_db is None:
+            raise RigSetupError(
+                "take_config publishes to the rig's embedded platform; this configuration "
+                "names a platform of its own (publish there and wait_for what changes)"
+            )
+        kiosk_id = terminal.effective.central.kiosk_id
+        if args.bundle is not None:
+            raw = (terminal.loaded.path.parent / args.bundle).read_bytes()
+        else:
+            if terminal.rig_trust is None:
+                raise RigSetupError(
+                    "take_config signs with the rig's keys, but this configuration trusts "
+                    "[central] config_trust: give a bundle file signed for it (bundle: FILE)"
+                )
+            try:
+                highest = ConfigStore(terminal.data_dir / "config").state().highest
+            except ConfigStoreError:
+                highest = 0
+            version = args.version or max(highest, self.config_offered) + 1
+            raw = terminal.signers.bundle(
+                signed.payload_of(args), version, kiosk_id, args.signatures
+            )
+        before = signed.last_report(platform_db, kiosk_id)
+        with self.clock.app_work():  # the platform's command line: not the rig's own time
+            try:
+                version = _bundle_version(raw)
+                signed.publish(raw, platform_db.parent, f"step-{self.config_offered + 1}.json")
+            except signed.ConfigStepError as exc:
+                raise StepFailed(str(exc)) from exc
+        self.config_offered = max(self.config_offered, version)
+        if self.controller.sync is not None:
+            self.controller.sync.check_config_now()  # as the next config_interval would
+        want = signed.expected(args)
+        seen: list[signed.Report | None] = [before]
+
+        def reported() -> bool:
+            now = time.monotonic()
+            if now < self._look_at:
+                return False
+            self._look_at = now + 0.05
+            report = signed.last_report(platform_db, kiosk_id)
+            if report is None or (before is not None and report.at <= before.at):
+                return False
+            seen[0] = report
+            if want in ("taken_up", "waiting") and report.about != version:
+                return False
+            # A bundle applied is first reported waiting, then taken up (or rolled back).
+            return report.outcome() != "waiting" or want == "waiting"
+
+        self._look_at = 0.0
+        if not self.pump_until(reported, args.timeout):
+            last = seen[0]
+            said = "no report" if last is None or last is before else last.describe()
+            raise StepFailed(
+                f"published version {version}; the terminal's report after {args.timeout:g} s: "
+                f"{said} (state {self.state})"
+            )
+        report = seen[0]
+        assert report is not None
+        if report.outcome() != want:
+            raise StepFailed(f"expected {want}; the terminal reported {report.describe()}")
+        if args.reason is not None and args.reason not in report.reason:
+            raise StepFailed(f"the report's reason has no {args.reason!r}: {report.describe()}")
+        if want == "waiting":
+            # The terminal got the bundle to take up as it sent that report: give it the time
+            # to act on it, then it must still be waiting (its marker in the data directory).
+            self.pump(SETTLE_SECONDS)
+            later = signed.last_report(platform_db, kiosk_id)
+            marker = terminal.data_dir / "config" / "taking-up.json"
+            if later is None or later.outcome() != "waiting" or not marker.exists():
+                said = later.describe() if later is not None else "no report"
+                raise StepFailed(f"expected waiting; {SETTLE_SECONDS:g} s later: {said}")
+        self.pump()
+
     # -- helpers ---------------------------------------------------------------------------------
     def _sim(self, role: str, method: str) -> Any:
         from contracts.device_kinds import DeviceKind
@@ -716,6 +801,18 @@ def _card(value: str | sc.CardArgs) -> Any:
         valid_from=record.valid_from, valid_to=record.valid_to,
         photo_sha256=hashlib.sha256(sample_photo(number)).hexdigest(),
     )  # fmt: skip
+
+
+def _bundle_version(raw: bytes) -> int:
+    from kiosk.rig.signed_config import ConfigStepError
+
+    try:
+        version = json.loads(raw)["signed"]["version"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigStepError(f"not a configuration bundle ({exc})") from exc
+    if not isinstance(version, int):
+        raise ConfigStepError("the bundle's version is not a whole number")
+    return version
 
 
 def _qr_text(value: str | sc.QrArgs) -> str:

@@ -252,6 +252,50 @@ class Screenshot(_Args):
     screenshot: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
 
 
+class ConfigArgs(_Args):
+    payload: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the bundle's payload as operators write it (centre, timeouts, language, "
+        "receipt_qr, catalogue); schema_version defaults to the terminal's",
+    )
+    drop_services: list[str] = Field(
+        default_factory=list,
+        description="the shipped catalogue without these services, as the payload's catalogue",
+    )
+    bundle: str | None = Field(
+        None,
+        min_length=1,
+        description="a signed bundle file (relative to the scenario) published as it is, "
+        "instead of a payload the rig signs",
+    )
+    version: int | None = Field(
+        None, ge=1, description="default: one above any version this terminal was offered"
+    )
+    signatures: Literal["valid", "forged", "untrusted", "none"] = Field(
+        "valid",
+        description="valid: the rig's trusted keys; forged: theirs over other content; "
+        "untrusted: keys the terminal does not trust; none: unsigned",
+    )
+    expect: Literal["taken_up", "waiting", "refused", "rolled_back"] | None = Field(
+        None,
+        description="what the terminal reports: taken_up (in force), waiting (applied, for the "
+        "visit in progress to end), refused, rolled_back; default taken_up for valid "
+        "signatures, refused for others",
+    )
+    reason: str | None = Field(
+        None, min_length=1, description="text the report's reason must hold (bad_signature)"
+    )
+    timeout: Seconds = Field(60, description="seconds for the terminal's report")
+
+
+class TakeConfig(_Args):
+    """Publish a signed configuration bundle to the terminal's platform, as operators do, and
+    wait for the terminal's report: taken up between visits, waiting for a visit to end,
+    refused, or rolled back."""
+
+    take_config: ConfigArgs
+
+
 class AskArgs(_Args):
     prompt: str = Field(min_length=1, description="what the person at the rig should do")
     until: WaitArgs | None = Field(None, description="done when this holds (else: Enter)")
@@ -287,12 +331,13 @@ STEP_MODELS: dict[str, type[_Args]] = {
     "wait_timeout": WaitTimeout,
     "screenshot": Screenshot,
     "ask": Ask,
+    "take_config": TakeConfig,
 }
 
 Step = (
     Touch | PresentCard | RemoveCard | ShowQr | HideQr | Inject | Clear | Unplug | Replug
     | Network | Elder | Contrast | LanguageStep | WaitFor | ExpectControl | ExpectReceipt
-    | NoReceipt | ExpectOutbox | ExpectPlatform | WaitTimeout | Screenshot | Ask
+    | NoReceipt | ExpectOutbox | ExpectPlatform | WaitTimeout | Screenshot | Ask | TakeConfig
 )  # fmt: skip
 
 

@@ -20,6 +20,7 @@ from kiosk.app import KioskApp, build
 from kiosk.config.settings import Settings, load_settings
 from kiosk.rig.loader import LoadedScenario
 from kiosk.rig.netproxy import NetworkProxy
+from kiosk.rig.signed_config import RigSigners
 
 log = logging.getLogger(__name__)
 SCREEN = (1920, 1080)
@@ -57,10 +58,29 @@ class PlatformTemplate:
     def __init__(self, work: Path) -> None:
         self.work = work
         self._made: dict[str, Path] = {}
+        self._grouped: set[str] = set()
 
-    def folder(self, kiosk_id: str, pump: Callable[[Callable[[], bool], float], bool]) -> Path:
-        if kiosk_id in self._made:
-            return self._made[kiosk_id]
+    def folder(
+        self,
+        kiosk_id: str,
+        pump: Callable[[Callable[[], bool], float], bool],
+        *,
+        grouped: bool = False,
+    ) -> Path:
+        """The template for *kiosk_id*; *grouped*: with the terminal in the rig's group, so
+        configuration published to it reaches the terminal (take_config)."""
+        made = self._made.get(kiosk_id) or self._make(kiosk_id, pump)
+        if grouped and kiosk_id not in self._grouped:
+            from kiosk.rig.signed_config import ConfigStepError, join_rig_group
+
+            try:
+                join_rig_group(made, kiosk_id)
+            except ConfigStepError as exc:
+                raise RigSetupError(f"the embedded platform: {exc}") from exc
+            self._grouped.add(kiosk_id)
+        return made
+
+    def _make(self, kiosk_id: str, pump: Callable[[Callable[[], bool], float], bool]) -> Path:
         from kiosk.platform_link.embedded import EmbeddedCentral
 
         data = self.work / f"platform-{kiosk_id}"
@@ -89,6 +109,7 @@ class RigTerminal:
         screen: str,
         templates: PlatformTemplate,
         pump: Callable[[Callable[[], bool], float], bool],
+        signers: RigSigners,
     ) -> None:
         self.loaded = loaded
         self.data_dir = data_dir
@@ -96,6 +117,12 @@ class RigTerminal:
         self.simulate = simulate
         raw = merge(base.model_dump(exclude_unset=True), loaded.scenario.settings)
         raw["data_dir"] = data_dir
+        # The terminal trusts the rig's own signers (take_config), unless the configuration
+        # names the keys it trusts: then only bundles they signed are taken up.
+        self.rig_trust: Path | None = None
+        if raw.get("central", {}).get("config_trust") is None:
+            self.rig_trust = data_dir / "keys" / "config-trust"
+            raw["central"] = {**raw.get("central", {}), "config_trust": self.rig_trust}
         self.settings = Settings.model_validate(raw)
         self.effective = self.settings.simulated() if simulate else self.settings
         self.proxy: NetworkProxy | None = None
@@ -104,6 +131,7 @@ class RigTerminal:
         self.platform_ready = threading.Event()
         self.kiosk: KioskApp | None = None
         self.clock: ShiftedClock | None = None
+        self.signers = signers
         self._templates, self._pump = templates, pump
 
     @property
@@ -115,9 +143,12 @@ class RigTerminal:
         central = self.effective.central
         settings = self.settings
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.rig_trust is not None:
+            self.signers.install_trust(self.rig_trust)
         embedded = central.url is None and central.embedded
         if embedded:
-            template = self._templates.folder(central.kiosk_id, self._pump)
+            takes_config = any(step.kind == "take_config" for step in self.loaded.steps)
+            template = self._templates.folder(central.kiosk_id, self._pump, grouped=takes_config)
             shutil.copytree(template, self.data_dir / "central", ignore=_no_logs)
             self.platform_db = self.data_dir / "central" / "central.db"
             self.proxy = NetworkProxy().start()

@@ -84,6 +84,30 @@ BAD = [
     ),
     ("no steps", "name: x\nsteps: []\n", 2, ["steps"]),
     (
+        "a service the catalogue lacks",
+        GOOD_START + "  - take_config:\n      drop_services: [feedbak]\n",
+        5,
+        ["take_config: no service 'feedbak' in the shipped catalogue", "feedback"],
+    ),
+    (
+        "a payload terminals would refuse",
+        GOOD_START + "  - take_config:\n      payload:\n        timeouts: {identify: 5}\n",
+        6,
+        ["terminals would refuse it", "payload.timeouts.identify"],
+    ),
+    (
+        "a bundle file that is not there",
+        GOOD_START + "  - take_config: {bundle: v7.json}\n",
+        4,
+        ["no file v7.json beside mine.yaml"],
+    ),
+    (
+        "a bundle file with a payload",
+        GOOD_START + "  - take_config: {bundle: v7.json, payload: {language: en}}\n",
+        4,
+        ["published as it is"],
+    ),
+    (
         "bad settings",
         "name: x\nsettings:\n  timeouts:\n    goodbye: -3\nsteps:\n  - remove_card\n",
         4,

@@ -4,6 +4,7 @@ the receipt, the log); a touch reaches only what is on screen; the shipped scena
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -107,3 +108,74 @@ def test_the_shipped_scenarios_pass_offscreen(tmp_path: Path) -> None:
     assert suite is not None
     assert suite.get("tests") == str(len(SHIPPED)) and suite.get("failures") == "0"
     assert seconds < 300, f"the shipped suite took {seconds:.0f} s"
+
+
+OPERATORS_BUNDLE = """\
+name: the operators' own bundle, taken up
+settings:
+  central: {config_trust: TRUST, groups: [hepingli]}
+steps:
+  - wait_for: {state: attract, text: "和平里社区服务中心"}
+  - take_config: {bundle: v5.json}
+  - wait_for: {state: attract, text: "安贞社区服务中心"}
+"""
+
+WRONG_EXPECTATION = """\
+name: a good bundle expected to be refused
+settings:
+  central: {config_trust: TRUST, groups: [hepingli]}
+steps:
+  - take_config: {bundle: v5.json, expect: refused}
+"""
+
+RIG_SIGNED_BUT_OWN_TRUST = """\
+name: a payload for the rig to sign on a terminal with trusted keys of its own
+settings:
+  central: {config_trust: TRUST}
+steps:
+  - take_config: {payload: {language: en}}
+"""
+
+
+def central(*args: str, cwd: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "central", *args], cwd=cwd, capture_output=True, text=True,
+        timeout=60, check=True, input="",
+    )  # fmt: skip
+
+
+def test_an_operators_signed_bundle_is_taken_up_and_the_report_is_checked(tmp_path: Path) -> None:
+    """Given a bundle drafted and signed by two key holders with kiosk-central, and a rig whose
+    terminal trusts their keys, when a scenario takes it up, then the attract screen shows the
+    new centre's name; a scenario expecting it refused fails with the terminal's report; and a
+    payload for the rig to sign on that terminal is a usage error (exit 2), not a refusal."""
+    trust = tmp_path / "trust"
+    for name in ("alice", "bob"):
+        central("config", "keygen", "--out", "keys", "--name", name, cwd=tmp_path)
+        trust.mkdir(exist_ok=True)
+        (trust / f"{name}.pub").write_bytes((tmp_path / "keys" / f"{name}.pub").read_bytes())
+    (trust / "threshold").write_text("2\n")
+    payload = {"schema_version": 2, "centre": {"name_zh": "安贞社区服务中心", "name_en": "Anzhen"}}
+    (tmp_path / "payload.json").write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
+    central("config", "draft", "--version", "5", "--payload", "payload.json", "--group",
+            "hepingli", "--out", "v5.json", cwd=tmp_path)  # fmt: skip
+    for name in ("alice", "bob"):
+        central("config", "sign", "v5.json", "--key", f"keys/{name}.key", "--yes", cwd=tmp_path)
+    files = []
+    for stem, text in (("taken-up", OPERATORS_BUNDLE), ("wrong", WRONG_EXPECTATION),
+                       ("own-trust", RIG_SIGNED_BUT_OWN_TRUST)):  # fmt: skip
+        path = tmp_path / f"{stem}.yaml"
+        path.write_text(text.replace("TRUST", str(trust)), "utf-8")
+        files.append(str(path))
+    done = rig_run(*files, "--artifacts", str(tmp_path / "a"))
+    lines = done.stdout.splitlines()
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert lines[0].startswith("PASS  the operators' own bundle, taken up"), lines
+    assert lines[1].startswith("FAIL  a good bundle expected to be refused"), lines
+    assert "step 1 (wrong.yaml:5) take_config" in lines[1]
+    assert "expected refused; the terminal reported applied v5, running v5" in lines[1]
+    assert done.stderr.strip().splitlines() == [
+        "kiosk: take_config signs with the rig's keys, but this configuration trusts "
+        "[central] config_trust: give a bundle file signed for it (bundle: FILE)"
+    ]
+    assert "Traceback" not in done.stderr
