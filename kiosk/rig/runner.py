@@ -209,6 +209,10 @@ class Player:
         reader = self.kiosk.devices.id_card_reader
         if reader is not None:
             reader.add_card_listener(self._on_card)
+        self.smart_events: dict[str, int] = {"on": 0, "outcomes": 0}
+        smart = self.kiosk.devices.smart_card_reader
+        if smart is not None:
+            smart.add_card_listener(self._on_smart_card)
 
     def _on_card(self, event: Any) -> None:  # the reader's thread
         from drivers.idcard_reader import CardEventKind
@@ -216,6 +220,13 @@ class Player:
         self.card_events["on"] = int(event.kind is not CardEventKind.REMOVED)
         if event.kind in (CardEventKind.READ, CardEventKind.FAILED):
             self.card_events["outcomes"] += 1
+
+    def _on_smart_card(self, event: Any) -> None:  # the PC/SC thread
+        from drivers.pcsc_reader import SmartCardEventKind
+
+        self.smart_events["on"] = int(event.kind is not SmartCardEventKind.REMOVED)
+        if event.kind is not SmartCardEventKind.REMOVED:
+            self.smart_events["outcomes"] += 1
 
     # -- waiting ---------------------------------------------------------------------------------
     def pump_until(self, ready: Callable[[], bool], timeout: float) -> bool:
@@ -384,6 +395,34 @@ class Player:
         # it go (when it had seen it at all), so the next card laid is a new one.
         if seen.get("on") and not self.pump_until(lambda: not seen.get("on"), 5):
             raise StepFailed("the card reader did not notice the card go in 5 s")
+        self.pump()
+
+    def step_insert_smart_card(self, value: sc.SmartCardArgs | None) -> None:
+        reader = self._sim("smart_card_reader", "insert")
+        before = self.smart_events["outcomes"]
+        reader.insert()
+        self.pump()
+        if value is not None and not value.wait:
+            return
+        from drivers.base import DeviceState
+
+        troubled = (DeviceState.FAULT, DeviceState.DEGRADED, DeviceState.ABSENT)
+
+        def over() -> bool:  # read (inserted), failed, or the reader itself in trouble
+            return self.smart_events["outcomes"] > before or reader.status.state in troubled
+
+        if not self.pump_until(over, CARD_READ_SECONDS):
+            raise StepFailed(
+                f"the PC/SC reader neither read nor failed the card in {CARD_READ_SECONDS:g} s"
+            )
+        self.pump()
+
+    def step_remove_smart_card(self, _value: None) -> None:
+        reader = self._sim("smart_card_reader", "remove")
+        seen = self.smart_events
+        reader.remove()
+        if seen["on"] and not self.pump_until(lambda: not seen["on"], 5):
+            raise StepFailed("the PC/SC reader did not notice the card go in 5 s")
         self.pump()
 
     def step_show_qr(self, value: str | sc.QrArgs) -> None:
@@ -726,6 +765,7 @@ class Player:
     def screenshot(self, name: str) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{name}.png"
+        self.pump()  # layouts a change just asked for are done before the picture
         if self.rig.options.screen == "x11":
             picture = QApplication.primaryScreen().grabWindow(0)  # what the X server shows
         else:

@@ -108,6 +108,27 @@ class QrArgs(_Args):
     serial: int = Field(1, ge=1, le=899)
 
 
+class SmartCardArgs(_Args):
+    wait: bool = Field(
+        True,
+        description="wait for the reader to read the card or fail; false when a fault keeps it "
+        "from seeing the card (no_card, unplugged)",
+    )
+
+
+class InsertSmartCard(_Args):
+    """Put the simulated social-security card in the PC/SC reader (the virtual card in pcscd's
+    vpcd reader)."""
+
+    insert_smart_card: SmartCardArgs | None = None
+
+
+class RemoveSmartCard(_Args):
+    """Take the social-security card out of the PC/SC reader."""
+
+    remove_smart_card: None = None
+
+
 class ShowQr(_Args):
     """Hold a QR code up to the (simulated) camera until hide_qr or the scenario's end."""
 
@@ -312,6 +333,8 @@ STEP_MODELS: dict[str, type[_Args]] = {
     "touch": Touch,
     "present_card": PresentCard,
     "remove_card": RemoveCard,
+    "insert_smart_card": InsertSmartCard,
+    "remove_smart_card": RemoveSmartCard,
     "show_qr": ShowQr,
     "hide_qr": HideQr,
     "inject": Inject,
@@ -335,8 +358,9 @@ STEP_MODELS: dict[str, type[_Args]] = {
 }
 
 Step = (
-    Touch | PresentCard | RemoveCard | ShowQr | HideQr | Inject | Clear | Unplug | Replug
-    | Network | Elder | Contrast | LanguageStep | WaitFor | ExpectControl | ExpectReceipt
+    Touch | PresentCard | RemoveCard | InsertSmartCard | RemoveSmartCard | ShowQr | HideQr
+    | Inject | Clear | Unplug | Replug | Network | Elder | Contrast | LanguageStep | WaitFor
+    | ExpectControl | ExpectReceipt
     | NoReceipt | ExpectOutbox | ExpectPlatform | WaitTimeout | Screenshot | Ask | TakeConfig
 )  # fmt: skip
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -27,24 +25,12 @@ from drivers.pcsc_reader import (
     read_once,
 )
 from drivers.sim_vpcd import APPLET_AID, APPLET_LABEL, APPLET_RECORD, DEFAULT_ATR, VirtualCard
+from tests.pcscd_daemon import Pcscd, pcscd_or_skip, readers
 from tests.processes import kiosk_simulator
 from tests.waiting import wait_for
 
 pytest.importorskip("smartcard.scard", reason="pyscard is not installed")
 
-PCSCD = shutil.which("pcscd") or next(
-    (p for p in ("/usr/sbin/pcscd", "/sbin/pcscd") if os.access(p, os.X_OK)), None
-)
-# Where Debian's vsmartcard-vpcd puts its driver and the reader.conf.d entry pcscd reads.
-VPCD_INSTALLED = any(
-    Path(p).exists()
-    for p in (
-        "/usr/lib/pcsc/drivers/serial/libifdvpcd.so",
-        "/usr/lib64/pcsc/drivers/serial/libifdvpcd.so",
-        "/etc/reader.conf.d/vpcd",
-    )
-)
-SOCKET = Path("/run/pcscd/pcscd.comm")
 # vpcd's second reader: the first (35963) is left to a terminal running --simulate nearby.
 PORT, READER = 35964, "Virtual PCD 00 01"
 UID = bytes.fromhex("04A1B2C3D4E5F6")
@@ -54,61 +40,9 @@ CARD_GONE = ("no_answer", "transmit_failed", "card_removed", "no_card")
 SELECT_APPLET = bytes((0x00, 0xA4, 0x04, 0x00, len(APPLET_AID))) + APPLET_AID + b"\x00"
 
 
-def _service_answers() -> bool:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        try:
-            sock.connect(str(SOCKET))
-        except OSError:
-            return False
-    return True
-
-
-def _readers() -> list[str]:
-    try:
-        with PcscContext() as context:
-            return context.readers()
-    except PcscError:
-        return []
-
-
-class Pcscd:
-    """The pcscd these tests use: one already running, or one started (and then owned) here."""
-
-    def __init__(self) -> None:
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def owned(self) -> bool:
-        return self.process is not None
-
-    def start(self) -> None:
-        assert PCSCD is not None
-        self.process = subprocess.Popen(
-            [PCSCD, "--foreground"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        wait_for(lambda: READER in _readers(), timeout=5)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=5)
-            self.process = None
-            wait_for(lambda: not _service_answers(), timeout=2)
-
-
 @pytest.fixture(scope="module")
 def pcscd() -> Iterator[Pcscd]:
-    if PCSCD is None:
-        pytest.skip("pcscd is not installed (apt install pcscd)")
-    if not VPCD_INSTALLED:
-        pytest.skip("vsmartcard's vpcd driver is not installed (apt install vsmartcard-vpcd)")
-    daemon = Pcscd()
-    if not _service_answers():
-        if os.geteuid() != 0:
-            pytest.skip("pcscd is not running, and starting it needs root")
-        daemon.start()
-    elif READER not in _readers():
-        pytest.skip(f"the running pcscd has no {READER!r}: restart it after installing vpcd")
+    daemon = pcscd_or_skip(READER)
     yield daemon
     daemon.stop()
 
@@ -161,7 +95,7 @@ def reader(card: VirtualCard, events: Events) -> Iterator[PcscReader]:
 
 
 def test_readers_are_discovered(pcscd: Pcscd) -> None:
-    assert {"Virtual PCD 00 00", READER} <= set(_readers())
+    assert {"Virtual PCD 00 00", READER} <= set(readers())
     rd = PcscReader("smart_card_reader", "pcd 00 01")  # a part of the name, any case
     rd.start()
     try:

@@ -10,13 +10,18 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageStat
 
+from tests.pcscd_daemon import Pcscd, pcscd_or_skip
+
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "kiosk" / "rig" / "scenarios").glob("*.yaml"))
+# Played against pcscd with vpcd's readers, in a test of its own that starts pcscd when it can.
+PCSC = [p for p in SHIPPED if p.stem == "fault-smart-card"]
 
 WRONG_RECEIPT = """\
 name: a ticket whose receipt says something else
@@ -97,17 +102,41 @@ def test_a_wrong_receipt_and_a_hidden_control_fail_with_their_evidence(tmp_path:
 
 @pytest.mark.slow
 def test_the_shipped_scenarios_pass_offscreen(tmp_path: Path) -> None:
+    played = [p for p in SHIPPED if p not in PCSC]
     junit = tmp_path / "junit.xml"
     began = time.monotonic()
-    done = rig_run(*map(str, SHIPPED), "--junit", str(junit), "--artifacts", str(tmp_path / "a"))
+    done = rig_run(*map(str, played), "--junit", str(junit), "--artifacts", str(tmp_path / "a"))
     seconds = time.monotonic() - began
     print(done.stdout)
-    print(f"shipped suite: {len(SHIPPED)} scenarios in {seconds:.0f} s")
+    print(f"shipped suite: {len(played)} scenarios in {seconds:.0f} s")
     assert done.returncode == 0, done.stdout + done.stderr
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None
-    assert suite.get("tests") == str(len(SHIPPED)) and suite.get("failures") == "0"
+    assert suite.get("tests") == str(len(played)) and suite.get("failures") == "0"
     assert seconds < 300, f"the shipped suite took {seconds:.0f} s"
+
+
+@pytest.fixture
+def pcscd() -> Iterator[Pcscd]:
+    pytest.importorskip("smartcard.scard", reason="pyscard is not installed")
+    daemon = pcscd_or_skip("Virtual PCD 00 00")  # the reader kiosk run --simulate uses
+    yield daemon
+    daemon.stop()
+
+
+def test_the_smart_card_faults_pass_against_pcscd(pcscd: Pcscd, tmp_path: Path) -> None:
+    """Given pcscd with vpcd's readers (started here when none runs), when the rig plays the
+    shipped smart card scenario, then the real PC/SC driver reads the virtual social-security
+    card after every fault (garbage answers, pulled mid-read, mute, not seen, link cut)."""
+    assert PCSC, "the shipped smart card scenario is missing"
+    junit = tmp_path / "junit.xml"
+    done = rig_run(*map(str, PCSC), "--junit", str(junit), "--artifacts", str(tmp_path / "a"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    case = ET.parse(junit).getroot().find("./testsuite/testcase")
+    assert case is not None and case.find("failure") is None
+    log = case.findtext("system-out") or ""
+    assert "card read failed: bad_response" in log  # the garbage really reached the driver
+    assert "device smart_card_reader ready" in log
 
 
 OPERATORS_BUNDLE = """\
