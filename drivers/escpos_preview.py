@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw, ImageFont
 
+from drivers.escpos_stream import Cut, EscposStreamError, Feed, LineEnd, QrCode, TextRun, parse
 from drivers.fonts import cjk_font_path
 
 PAPER_DOTS = 576  # printable width of 80 mm paper at 203 dpi
@@ -19,26 +20,14 @@ CELL_W, CELL_H = 12, 24  # font A
 MARGIN = 24
 
 
-class PreviewError(ValueError):
-    """The bytes are not an ESC/POS stream this preview can follow."""
+# The bytes are not an ESC/POS stream this preview can follow; the message says where.
+PreviewError = EscposStreamError
 
 
 @dataclass
-class _Run:
-    text: str
-    scale_w: int
-    scale_h: int
-    bold: bool
-
-
-@dataclass
-class _State:
+class _Line:
     align: int = 0
-    bold: bool = False
-    scale_w: int = 1
-    scale_h: int = 1
-    cjk: bool = False
-    runs: list[_Run] = field(default_factory=list)
+    runs: list[TextRun] = field(default_factory=list)
 
 
 class _Canvas:
@@ -57,30 +46,30 @@ class _Canvas:
                 self._fonts[px] = ImageFont.load_default(px)
         return self._fonts[px]
 
-    def line(self, state: _State) -> None:
+    def line(self, line: _Line) -> None:
         # Characters sit in fixed cells like a printer's (wide ones take two), so columns and
         # rules line up the way they will on paper.
-        height = max((r.scale_h for r in state.runs), default=1) * CELL_H + 6
+        height = max((r.style.scale_h for r in line.runs), default=1) * CELL_H + 6
         img = Image.new("L", (PAPER_DOTS, height), 255)
         draw = ImageDraw.Draw(img)
-        total = sum(_cells(r.text) * CELL_W * r.scale_w for r in state.runs)
-        x = {0: 0, 1: (PAPER_DOTS - total) // 2, 2: PAPER_DOTS - total}.get(state.align, 0)
-        for run in state.runs:
-            font = self.font(CELL_H * run.scale_h - 2)
-            y = height - 4 - CELL_H * run.scale_h
+        total = sum(_cells(r.text) * CELL_W * r.style.scale_w for r in line.runs)
+        x = {0: 0, 1: (PAPER_DOTS - total) // 2, 2: PAPER_DOTS - total}.get(line.align, 0)
+        for run in line.runs:
+            font = self.font(CELL_H * run.style.scale_h - 2)
+            y = height - 4 - CELL_H * run.style.scale_h
             for ch in run.text:
-                cell = _cells(ch) * CELL_W * run.scale_w
+                cell = _cells(ch) * CELL_W * run.style.scale_w
                 glyph = draw.textlength(ch, font=font)
                 draw.text(
                     (x + (cell - glyph) / 2, y),
                     ch,
                     fill=0,
                     font=font,
-                    stroke_width=1 if run.bold else 0,
+                    stroke_width=1 if run.style.bold else 0,
                 )
                 x += cell
         self.blocks.append(img)
-        state.runs.clear()
+        line.runs.clear()
 
     def feed(self, lines: int) -> None:
         if lines:
@@ -113,103 +102,32 @@ def _cells(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-# ESC commands with one parameter byte that the preview can ignore.
-_ESC_ONE_ARG = frozenset(b" !-MRVt{")
-_GS_ONE_ARG = frozenset(b"bBfhwHLk")
-
-
 def render_preview(data: bytes, encoding: str = "gb18030") -> Image.Image:
     """Interpret an ESC/POS byte stream and draw the paper it would produce."""
     canvas = _Canvas(encoding)
-    st = _State()
-    text = bytearray()
-    qr_data = b""
-    i, n = 0, len(data)
-
-    def need(count: int) -> bytes:
-        if i + count > n:
-            raise PreviewError(f"command at byte {i} is cut short")
-        return data[i : i + count]
-
-    def flush_text() -> None:
-        if text:
-            decoded = bytes(text).decode(encoding if st.cjk else "cp437", errors="replace")
-            st.runs.append(_Run(decoded, st.scale_w, st.scale_h, st.bold))
-            text.clear()
-
-    while i < n:
-        b = data[i]
-        if b == 0x0A:
-            flush_text()
-            canvas.line(st)
-            i += 1
-        elif b == 0x1B:
-            cmd = need(2)[1]
-            flush_text()
-            if cmd == ord("@"):
-                st = _State()
-                i += 2
-            elif cmd == ord("a"):
-                value = need(3)[2]
-                st.align = value - 48 if value >= 48 else value  # n may be 0..2 or '0'..'2'
-                i += 3
-            elif cmd == ord("E"):
-                st.bold = bool(need(3)[2] & 1)
-                i += 3
-            elif cmd == ord("d"):
-                if st.runs:
-                    canvas.line(st)
-                canvas.feed(need(3)[2])
-                i += 3
-            elif cmd in _ESC_ONE_ARG:
-                i += 3
+    line = _Line()
+    for item in parse(data, encoding):  # EscposStreamError (PreviewError) where it cannot go on
+        if isinstance(item, TextRun):
+            line.runs.append(item)
+            line.align = item.style.align
+        elif isinstance(item, LineEnd):
+            line.align = item.align
+            canvas.line(line)
+        elif isinstance(item, Feed | Cut):
+            if line.runs:
+                line.align = item.align
+                canvas.line(line)
+            if isinstance(item, Feed):
+                canvas.feed(item.lines)
             else:
-                raise PreviewError(f"unknown command ESC 0x{cmd:02x} at byte {i}")
-        elif b == 0x1C:
-            cmd = need(2)[1]
-            flush_text()
-            st.cjk = {ord("&"): True, ord("."): False}.get(cmd, st.cjk)
-            i += 2
-        elif b == 0x1D:
-            cmd = need(2)[1]
-            flush_text()
-            if cmd == ord("!"):
-                size = need(3)[2]
-                st.scale_w, st.scale_h = (size >> 4) + 1, (size & 0x0F) + 1
-                i += 3
-            elif cmd == ord("V"):
-                mode = need(3)[2]
-                i += 4 if mode >= 0x41 else 3
-                if st.runs:
-                    canvas.line(st)
                 canvas.cut()
-            elif cmd == ord("("):
-                head = need(5)
-                length = head[3] | (head[4] << 8)
-                body = need(5 + length)[5:]
-                if len(body) >= 2 and body[0] == 0x31 and body[1] == 0x50:
-                    qr_data = body[3:]
-                elif len(body) >= 2 and body[0] == 0x31 and body[1] == 0x51:
-                    canvas.image(_qr_image(qr_data), st.align)
-                i += 5 + length
-            elif cmd == ord("v"):
-                head = need(8)
-                width_bytes = head[4] | (head[5] << 8)
-                height = head[6] | (head[7] << 8)
-                raster = need(8 + width_bytes * height)[8:]
-                img = Image.frombytes("1", (width_bytes * 8, height), raster)
-                canvas.image(Image.eval(img.convert("L"), lambda v: 255 - v), st.align)
-                i += 8 + width_bytes * height
-            elif cmd in _GS_ONE_ARG:
-                i += 3
-            else:
-                raise PreviewError(f"unknown command GS 0x{cmd:02x} at byte {i}")
+        elif isinstance(item, QrCode):
+            canvas.image(_qr_image(item.payload), item.align)
         else:
-            text.append(b)
-            i += 1
-    flush_text()
-    if st.runs:
-        canvas.line(st)
+            img = Image.frombytes("1", (item.width_bytes * 8, item.height), item.dots)
+            canvas.image(Image.eval(img.convert("L"), lambda v: 255 - v), item.align)
+    if line.runs:
+        canvas.line(line)
     return canvas.compose()
 
 

@@ -97,3 +97,22 @@ def test_the_proxy_relays_cuts_and_restores(echo_server: int) -> None:
         assert _echo(proxy.port, b"five") == b"five"
     finally:
         proxy.stop()
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [(b"\x1b@ok\x1b~x", "unknown command ESC 0x7e at byte 4"), (b"\x1d(k\x40", "cut short")],
+)
+def test_the_preview_and_the_rig_read_a_receipt_with_one_parser(data: bytes, where: str) -> None:
+    """Given bytes neither can follow, when the printer's preview draws them and the rig reads
+    them, then both refuse them with the same words: a receipt one accepts, the other reads."""
+    from drivers.escpos_preview import render_preview
+
+    with pytest.raises(ReceiptDecodeError) as read:
+        decode(data)
+    with pytest.raises(ReceiptDecodeError) as drawn:
+        render_preview(data)
+    assert str(read.value) == str(drawn.value) and where in str(read.value)
+    printed = render(RECEIPT, PrinterProfile(columns=48, encoding="gb18030", native_qr=True))
+    assert decode(printed).qr == ["KIOSK-TICKET:01a2-33"]
+    assert render_preview(printed).size[1] > 600
