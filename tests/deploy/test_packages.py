@@ -278,18 +278,27 @@ def _wait_for_line(process: subprocess.Popen[bytes], start: str, seconds: float)
     """The first line *process* prints that begins with *start*, or all it printed when it
     ended or took too long."""
     assert process.stdout is not None
+    # Read the pipe's descriptor, not the buffered file: readline() may pull two lines into
+    # its buffer at once, and select() would then wait on the descriptor for a line already
+    # read (the "listening on" line printed right after uvicorn's own was missed that way).
+    fd = process.stdout.fileno()
     seen: list[str] = []
+    pending = b""
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
-        if not select.select([process.stdout], [], [], left)[0]:
+        if not select.select([fd], [], [], left)[0]:
             break
-        line = process.stdout.readline().decode(errors="replace")
-        if not line:
+        chunk = os.read(fd, 65536)
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for raw in lines:
+            line = raw.decode(errors="replace") + "\n"
+            if line.startswith(start):
+                return line
+            seen.append(line)
+        if not chunk:
             break  # it ended
-        if line.startswith(start):
-            return line
-        seen.append(line)
-    return "".join(seen) or f"nothing within {seconds} s"
+    return "".join(seen) + pending.decode(errors="replace") or f"nothing within {seconds} s"
 
 
 def _processes_in(root: Path, command: str) -> list[int]:
