@@ -43,6 +43,7 @@ from central.kpi_tables import (
     kpi_abandoned_group,
     kpi_abandoned_kiosk,
     kpi_progress,
+    kpi_times_fleet,
     kpi_times_group,
     kpi_times_kiosk,
     kpi_visits,
@@ -221,6 +222,10 @@ def _write_batch(store: CentralStore, conn: Connection, batch: _Batch) -> None:
     whole_visit = {key: n for key, n in batch.times.items() if key[4] == ""}
     add(kpi_times_kiosk, (*fine, "step", "bucket"), whole_visit, False)
     add(kpi_times_group, (*coarse, "step", "bucket"), times_group, False)
+    times_fleet: Counter[tuple[Any, ...]] = Counter()
+    for (day, _group, service, step, bucket), n in times_group.items():
+        times_fleet[(day, service, step, bucket)] += n
+    add(kpi_times_fleet, ("day", "service", "step", "bucket"), times_fleet, False)
     add(kpi_abandoned_kiosk, (*fine, "step"), batch.abandoned, False)
     add(kpi_abandoned_group, (*coarse, "step"), abandoned_group, False)
 
@@ -359,7 +364,12 @@ def report(store: CentralStore, where: Filter, by: By | None = None) -> dict[str
     terminal's histograms."""
     per_kiosk = where.kiosk is not None or by == "kiosk"
     visits_t = kpi_visits if per_kiosk else kpi_visits_group
-    times_t = kpi_times_kiosk if where.kiosk is not None else kpi_times_group
+    fleet_wide = where.kiosk is None and where.group is None and by in (None, "service", "day")
+    times_t = (
+        kpi_times_kiosk if where.kiosk is not None
+        else kpi_times_fleet if fleet_wide
+        else kpi_times_group
+    )  # fmt: skip
     abandoned_t = kpi_abandoned_kiosk if where.kiosk is not None else kpi_abandoned_group
     times_by = by if by and (by != "kiosk" or where.kiosk is not None) else None
     coarse_where = where if where.kiosk is not None else replace(where, kiosk=None)

@@ -66,6 +66,16 @@ def _times(name: str, with_kiosk: bool) -> Table:
 kpi_times_kiosk = _times("kpi_times_kiosk", True)
 Index("kpi_times_kiosk_kiosk_day", kpi_times_kiosk.c.kiosk_id, kpi_times_kiosk.c.day)
 kpi_times_group = _times("kpi_times_group", False)
+# ... and for the whole fleet, by service and day: a month is tens of thousands of rows, where
+# per group it is hundreds of thousands (the console's KPI page reads this one).
+kpi_times_fleet = Table(
+    "kpi_times_fleet", metadata,
+    Column("day", Text, primary_key=True),
+    Column("service", Text, primary_key=True),
+    Column("step", Text, primary_key=True),
+    Column("bucket", BigInteger, primary_key=True),
+    _count("n"),
+)  # fmt: skip
 
 
 # Where visits that chose a service were left unfinished: the state they ended in.

@@ -75,6 +75,7 @@ bad_cases = Table(
     Column("updated_at", Text, nullable=False),
     UniqueConstraint("kiosk_id", "uuid", name="bad_cases_rating"),
     Index("bad_cases_state_due", "state", "due"),
+    Index("bad_cases_rated_at", "rated_at"),  # 整改率 and 回访率 over a period
 )
 
 case_notes = Table(
