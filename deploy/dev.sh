@@ -32,9 +32,9 @@ APT_PACKAGES=(
   # spoken guidance: QtTextToSpeech needs libpulse; speech-dispatcher + espeak-ng speak zh and en
   libpulse0 speech-dispatcher speech-dispatcher-espeak-ng espeak-ng
   # the Debian packages (tests/deploy): built from what git sees, installed in a fresh Debian 12
-  # root (debootstrap), their units verified (systemd-analyze), the kiosk session's screen
-  # set-up (xset, xrandr, xinput)
-  git debootstrap systemd x11-xserver-utils xinput
+  # root (debootstrap), their units verified (systemd-analyze), the root booted under systemd
+  # (systemd-nspawn), the kiosk session's screen set-up (xset, xrandr, xinput)
+  git debootstrap systemd systemd-container x11-xserver-utils xinput
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

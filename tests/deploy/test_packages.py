@@ -2,17 +2,17 @@
 deploy/package-root.sh into a fresh Debian 12 root (debootstrap minbase, a chroot): files,
 owners, modes, the service users and their groups, both commands run as those users, the
 configuration out of the service's reach, the units verified there, the terminal started as
-systemd would start it (notify socket, watchdog) up to its attract screen, then an upgrade that
-keeps data and configuration, a removal that keeps data, and a purge that does not.
+systemd would start it (notify socket, watchdog) up to its attract screen, the platform on
+PostgreSQL over TLS with a terminal syncing to it. (The root booted under systemd, with an
+upgrade from an older version, a removal and a purge: test_booted_system.py.)
 
 Needs root (chroot, mount) and Debian's mirror and PyPI the first time (the base root and the
-downloads are kept in /var/tmp for the next run); about 5 minutes.
+downloads are kept in /var/tmp for the next run); about 3 minutes.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import select
 import shutil
 import signal
@@ -25,62 +25,20 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.deploy.package_build import NEEDS_ROOT_AND_DEBIAN, REPO, run_logged
+
 ROOT = Path(os.environ.get("KIOSK_PACKAGE_ROOT", "/var/tmp/kiosk-package-root"))
 UNITS = ("kiosk.service", "kiosk-central.service")
 TERMINAL_GROUPS = {"dialout", "lp", "video", "render", "audio", "input"}
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        os.geteuid() != 0, reason="installs into a chroot: needs root (chroot, mount, unshare)"
-    ),
-    pytest.mark.skipif(
-        shutil.which("dpkg-deb") is None or not Path("/usr/bin/python3").exists(),
-        reason="builds Debian packages: needs dpkg-deb and Debian's python3",
-    ),
-]
-
-
-def _run(argv: list[str], log: Path, timeout: float) -> None:
-    with log.open("w") as out:
-        status = subprocess.run(
-            argv, stdout=out, stderr=subprocess.STDOUT, timeout=timeout, check=False
-        ).returncode
-    if status != 0:
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
-        pytest.fail(f"{' '.join(argv)} exited {status}:\n{tail}")
-
-
-def _mirror_reachable() -> bool:
-    """Can this machine reach Debian's mirror (the one deploy/package-root.sh uses)? Not in a
-    network of its own, as deploy/fresh-root-check.sh runs the suite."""
-    script = (REPO / "deploy/package-root.sh").read_text()
-    host = re.search(r"^MIRROR=http://([^/]+)/", script, re.M)
-    assert host, "deploy/package-root.sh names no MIRROR"
-    try:
-        socket.create_connection((host.group(1), 80), timeout=5).close()
-    except OSError:
-        return False
-    return True
-
-
-@pytest.fixture(scope="module")
-def debs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    if not _mirror_reachable():
-        pytest.skip("no network to Debian's mirror (and PyPI): the packages cannot be built")
-    out = tmp_path_factory.mktemp("dist")
-    _run([str(REPO / "deploy/build-packages.sh"), "--out", str(out)], out / "build.log", 1200)
-    found = {p.name.split("_")[0]: p for p in out.glob("*.deb")}
-    assert set(found) == {"kiosk-terminal", "kiosk-central"}, found
-    return found
+pytestmark = NEEDS_ROOT_AND_DEBIAN
 
 
 @pytest.fixture(scope="module")
 def root(debs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     log = tmp_path_factory.mktemp("root") / "package-root.log"
     script = str(REPO / "deploy/package-root.sh")
-    _run([script, "--root", str(ROOT), *map(str, debs.values())], log, 1500)
+    run_logged([script, "--root", str(ROOT), *map(str, debs.values())], log, 1500)
     return ROOT
 
 
@@ -432,42 +390,6 @@ def test_the_units_verify_in_the_installed_root(root: Path) -> None:
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 0 and not result.stderr.strip(), result.stderr
-
-
-def test_upgrade_keeps_data_and_configuration_removal_keeps_data_purge_not(
-    root: Path, debs: dict[str, Path]
-) -> None:
-    """Last: it changes the root. An upgrade (the same version installed again runs the same
-    maintainer scripts: prerm upgrade, postinst configure) keeps the data and an edited
-    configuration; a removal drops the application and keeps both; a purge drops them too."""
-    data = root / "var/lib/kiosk/outbox-marker"
-    data.write_text("a transaction\n")
-    config = root / "etc/kiosk/kiosk.toml"
-    edited = config.read_text().replace('language = "zh_CN"', 'language = "en"')
-    config.write_text(edited)
-    central_data = root / "var/lib/kiosk-central/marker"
-    central_data.write_text("x\n")
-    for deb in debs.values():
-        shutil.copy(deb, root / "tmp" / deb.name)
-    install = ["dpkg", "-i", *(f"/tmp/{deb.name}" for deb in debs.values())]
-    result = in_root(root, *install, timeout=600)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert data.read_text() == "a transaction\n"
-    assert config.read_text() == edited
-    assert _owner(root, "/etc/kiosk/kiosk.toml") == ("root", "kiosk", 0o640)
-    assert central_data.exists()
-    assert in_root(root, "kiosk", "--version", user="kiosk").returncode == 0
-
-    result = in_root(root, "dpkg", "--remove", "kiosk-terminal", "kiosk-central", timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert not (root / "opt/kiosk-terminal/venv").exists()
-    assert not (root / "opt/kiosk-central/venv").exists()
-    assert data.exists() and config.read_text() == edited and central_data.exists()
-
-    result = in_root(root, "dpkg", "--purge", "kiosk-terminal", "kiosk-central", timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    for gone in ("var/lib/kiosk", "etc/kiosk", "opt/kiosk-terminal", "var/lib/kiosk-central"):
-        assert not (root / gone).exists(), gone
 
 
 @pytest.fixture(autouse=True, scope="module")
