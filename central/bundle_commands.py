@@ -160,18 +160,13 @@ def register(cli: click.Group, db_option: Callable[[Any], Any], opened_store: Op
     def publish(bundle: Path, group: str, percent: int, db_url: str | None) -> None:
         """Offer a signed bundle to a group of terminals (they fetch it during sync, verify it
         themselves, and apply it between visits)."""
-        from central.rollout import RolloutError, Rollouts
-        from contracts.canonical import CanonicalError, strict_loads
+        from central.rollout import RolloutError, Rollouts, bundle_version
 
         raw = bundle.read_bytes()
         try:
-            document = strict_loads(raw)
-            version = document["signed"]["version"]
-            signatures = len(document["signatures"])
-        except (CanonicalError, KeyError, TypeError) as exc:
-            raise ConfigCliError(f"{bundle}: not a bundle ({exc})") from exc
-        if not isinstance(version, int) or signatures == 0:
-            raise ConfigCliError(f"{bundle}: needs a whole-number version and signatures")
+            version = bundle_version(raw)
+        except RolloutError as exc:
+            raise ConfigCliError(f"{bundle}: {exc}") from None
         with opened_store(db_url) as store:
             try:
                 Rollouts(store).publish(raw, version, group, percent)

@@ -25,6 +25,30 @@ class RolloutError(Exception):
     """A publish cannot be done; the message says why."""
 
 
+MAX_BUNDLE_BYTES = 1_048_576  # a catalogue with its texts is tens of kilobytes
+
+
+def bundle_version(raw: bytes) -> int:
+    """The version of a signed bundle's bytes, or RolloutError saying what is wrong with them.
+    Only the shape is checked here: the platform holds no trust anchors, the terminals verify
+    the signatures against theirs (and refuse a forged bundle, reporting why)."""
+    from contracts.canonical import CanonicalError, strict_loads
+
+    if len(raw) > MAX_BUNDLE_BYTES:
+        raise RolloutError(f"not a bundle: {len(raw):,} bytes (at most {MAX_BUNDLE_BYTES:,})")
+    try:
+        document = strict_loads(raw)
+        version = document["signed"]["version"]
+        signatures = len(document["signatures"])
+    except (CanonicalError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise RolloutError(f"not a bundle ({exc})") from None
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise RolloutError("not a bundle: its version must be a whole number from 1")
+    if signatures == 0:
+        raise RolloutError("the bundle carries no signature: sign it first (config sign)")
+    return version
+
+
 @dataclass(frozen=True)
 class Offer:
     version: int

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
+from starlette.exceptions import HTTPException
 
 from central import alerts, cases, kpi
 from central.console import accounts
@@ -31,7 +32,7 @@ from central.console.charts import paired_bars
 from central.console.words import LANGUAGES, Words
 from central.fleet import fleet, summary
 from central.kpi_commands import csv_rows
-from central.rollout import RolloutError, Rollouts
+from central.rollout import MAX_BUNDLE_BYTES, RolloutError, Rollouts, bundle_version
 from central.store import CentralStore
 from central.tables import transactions
 
@@ -73,6 +74,14 @@ def _day(raw: str | None) -> date | None:
         return date.fromisoformat(raw) if raw else None
     except ValueError:
         return None
+
+
+def _whole(raw: str, otherwise: str) -> int:
+    """A whole number typed in a form, or RolloutError(*otherwise*) for the operator to read."""
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise RolloutError(otherwise) from None
 
 
 def technician_visits(store: CentralStore, kiosk_id: str, limit: int = 50) -> list[dict[str, Any]]:
@@ -153,6 +162,26 @@ def console_router(store: CentralStore) -> APIRouter:
         return wrap
 
     async def form_of(request: Request) -> dict[str, str]:
+        """The form's text fields. A file upload (multipart) leaves its one file's bytes in
+        request.state.upload: only the bundle form sends one."""
+        request.state.upload = None
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            fields: dict[str, str] = {}
+            try:
+                parts = await request.form(
+                    max_files=1, max_fields=8, max_part_size=MAX_BUNDLE_BYTES
+                )
+            except HTTPException:  # malformed or too many parts: starlette says which
+                return fields
+            try:
+                for name, value in parts.multi_items():
+                    if isinstance(value, str):
+                        fields.setdefault(name, value)
+                    else:
+                        request.state.upload = await value.read(MAX_BUNDLE_BYTES + 1)
+            finally:
+                await parts.close()  # the upload's spooled temporary file
+            return fields
         body = (await request.body()).decode("utf-8", "replace")
         return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
 
@@ -357,31 +386,61 @@ def console_router(store: CentralStore) -> APIRouter:
         return RedirectResponse(f"/console/cases/{case_id}", status_code=303, headers=HEADERS)
 
     # -- configuration rollout ------------------------------------------------------------------
+    def rollouts_view(
+        request: Request, session: Session, error: str | None = None, status: int = 200
+    ) -> Response:
+        rollouts = Rollouts(store)
+        reports = rollouts.status()
+        groups = sorted({str(r["grp"]) for r in reports if r["grp"]})
+        return page(request, "rollouts.html", session, bundles=rollouts.bundles(),
+                    reports=reports, groups=groups, error=error, status=status)  # fmt: skip
+
     @router.get("/rollouts")
     @guarded("viewer")
     async def rollouts_page(request: Request, session: Session) -> Response:
-        return page(request, "rollouts.html", session, bundles=Rollouts(store).bundles(),
-                    reports=Rollouts(store).status(), error=None)  # fmt: skip
+        return rollouts_view(request, session)
 
     @router.post("/rollouts")
     @posted("operator")
     async def rollout_action(request: Request, session: Session, form: dict[str, str]) -> Response:
         group, action = form.get("group", ""), form.get("action", "")
         try:
-            version = int(form.get("version", ""))
+            version = _whole(form.get("version", ""), "no such version")
             if action == "halt":
                 was = Rollouts(store).halt(group, version)
                 detail = f"version {version}: halted at {was}%"
             elif action == "advance":
-                percent = int(form.get("percent", ""))
+                percent = _whole(form.get("percent", ""), "percent must be between 1 and 100")
                 Rollouts(store).advance(group, version, percent)
                 detail = f"version {version}: {percent}%"
             else:
                 raise RolloutError(f"unknown action {action!r}")
-        except (RolloutError, ValueError) as exc:
-            return page(request, "rollouts.html", session, bundles=Rollouts(store).bundles(),
-                        reports=Rollouts(store).status(), error=str(exc), status=400)  # fmt: skip
+        except RolloutError as exc:
+            return rollouts_view(request, session, error=str(exc), status=400)
         accounts.audit(store, session.user.name, f"rollout_{action}", group, detail)
+        return RedirectResponse("/console/rollouts", status_code=303, headers=HEADERS)
+
+    @router.post("/rollouts/publish")
+    @posted("operator")
+    async def rollout_publish(request: Request, session: Session, form: dict[str, str]) -> Response:
+        """A bundle the key holders signed offline, uploaded as a file: the platform checks
+        its shape and stores its bytes as they are (it cannot sign or change one)."""
+        t = words(request)
+        raw: bytes | None = request.state.upload
+        group = form.get("group", "")
+        known = {str(r["grp"]) for r in Rollouts(store).status() if r["grp"]}
+        try:
+            if not raw:
+                raise RolloutError(t("rollouts.no_file"))
+            if group not in known:
+                raise RolloutError(t("rollouts.no_group"))
+            percent = _whole(form.get("percent", ""), "percent must be between 1 and 100")
+            version = bundle_version(raw)
+            Rollouts(store).publish(raw, version, group, percent)
+        except RolloutError as exc:
+            return rollouts_view(request, session, error=str(exc), status=400)
+        detail = f"version {version}: {percent}%, {len(raw):,} bytes"
+        accounts.audit(store, session.user.name, "rollout_publish", group, detail)
         return RedirectResponse("/console/rollouts", status_code=303, headers=HEADERS)
 
     # -- accounts and audit (admin) ---------------------------------------------------------------
@@ -436,6 +495,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/console/cases/{case_id}"): "operator",
     ("GET", "/console/rollouts"): "viewer",
     ("POST", "/console/rollouts"): "operator",
+    ("POST", "/console/rollouts/publish"): "operator",
     ("GET", "/console/users"): "admin",
     ("POST", "/console/users"): "admin",
     ("GET", "/console/audit"): "admin",

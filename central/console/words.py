@@ -69,9 +69,15 @@ ZH: dict[str, str] = {
     "rollouts.reports": "各终端的配置状态",
     "rollouts.reason": "原因",
     "rollouts.publish_hint": (
-        "新配置由持有签名密钥的人在离线电脑上签名后，用 kiosk-central config publish 发布；"
-        "平台从不保存签名私钥。"
+        "新配置由持有签名密钥的人在离线电脑上签名（kiosk-central config sign），签好的文件在这里"
+        "或用 kiosk-central config publish 发布；平台从不接收签名私钥，终端自己核验签名。"
     ),
+    "rollouts.publish": "发布已签名的配置",
+    "rollouts.publish_file": "已签名的配置文件",
+    "rollouts.publish_to": "发布到分组",
+    "rollouts.publish_button": "发布",
+    "rollouts.no_file": "请选择已签名的配置文件。",
+    "rollouts.no_group": "请选择一个已有终端的分组。",
     "title": "自助终端运营平台",
     "nav.fleet": "终端",
     "nav.kpi": "服务指标",
@@ -250,9 +256,16 @@ EN: dict[str, str] = {
     "rollouts.reports": "Each terminal's configuration",
     "rollouts.reason": "Reason",
     "rollouts.publish_hint": (
-        "Holders of a signing key sign a new configuration offline and publish it with "
-        "kiosk-central config publish; the platform never keeps a private signing key."
+        "Holders of a signing key sign a new configuration offline (kiosk-central config sign) "
+        "and publish the signed file here or with kiosk-central config publish; the platform "
+        "never receives a private signing key, and terminals verify the signatures themselves."
     ),
+    "rollouts.publish": "Publish a signed configuration",
+    "rollouts.publish_file": "Signed bundle file",
+    "rollouts.publish_to": "To group",
+    "rollouts.publish_button": "Publish",
+    "rollouts.no_file": "Choose the signed bundle file.",
+    "rollouts.no_group": "Choose a group that has terminals.",
     "title": "Kiosk operations",
     "nav.fleet": "Terminals",
     "nav.kpi": "Service KPIs",

@@ -110,6 +110,12 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
         central("config", "sign", str(bundle), "--key", str(keys / "alice.key"), "--yes")
         central("config", "publish", str(bundle), "--group", "north", "--percent", "20",
                 "--db", running.db_url)  # fmt: skip
+        # Version 2, signed offline too, waits to be published from the console.
+        payload.write_text(json.dumps({"schema_version": 2, "timeouts": {"identify": 90}}))
+        central("config", "draft", "--version", "2", "--payload", str(payload),
+                "--group", "north", "--out", str(tmp_path / "v2.json"))  # fmt: skip
+        central("config", "sign", str(tmp_path / "v2.json"), "--key", str(keys / "alice.key"),
+                "--yes")  # fmt: skip
         why = "the attract screen did not paint"
         report = {"version": 1, "status": "rolled_back", "reason": why}
         post(f"{running.url}/v1/kiosks/kiosk-hall-02/config-report", second, report)
@@ -219,6 +225,12 @@ def test_a_manager_signs_in_finds_the_terminal_to_fix_and_reads_the_kpis(
     bundle_row.get_by_role("button", name="暂停发布").click()
     expect(bundle_row).to_contain_text("已暂停")
     p.screenshot(path=str(shots / "05-rollout-halted.png"), full_page=True)  # type: ignore[attr-defined]
+    # ... and publish version 2, signed offline, to a tenth of the group.
+    p.get_by_label("已签名的配置文件").set_input_files(str(tmp_path / "v2.json"))  # type: ignore[attr-defined]
+    p.get_by_label("发布到分组").select_option("north")  # type: ignore[attr-defined]
+    p.get_by_role("button", name="发布", exact=True).click()  # type: ignore[attr-defined]
+    expect(p.locator('tr[data-bundle="north:2"]')).to_contain_text("10%")  # type: ignore[attr-defined]
+    p.screenshot(path=str(shots / "05b-rollout-published.png"), full_page=True)  # type: ignore[attr-defined]
 
     p.get_by_role("link", name="服务指标").click()  # type: ignore[attr-defined]
     p.locator("#language").click()  # type: ignore[attr-defined]
