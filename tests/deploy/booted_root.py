@@ -3,7 +3,7 @@ commands in it (nsenter into its namespaces), its units' properties and journal,
 its X display, and a poweroff that leaves nothing running.
 
 The container has a network of its own (loopback only: its X server's abstract socket and its
-platform's port stay in it) and is not registered with machined (the host need not run systemd).
+platform's port stay in it). On a host without systemd it is not registered with machined.
 """
 
 from __future__ import annotations
@@ -46,8 +46,12 @@ class BootedRoot:
         self.log = log
         argv = [
             "systemd-nspawn", "--boot", f"--directory={root}", f"--machine={machine}",
-            "--register=no", "--keep-unit", "--private-network", "--console=passive",
+            "--private-network", "--console=passive",
         ]  # fmt: skip
+        if not Path("/run/systemd/system").exists():
+            # No systemd on this host (a CI container): no machined to register with, nor a
+            # scope to ask for; the container's systemd takes this process's cgroup.
+            argv += ["--register=no", "--keep-unit"]
         with log.open("wb") as out:
             self.nspawn = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
