@@ -29,7 +29,7 @@ import logging
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -39,15 +39,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from central.cases import Rated, open_cases
 from central.kpi_tables import (
+    ABANDONED,
     COUNTS,
-    kpi_abandoned_group,
-    kpi_abandoned_kiosk,
+    KEYS,
+    TIMES,
+    VISITS,
+    Rollup,
     kpi_progress,
-    kpi_times_fleet,
-    kpi_times_group,
-    kpi_times_kiosk,
-    kpi_visits,
-    kpi_visits_group,
+    smallest,
 )
 from central.store import CentralStore
 from central.tables import kiosks, transactions
@@ -191,43 +190,35 @@ def _add_up(store: CentralStore, conn: Connection, table: Any, rows: list[dict[s
     conn.execute(statement, full)  # SQLite: in process, a statement per row costs little
 
 
-def _without_kiosk(key: tuple[Any, ...]) -> tuple[Any, ...]:
-    return (key[0], key[1], *key[3:])  # (day, grp, kiosk_id, service, ...) less the kiosk
+def _project(rollup: Rollup, rows: dict[Any, Any]) -> dict[tuple[Any, ...], Any]:
+    """*rows* keyed (day, grp, kiosk_id, service, ...) added up at *rollup*'s grain."""
+    keep = [KEYS.index(k) for k in rollup.keys]
+    out: dict[tuple[Any, ...], Any] = {}
+    for key, value in rows.items():
+        if rollup.whole_visit_only and key[4] != "":
+            continue
+        coarse = (*(key[i] for i in keep), *key[len(KEYS) :])
+        if isinstance(value, Counter):
+            out.setdefault(coarse, Counter()).update(value)
+        else:
+            out[coarse] = out.get(coarse, 0) + value
+    return out
 
 
 def _write_batch(store: CentralStore, conn: Connection, batch: _Batch) -> None:
-    """Add the batch's counts to both grains: per terminal and per group."""
-    fine = ("day", "grp", "kiosk_id", "service")
-    coarse = ("day", "grp", "service")
-    visits_group: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
-    for key, counts in batch.visits.items():
-        visits_group[_without_kiosk(key)].update(counts)
-    times_group: Counter[tuple[Any, ...]] = Counter()
-    for time_key, n in batch.times.items():
-        times_group[_without_kiosk(time_key)] += n
-    abandoned_group: Counter[tuple[Any, ...]] = Counter()
-    for step_key, n in batch.abandoned.items():
-        abandoned_group[_without_kiosk(step_key)] += n
-
-    def add(table: Any, names: tuple[str, ...], rows: dict[Any, Any], counts: bool) -> None:
-        _add_up(store, conn, table, [
-            {**dict(zip(names, key, strict=True)), **(value if counts else {"n": value})}
-            for key, value in rows.items()
-        ])  # fmt: skip
-
-    add(kpi_visits, fine, batch.visits, True)
-    add(kpi_visits_group, coarse, visits_group, True)
-    # Per terminal, the whole visit's time only: per-step times per terminal per day would be
-    # most of the rollups' rows, and a step's time is a matter of the service, not the terminal.
-    whole_visit = {key: n for key, n in batch.times.items() if key[4] == ""}
-    add(kpi_times_kiosk, (*fine, "step", "bucket"), whole_visit, False)
-    add(kpi_times_group, (*coarse, "step", "bucket"), times_group, False)
-    times_fleet: Counter[tuple[Any, ...]] = Counter()
-    for (day, _group, service, step, bucket), n in times_group.items():
-        times_fleet[(day, service, step, bucket)] += n
-    add(kpi_times_fleet, ("day", "service", "step", "bucket"), times_fleet, False)
-    add(kpi_abandoned_kiosk, (*fine, "step"), batch.abandoned, False)
-    add(kpi_abandoned_group, (*coarse, "step"), abandoned_group, False)
+    """Add the batch's counts to every rollup, each at its own grain."""
+    for rollups, rows, extra in (
+        (VISITS, batch.visits, ()),
+        (TIMES, batch.times, ("step", "bucket")),
+        (ABANDONED, batch.abandoned, ("step",)),
+    ):
+        for rollup in rollups:
+            names = (*rollup.keys, *extra)
+            _add_up(store, conn, rollup.table, [
+                {**dict(zip(names, key, strict=True)),
+                 **(value if isinstance(value, Counter) else {"n": value})}
+                for key, value in _project(rollup, rows).items()
+            ])  # fmt: skip
 
 
 def roll_up(store: CentralStore, *, now: datetime | None = None, chunk: int = CHUNK) -> int:
@@ -325,6 +316,12 @@ class Filter:
 DIMENSION = {"service": "service", "kiosk": "kiosk_id", "day": "day", "group": "grp"}
 
 
+def _filtered(where: Filter) -> set[str]:
+    """The rollup keys *where* filters on (the day is every rollup's)."""
+    named = {"grp": where.group, "kiosk_id": where.kiosk, "service": where.service}
+    return {"day"} | {key for key, value in named.items() if value is not None}
+
+
 def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -357,22 +354,15 @@ def figures(counts: dict[str, int], times: dict[str, dict[int, int]]) -> dict[st
 
 
 def report(store: CentralStore, where: Filter, by: By | None = None) -> dict[str, Any]:
-    """The KPIs over *where*: the total, one row per *by* value, and the abandonment funnel.
-
-    The per-group rollups answer unless a terminal is named or rows go by terminal. One row per
-    terminal over a whole fleet carries no medians (the total does): those would add up every
-    terminal's histograms."""
-    per_kiosk = where.kiosk is not None or by == "kiosk"
-    visits_t = kpi_visits if per_kiosk else kpi_visits_group
-    fleet_wide = where.kiosk is None and where.group is None and by in (None, "service", "day")
-    times_t = (
-        kpi_times_kiosk if where.kiosk is not None
-        else kpi_times_fleet if fleet_wide
-        else kpi_times_group
-    )  # fmt: skip
-    abandoned_t = kpi_abandoned_kiosk if where.kiosk is not None else kpi_abandoned_group
+    """The KPIs over *where*: the total, one row per *by* value, and the abandonment funnel,
+    each read from the smallest rollup that keeps what is asked."""
+    needed = _filtered(where)
+    visits_t = smallest(VISITS, needed | ({DIMENSION[by]} if by else set())).table
+    # Times per terminal only for a named terminal: one row per terminal over a whole fleet
+    # gets no medians (the total has them).
     times_by = by if by and (by != "kiosk" or where.kiosk is not None) else None
-    coarse_where = where if where.kiosk is not None else replace(where, kiosk=None)
+    times_t = smallest(TIMES, needed | ({DIMENSION[times_by]} if times_by else set())).table
+    abandoned_t = smallest(ABANDONED, needed | {"service"}).table
     dims = [visits_t.c[DIMENSION[by]]] if by else []
     with store.engine.connect() as conn:
         sums = conn.execute(
@@ -383,12 +373,12 @@ def report(store: CentralStore, where: Filter, by: By | None = None) -> dict[str
         tdims = [times_t.c[DIMENSION[times_by]]] if times_by else []
         hist = conn.execute(
             select(*tdims, times_t.c.step, times_t.c.bucket, func.sum(times_t.c.n))
-            .where(coarse_where.where(times_t))
+            .where(where.where(times_t))
             .group_by(*tdims, times_t.c.step, times_t.c.bucket)
         ).all()
         funnel = conn.execute(
             select(abandoned_t.c.service, abandoned_t.c.step, func.sum(abandoned_t.c.n))
-            .where(coarse_where.where(abandoned_t))
+            .where(where.where(abandoned_t))
             .group_by(abandoned_t.c.service, abandoned_t.c.step)
         ).all()
     rows: dict[str, dict[str, int]] = {}
@@ -425,6 +415,31 @@ def report(store: CentralStore, where: Filter, by: By | None = None) -> dict[str
             key=lambda r: (-r["visits"], r["service"], r["step"]),
         ),
     }
+
+
+def trend(store: CentralStore, where: Filter) -> list[dict[str, Any]]:
+    """Day by day over *where*: visits, 一次办成率 and 满意率 (the console's trend chart). Only
+    the visit counters are read, from the per-group rollup unless a terminal is named."""
+    table = smallest(VISITS, _filtered(where) | {"day"}).table
+    names = ("visits", "chose", "completed", "rated_1", "rated_2", "rated_3", "rated_4", "rated_5")
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(table.c.day, *[func.sum(table.c[name]).label(name) for name in names])
+            .where(where.where(table))
+            .group_by(table.c.day)
+            .order_by(table.c.day)
+        ).all()
+    out = []
+    for row in rows:
+        counts = {name: int(getattr(row, name) or 0) for name in names}
+        rated = sum(counts[f"rated_{s}"] for s in range(1, 6))
+        out.append({
+            "day": str(row.day),
+            "visits": counts["visits"],
+            "done_in_one_visit": _ratio(counts["completed"], counts["chose"]),
+            "satisfaction": _ratio(sum(counts[f"rated_{s}"] for s in (3, 4, 5)), rated),
+        })  # fmt: skip
+    return out
 
 
 TABLE_COLUMNS: Sequence[tuple[str, str]] = (

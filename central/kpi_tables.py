@@ -8,20 +8,19 @@ the first transaction on their first run, so an existing platform gains them wit
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Table, Text
+from dataclasses import dataclass
+
+from sqlalchemy import BigInteger, Column, Connection, Index, Table, Text, func, select
 
 from central.tables import metadata
 
+KEYS = ("day", "grp", "kiosk_id", "service")  # a record's place, finest first
 
-def _key_columns(with_kiosk: bool) -> list[Column[str]]:
-    columns = [
-        Column("day", Text, primary_key=True),  # the terminal's local date of the record, ISO
-        Column("grp", Text, primary_key=True),  # the terminal's group when rolled up, '' if none
-    ]
-    if with_kiosk:
-        columns.append(Column("kiosk_id", Text, primary_key=True))
-    columns.append(Column("service", Text, primary_key=True))  # catalogue code, '' if none
-    return columns
+
+def _key_columns(keys: tuple[str, ...]) -> list[Column[str]]:
+    # day: the terminal's local date of the record, ISO; grp: the terminal's group when rolled
+    # up ('' if none); service: the catalogue code ('' if none)
+    return [Column(k, Text, primary_key=True) for k in keys]
 
 
 def _count(name: str) -> Column[int]:
@@ -40,56 +39,76 @@ COUNTS = (
 )  # fmt: skip
 
 
-# Each rollup is kept twice: per terminal (for one terminal's figures, or one row per terminal)
-# and per group (everything else: a fleet of thousands over a month adds up a few thousand
-# rows instead of hundreds of thousands).
-def _visits(name: str, with_kiosk: bool) -> Table:
-    return Table(name, metadata, *_key_columns(with_kiosk), *[_count(c) for c in COUNTS])
+@dataclass(frozen=True)
+class Rollup:
+    """One rollup table: the same counts kept at one grain (*keys*, a subset of KEYS). A query
+    reads the smallest rollup of its kind whose keys cover its filters and its rows: a fleet of
+    thousands over a month then adds up thousands of rows, not hundreds of thousands."""
+
+    table: Table
+    keys: tuple[str, ...]
+    whole_visit_only: bool = False  # times: the whole visit's (step ''), not each step's
 
 
-kpi_visits = _visits("kpi_visits", True)
-Index("kpi_visits_kiosk_day", kpi_visits.c.kiosk_id, kpi_visits.c.day)
-kpi_visits_group = _visits("kpi_visits_group", False)
+def _visits(name: str, keys: tuple[str, ...]) -> Rollup:
+    return Rollup(Table(name, metadata, *_key_columns(keys), *[_count(c) for c in COUNTS]), keys)
 
 
 # Time spent, as histograms (central/kpi.py buckets), so a median over any period and any group
 # comes from added-up counts. step '' is the whole visit.
-def _times(name: str, with_kiosk: bool) -> Table:
-    return Table(
-        name, metadata, *_key_columns(with_kiosk),
+def _times(name: str, keys: tuple[str, ...], whole_visit_only: bool = False) -> Rollup:
+    table = Table(
+        name, metadata, *_key_columns(keys),
         Column("step", Text, primary_key=True),
         Column("bucket", BigInteger, primary_key=True),  # the bucket's lower bound, deciseconds
         _count("n"),
     )  # fmt: skip
-
-
-kpi_times_kiosk = _times("kpi_times_kiosk", True)
-Index("kpi_times_kiosk_kiosk_day", kpi_times_kiosk.c.kiosk_id, kpi_times_kiosk.c.day)
-kpi_times_group = _times("kpi_times_group", False)
-# ... and for the whole fleet, by service and day: a month is tens of thousands of rows, where
-# per group it is hundreds of thousands (the console's KPI page reads this one).
-kpi_times_fleet = Table(
-    "kpi_times_fleet", metadata,
-    Column("day", Text, primary_key=True),
-    Column("service", Text, primary_key=True),
-    Column("step", Text, primary_key=True),
-    Column("bucket", BigInteger, primary_key=True),
-    _count("n"),
-)  # fmt: skip
+    return Rollup(table, keys, whole_visit_only)
 
 
 # Where visits that chose a service were left unfinished: the state they ended in.
-def _abandoned(name: str, with_kiosk: bool) -> Table:
-    return Table(
-        name, metadata, *_key_columns(with_kiosk),
+def _abandoned(name: str, keys: tuple[str, ...]) -> Rollup:
+    table = Table(
+        name, metadata, *_key_columns(keys),
         Column("step", Text, primary_key=True),
         _count("n"),
     )  # fmt: skip
+    return Rollup(table, keys)
 
 
-kpi_abandoned_kiosk = _abandoned("kpi_abandoned_kiosk", True)
-Index("kpi_abandoned_kiosk_kiosk_day", kpi_abandoned_kiosk.c.kiosk_id, kpi_abandoned_kiosk.c.day)
-kpi_abandoned_group = _abandoned("kpi_abandoned_group", False)
+# Smallest first (a month of 2,000 terminals in 20 groups, 9 services: rows read).
+VISITS = (
+    _visits("kpi_visits_group", ("day", "grp", "service")),  # ~5 thousand
+    _visits("kpi_visits_terminal", ("day", "grp", "kiosk_id")),  # ~60 thousand
+    _visits("kpi_visits", KEYS),  # ~500 thousand
+)
+TIMES = (
+    _times("kpi_times_fleet", ("day", "service")),
+    _times("kpi_times_group_all", ("day", "grp")),
+    _times("kpi_times_group", ("day", "grp", "service")),
+    # Per terminal, the whole visit's time only: per-step times per terminal per day would be
+    # most of the rollups' rows, and a step's time is a matter of the service, not the terminal.
+    _times("kpi_times_kiosk", KEYS, whole_visit_only=True),
+)
+ABANDONED = (
+    _abandoned("kpi_abandoned_group", ("day", "grp", "service")),
+    _abandoned("kpi_abandoned_kiosk", KEYS),
+)
+kpi_visits = VISITS[2].table
+kpi_visits_group = VISITS[0].table
+Index("kpi_visits_kiosk_day", kpi_visits.c.kiosk_id, kpi_visits.c.day)
+Index("kpi_visits_terminal_kiosk_day", VISITS[1].table.c.kiosk_id, VISITS[1].table.c.day)
+Index("kpi_times_kiosk_kiosk_day", TIMES[3].table.c.kiosk_id, TIMES[3].table.c.day)
+Index("kpi_abandoned_kiosk_kiosk_day", ABANDONED[1].table.c.kiosk_id, ABANDONED[1].table.c.day)
+
+
+def smallest(rollups: tuple[Rollup, ...], needed: set[str]) -> Rollup:
+    """The first (smallest) rollup whose keys hold every key in *needed*."""
+    for rollup in rollups:
+        if needed <= set(rollup.keys):
+            return rollup
+    raise ValueError(f"no rollup keeps {sorted(needed)}")  # the finest keeps all of KEYS
+
 
 # How far the rollups got: the last transactions.id they counted.
 kpi_progress = Table(
@@ -98,3 +117,21 @@ kpi_progress = Table(
     Column("name", Text, primary_key=True),
     Column("last_id", BigInteger, nullable=False),
 )
+
+
+def fill_from_finer(conn: Connection) -> None:
+    """Schema 9: the rollups that came with it (kpi_visits_terminal, kpi_times_group_all,
+    kpi_times_fleet) added up from the finer ones a platform already keeps, so its history
+    shows in them at once (the roll-up itself only counts records it has not read)."""
+    for coarse, fine in ((VISITS[1], VISITS[2]), (TIMES[1], TIMES[2]), (TIMES[0], TIMES[2])):
+        keys = [c.name for c in coarse.table.primary_key.columns]
+        sums = [c.name for c in coarse.table.columns if c.name not in keys]
+        conn.execute(coarse.table.delete())
+        conn.execute(
+            coarse.table.insert().from_select(
+                keys + sums,
+                select(*[fine.table.c[k] for k in keys],
+                       *[func.sum(fine.table.c[n]) for n in sums])
+                .group_by(*[fine.table.c[k] for k in keys]),
+            )
+        )  # fmt: skip

@@ -28,7 +28,7 @@ from sqlalchemy import (
 
 from central.database import StoreError
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 metadata = MetaData()
 
@@ -247,6 +247,12 @@ def _add_heartbeat_outbox_age(conn: Connection) -> None:
         )
 
 
+def _fill_coarser_rollups(conn: Connection) -> None:
+    from central.kpi_tables import fill_from_finer
+
+    fill_from_finer(conn)
+
+
 def _add_transactions_personal(conn: Connection) -> None:
     """Schema 6: transactions.personal, and the payloads that hold a personal part in the clear
     (terminals before sealing sent one) marked 'clear', so no read shows it and registering a
@@ -289,6 +295,9 @@ MIGRATIONS: dict[int, Sequence[Step]] = {
     # 8: the outbox's oldest waiting age and dead letters in the latest heartbeat (alerts); the
     # console's tables, the KPI rollups and the alerts come from create_all.
     7: (_add_heartbeat_outbox_age,),
+    # 9: coarser KPI rollups (by terminal without the service, by group without the service,
+    # the whole fleet by service), filled from the finer ones.
+    8: (_fill_coarser_rollups,),
 }
 
 

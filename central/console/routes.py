@@ -26,7 +26,7 @@ from sqlalchemy import select
 from starlette.exceptions import HTTPException
 
 from central import alerts, cases, kpi
-from central.console import accounts
+from central.console import accounts, charts
 from central.console.accounts import RANK, Role, Session
 from central.console.charts import paired_bars
 from central.console.words import LANGUAGES, Words
@@ -312,6 +312,11 @@ def console_router(store: CentralStore) -> APIRouter:
              for row in result["rows"]],
             (t("kpi.done_in_one_visit"), t("kpi.satisfaction")),
         )  # fmt: skip
+        days = kpi.trend(store, where)
+        trend = charts.trend(
+            [(d["day"][5:], d["visits"], d["done_in_one_visit"], d["satisfaction"]) for d in days],
+            (t("kpi.visits"), t("kpi.done_in_one_visit"), t("kpi.satisfaction")),
+        )  # fmt: skip
         followed = cases.case_figures(
             store,
             since=where.since,
@@ -321,7 +326,7 @@ def console_router(store: CentralStore) -> APIRouter:
             service=where.service,
         )
         return page(request, "kpi.html", session, result=result, where=where, by=by,
-                    chart=chart, query=request.url.query, cases=followed)  # fmt: skip
+                    chart=chart, trend=trend, query=request.url.query, cases=followed)  # fmt: skip
 
     @router.get("/kpi.csv")
     @guarded("viewer")

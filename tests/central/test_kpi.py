@@ -19,6 +19,7 @@ from central.kpi import (
     median_of,
     report,
     roll_up,
+    trend,
 )
 from central.store import CentralStore
 from contracts.wire import BatchItem
@@ -131,6 +132,52 @@ def test_filters_by_group_kiosk_service_and_period(seeded: CentralStore) -> None
     assert [(r["key"], r["visits"]) for r in by_day] == [("2026-11-02", 3), ("2026-11-03", 1)]
 
 
+def test_the_smallest_rollup_answers_as_the_finest_would(
+    seeded: CentralStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each query reads the smallest rollup that keeps what it asks; every filter and grouping
+    gives the figures the finest rollups give."""
+    import central.kpi
+
+    catch_up(seeded, now=later())
+    filters = [
+        Filter(), Filter(group="east"), Filter(kiosk="kiosk-a"), Filter(service="social_security"),
+        Filter(group="east", service="certificate"), Filter(since=date(2026, 11, 3)),
+        Filter(kiosk="kiosk-a", service="social_security", until=date(2026, 11, 2)),
+    ]  # fmt: skip
+    asked = [(f, by) for f in filters for by in (None, "service", "group", "day", "kiosk")]
+    smallest = [report(seeded, f, by) for f, by in asked]  # type: ignore[arg-type]
+
+    def finest(rollups: Any, needed: set[str]) -> Any:
+        whole = "kiosk_id" in needed  # the per-terminal times keep whole visits only
+        fits = [r for r in rollups if needed <= set(r.keys) and (whole or not r.whole_visit_only)]
+        return fits[-1]
+
+    monkeypatch.setattr(central.kpi, "smallest", finest)
+    for (f, by), got in zip(asked, smallest, strict=True):
+        assert got == report(seeded, f, by), (f, by)  # type: ignore[arg-type]
+    assert trend(seeded, Filter()) == [
+        {"day": "2026-11-02", "visits": 5, "done_in_one_visit": 0.75, "satisfaction": 0.75},
+        {"day": "2026-11-03", "visits": 1, "done_in_one_visit": 1.0, "satisfaction": 0.0},
+    ]
+
+
+def test_the_trend_day_by_day(seeded: CentralStore) -> None:
+    catch_up(seeded, now=later())
+    # 2 Nov: five visits, four chose a service, three done; rated 5, 2, 3, 4 (three satisfied)
+    # 3 Nov: one visit, done; rated 1
+    assert trend(seeded, Filter()) == [
+        {"day": "2026-11-02", "visits": 5, "done_in_one_visit": 0.75, "satisfaction": 0.75},
+        {"day": "2026-11-03", "visits": 1, "done_in_one_visit": 1.0, "satisfaction": 0.0},
+    ]
+    assert trend(seeded, Filter(kiosk="kiosk-b")) == [
+        {"day": "2026-11-02", "visits": 1, "done_in_one_visit": 1.0, "satisfaction": 1.0},
+    ]
+    assert trend(seeded, Filter(group="east", since=date(2026, 11, 3))) == [
+        {"day": "2026-11-03", "visits": 1, "done_in_one_visit": 1.0, "satisfaction": 0.0},
+    ]
+
+
 def test_counted_once_in_any_chunking_and_by_two_workers_at_once(seeded: CentralStore) -> None:
     assert roll_up(seeded, now=datetime(2020, 1, 1, tzinfo=UTC)) == 0  # nothing settled yet
     assert run_together(*[lambda: roll_up(seeded, now=later(), chunk=5)] * 2) == [5, 5]
@@ -179,3 +226,30 @@ def test_the_command_prints_json_csv_and_a_table(db_url: str, seeded: CentralSto
     bad = run_cli("kpi", "--db", db_url, "--since", "2026-12-01", "--until", "2026-11-01")
     assert bad.returncode == 2 and "--since is after --until" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_a_platform_from_before_the_coarser_rollups_fills_them_on_upgrade(
+    db_url: str, seeded: CentralStore
+) -> None:
+    """Schema 9 brought kpi_visits_terminal, kpi_times_group_all and kpi_times_fleet: a
+    platform at schema 8 has its history added up into them when it opens, so its KPIs read
+    the same straight away."""
+    from sqlalchemy import delete, update
+
+    from central.kpi_tables import TIMES, VISITS
+    from central.tables import schema_version
+
+    catch_up(seeded, now=later())
+    asked = [(Filter(), None), (Filter(), "kiosk"), (Filter(), "group"), (Filter(), "service")]
+    before = [report(seeded, f, by) for f, by in asked]  # type: ignore[arg-type]
+    with seeded.engine.begin() as conn:  # as a schema 8 platform had them: absent, so empty
+        for table in (VISITS[1].table, TIMES[1].table, TIMES[0].table):
+            conn.execute(delete(table))
+        conn.execute(update(schema_version).values(version=8))
+    assert report(seeded, Filter(), "kiosk")["total"]["visits"] == 0  # the guard means something
+    seeded.close()
+    upgraded = CentralStore.open(db_url)
+    try:
+        assert [report(upgraded, f, by) for f, by in asked] == before  # type: ignore[arg-type]
+    finally:
+        upgraded.close()
