@@ -23,7 +23,7 @@ from sqlalchemy import case as sql_case
 from central.console.console_tables import bad_cases, case_notes
 from central.database import StoreError
 from central.store import CentralStore
-from central.tables import utc_now
+from central.tables import transactions, utc_now
 
 STATES = ("open", "in_progress", "resolved", "followed_up")
 NEXT = {"open": "in_progress", "in_progress": "resolved", "resolved": "followed_up"}
@@ -120,6 +120,29 @@ def case(store: CentralStore, case_id: int, today: date | None = None) -> dict[s
     return {**dict(row._mapping), "reasons": json.loads(row.reasons),
             "overdue": _overdue(row, today or date.today()),
             "notes": [dict(n._mapping) for n in notes]}  # fmt: skip
+
+
+def call_back(store: CentralStore, found: dict[str, Any]) -> str | None:
+    """The uuid of the feedback the rated visit left with a phone for a call back, if it left
+    one: the phone stays sealed, the back office opens that record with the key (audited)."""
+    if not found.get("visit_id"):
+        return None
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(transactions.c.uuid, transactions.c.payload)
+            .where(transactions.c.kiosk_id == found["kiosk_id"],
+                   transactions.c.service == "feedback",
+                   transactions.c.created_at >= str(found["rated_at"])[:10])
+            .order_by(transactions.c.id)
+        ).all()  # fmt: skip
+    for row in rows:
+        try:
+            payload = json.loads(row.payload)
+        except ValueError:
+            continue
+        if payload.get("visit_id") == found["visit_id"] and payload.get("has_phone") is True:
+            return str(row.uuid)
+    return None
 
 
 def advance(store: CentralStore, case_id: int, to: str, user: str, note: str) -> None:

@@ -371,7 +371,8 @@ def console_router(store: CentralStore) -> APIRouter:
         if found is None:
             return page(request, "error.html", session, message="cases.unknown", status=404)
         return page(request, "case.html", session, case=found, next_state=cases.NEXT.get(
-            found["state"]), error=error, status=400 if error else 200)  # fmt: skip
+            found["state"]), call_back=cases.call_back(store, found), error=error,
+            status=400 if error else 200)  # fmt: skip
 
     @router.get("/cases/{case_id}")
     @guarded("viewer")

@@ -36,6 +36,12 @@ ZH: dict[str, str] = {
     "cases.note": "处理说明",
     "cases.none": "没有差评工单。",
     "cases.unknown": "没有这个工单。",
+    "cases.call_back": "回访电话",
+    "cases.call_back_sealed": (
+        "居民在这次访问的意见建议里留了电话，已加密保存，平台看不到。回访时由持有个人信息密钥的"
+        "后台人员打开（每次打开都会记录）："
+    ),
+    "cases.no_call_back": "未留电话",
     "case.open": "待处理",
     "case.in_progress": "整改中",
     "case.resolved": "已整改",
@@ -224,6 +230,13 @@ EN: dict[str, str] = {
     "cases.note": "Note",
     "cases.none": "No cases.",
     "cases.unknown": "No such case.",
+    "cases.call_back": "Call-back phone",
+    "cases.call_back_sealed": (
+        "The resident left a phone in this visit's feedback. It is sealed: the platform cannot "
+        "read it. The back office, holding the personal-data key, opens it for the call back "
+        "(every opening is audited):"
+    ),
+    "cases.no_call_back": "none left",
     "case.open": "open",
     "case.in_progress": "in progress",
     "case.resolved": "resolved",

@@ -80,3 +80,28 @@ def test_rates_count_the_deadline(store: CentralStore) -> None:
     assert figures["cases"] == 2 and figures["overdue"] == 1
     assert figures["rectification_rate"] == 0.5  # 1 in time of 2 judged
     assert figures["follow_up_rate"] == 0.0  # resolved, not yet called back
+
+
+def test_a_case_names_the_sealed_call_back_phone_of_its_visit(store: CentralStore) -> None:
+    """The feedback of the rated visit left a phone: the case names that record for the back
+    office to open with the key; the phone itself is nowhere in the case."""
+    store.add_kiosk("kiosk-a", "east")
+    store.add_kiosk("kiosk-b", "east")
+
+    def feedback(kiosk: str, n: int, visit: int, phone: bool) -> None:
+        payload = {"record": "feedback", "visit_id": f"{visit:032x}", "language": "zh_CN",
+                   "has_text": True, "has_phone": phone}  # fmt: skip
+        store.ingest(kiosk, [BatchItem.model_validate({
+            "uuid": f"0190a000-0000-7000-9000-{n:012d}", "seq": 100 + n, "service": "feedback",
+            "payload": payload, "created_at": "2026-11-06T14:58:00+08:00"})])  # fmt: skip
+
+    feedback("kiosk-b", 1, 1, True)  # another terminal's visit that happens to share the id
+    feedback("kiosk-a", 2, 2, False)  # visit 2 left a text, no phone
+    feedback("kiosk-a", 3, 1, True)  # visit 1 left a phone
+    rate(store, 1, 1)
+    rate(store, 2, 2)
+    kpi.catch_up(store, now=later())
+    first, second = (cases.case(store, c["id"]) for c in cases.list_cases(store))
+    assert first is not None and second is not None
+    assert cases.call_back(store, first) == "0190a000-0000-7000-9000-000000000003"
+    assert cases.call_back(store, second) is None

@@ -94,6 +94,9 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
             visit("social_security", True), rating("social_security", 4),
             visit("social_security", False), rating("social_security", 1),
             visit("certificate", True), rating("certificate", 5),
+            # ... and the visits' feedback left a phone for a call back (sealed; none here)
+            {"record": "feedback", "visit_id": "a" * 32, "language": "zh_CN",
+             "has_text": True, "has_phone": True},
         ])  # fmt: skip
         send_visits(running, "kiosk-hall-02", second, [
             visit("social_security", True),
@@ -203,6 +206,7 @@ def test_a_manager_signs_in_finds_the_terminal_to_fix_and_reads_the_kpis(
     expect(cases).to_have_count(1)
     expect(cases.nth(0)).to_contain_text("非常不满意")
     cases.nth(0).get_by_role("link").click()
+    expect(p.locator("#case-call-back")).to_contain_text("kiosk-central personal open")  # type: ignore[attr-defined]
     for button, note, state in (
         ("开始整改", "已联系窗口负责人核实情况", "整改中"),
         ("整改完成", "调整了窗口排班，高峰时段加开一个窗口", "已整改"),
