@@ -76,6 +76,16 @@ def _day(raw: str | None) -> date | None:
         return None
 
 
+FLEET_PAGE = 100  # terminals a page shows, problems first
+
+
+def _whole_or(raw: str | None, default: int) -> int:
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        return default
+
+
 def _whole(raw: str, otherwise: str) -> int:
     """A whole number typed in a form, or RolloutError(*otherwise*) for the operator to read."""
     try:
@@ -264,16 +274,24 @@ def console_router(store: CentralStore) -> APIRouter:
     @router.get("/fleet")
     @guarded("viewer")
     async def fleet_page(request: Request, session: Session) -> Response:
-        group = request.query_params.get("group") or None
-        state = request.query_params.get("state") or None
+        q = request.query_params
+        group, state = q.get("group") or None, q.get("state") or None
+        find = (q.get("find") or "").strip()
         everyone = fleet(store)
-        shown = [
+        matching = [
             t for t in everyone
             if (group is None or t.group == group) and (state is None or t.state == state)
+            and find.casefold() in t.id.casefold()
         ]  # fmt: skip
+        pages = max(1, -(-len(matching) // FLEET_PAGE))
+        number = min(max(1, _whole_or(q.get("page"), 1)), pages)
+        shown = matching[(number - 1) * FLEET_PAGE : number * FLEET_PAGE]
+        kept = "&".join(f"{k}={quote(v)}" for k, v in (("group", group), ("state", state),
+                        ("find", find)) if v)  # fmt: skip
         groups = sorted({t.group for t in everyone if t.group})
         return page(request, "fleet.html", session, terminals=shown, counts=summary(everyone),
-                    groups=groups, group=group, state=state)  # fmt: skip
+                    groups=groups, group=group, state=state, find=find, page_number=number,
+                    pages=pages, matching=len(matching), kept=kept)  # fmt: skip
 
     @router.get("/kiosks/{kiosk_id}")
     @guarded("viewer")

@@ -229,3 +229,26 @@ def test_an_operator_publishes_a_bundle_signed_offline(
     sign_in(app_client, "viewer-user")
     token = csrf_of(app_client)
     assert upload(raw).status_code == 403  # type: ignore[attr-defined]
+
+
+def test_the_fleet_pages_a_large_fleet_and_finds_a_terminal(
+    app_client: TestClient, store: CentralStore
+) -> None:
+    for n in range(249):
+        store.add_kiosk(f"kiosk-{n:03d}", "west" if n % 2 else "east")
+    sign_in(app_client, "viewer-user")
+
+    def rows(url: str) -> list[str]:
+        page = app_client.get(url)
+        assert page.status_code == 200
+        return re.findall(r'<td><a href="/console/kiosks/([^"]+)"', page.text)
+
+    first, third = rows("/console/fleet"), rows("/console/fleet?page=3")
+    assert len(first) == 100 and len(third) == 50 and not set(first) & set(third)
+    everyone = set(first) | set(rows("/console/fleet?page=2")) | set(third)
+    assert len(everyone) == 250  # every terminal on exactly one page
+    assert rows("/console/fleet?page=99") == third and rows("/console/fleet?page=x") == first
+    page = app_client.get("/console/fleet?group=west&page=2").text
+    assert "第 2 / 2 页，共 124 台" in page
+    assert 'href="/console/fleet?group=west&amp;page=1"' in page
+    assert rows("/console/fleet?find=KIOSK-04") == [f"kiosk-{n:03d}" for n in range(40, 50)]
