@@ -381,13 +381,15 @@ def report(store: CentralStore, where: Filter, by: By | None = None) -> dict[str
             .where(where.where(abandoned_t))
             .group_by(abandoned_t.c.service, abandoned_t.c.step)
         ).all()
-    rows: dict[str, dict[str, int]] = {}
-    total: Counter[str] = Counter()
-    for row in sums:
-        key = str(row[0]) if by else ""
-        counts = {name: int(getattr(row, name) or 0) for name in COUNTS}
-        rows[key] = counts
-        total.update(counts)
+    # A row per terminal over a fleet is thousands: plain tuples, summed column by column.
+    # (SUM over no row is NULL: the total of nothing.)
+    width = len(COUNTS)
+    values = [(row[0] if by else "", [int(v or 0) for v in row[-width:]]) for row in sums]
+    rows = {str(key): dict(zip(COUNTS, counts, strict=True)) for key, counts in values}
+    total = dict.fromkeys(COUNTS, 0)
+    if values:
+        columns = zip(*(counts for _, counts in values), strict=True)
+        total = dict(zip(COUNTS, map(sum, columns), strict=True))
     times: dict[str, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
     all_times: dict[str, Counter[int]] = defaultdict(Counter)
     for row in hist:
@@ -408,7 +410,7 @@ def report(store: CentralStore, where: Filter, by: By | None = None) -> dict[str
             "until": where.until.isoformat() if where.until else None,
         },
         "by": by,
-        "total": figures(dict(total), {k: dict(v) for k, v in all_times.items()}),
+        "total": figures(total, {k: dict(v) for k, v in all_times.items()}),
         "rows": out_rows,
         "abandoned": sorted(
             ({"service": s, "step": step, "visits": int(n)} for s, step, n in funnel),

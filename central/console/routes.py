@@ -8,18 +8,22 @@ refused (a POST).
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import functools
 import hmac
+import inspect
 import io
 import json
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
@@ -77,6 +81,20 @@ def _day(raw: str | None) -> date | None:
 
 
 FLEET_PAGE = 100  # terminals a page shows, problems first
+KPI_PAGE = 100  # KPI rows a page shows (by terminal: the weakest first)
+CHART_ROWS = 30  # bars a chart draws; the table holds every row
+
+
+def _weakest_first(row: dict[str, Any]) -> tuple[bool, float, str]:
+    ratio = row["done_in_one_visit"]
+    return (ratio is None, ratio if ratio is not None else 0.0, str(row["key"]))
+
+
+async def _call(handler: Callable[..., Any], *args: Any) -> Response:
+    """A coroutine handler awaited; a plain one run in the thread pool."""
+    if inspect.iscoroutinefunction(handler):
+        return cast(Response, await handler(*args))
+    return cast(Response, await run_in_threadpool(handler, *args))
 
 
 def _whole_or(raw: str | None, default: int) -> int:
@@ -153,18 +171,19 @@ def console_router(store: CentralStore) -> APIRouter:
 
     def guarded(
         role: Role,
-    ) -> Callable[[Callable[..., Awaitable[Response]]], Callable[..., Awaitable[Response]]]:
-        """GET pages: sign in first, then at least *role*."""
+    ) -> Callable[[Callable[..., Any]], Callable[..., Awaitable[Response]]]:
+        """GET pages: sign in first, then at least *role*. The page's database work runs in the
+        thread pool, never on the event loop the terminals' requests share."""
 
-        def wrap(handler: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+        def wrap(handler: Callable[..., Any]) -> Callable[..., Awaitable[Response]]:
             async def run(request: Request) -> Response:
-                session = signed_in(request)
+                session = await run_in_threadpool(signed_in, request)
                 if session is None:
                     return to_login(request)
                 if RANK[session.user.role] < RANK[role]:
                     return page(request, "error.html", session, message="error.forbidden",
                                 status=403)  # fmt: skip
-                return await handler(request, session)
+                return await _call(handler, request, session)
 
             run.__name__ = handler.__name__
             return run
@@ -197,13 +216,13 @@ def console_router(store: CentralStore) -> APIRouter:
 
     def posted(
         role: Role,
-    ) -> Callable[[Callable[..., Awaitable[Response]]], Callable[..., Awaitable[Response]]]:
+    ) -> Callable[[Callable[..., Any]], Callable[..., Awaitable[Response]]]:
         """POST actions: a live session of at least *role*, and its CSRF token in the form."""
 
-        def wrap(handler: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+        def wrap(handler: Callable[..., Any]) -> Callable[..., Awaitable[Response]]:
             async def run(request: Request) -> Response:
-                session = signed_in(request)
                 form = await form_of(request)
+                session = await run_in_threadpool(signed_in, request)
                 if session is None:
                     return page(request, "error.html", None, message="login.expired", status=403)
                 if not hmac.compare_digest(form.get("csrf", ""), session.csrf):
@@ -211,7 +230,7 @@ def console_router(store: CentralStore) -> APIRouter:
                 if RANK[session.user.role] < RANK[role]:
                     return page(request, "error.html", session, message="error.forbidden",
                                 status=403)  # fmt: skip
-                return await handler(request, session, form)
+                return await _call(handler, request, session, form)
 
             run.__name__ = handler.__name__
             return run
@@ -230,6 +249,10 @@ def console_router(store: CentralStore) -> APIRouter:
     @router.post("/login")
     async def login(request: Request) -> Response:
         form = await form_of(request)
+        # argon2 takes tens of milliseconds of CPU by design: not on the event loop
+        return await run_in_threadpool(signed_in_with, request, form)
+
+    def signed_in_with(request: Request, form: dict[str, str]) -> Response:
         expected = request.cookies.get(LOGIN_COOKIE, "")
         name, password = form.get("name", "").strip(), form.get("password", "")
         target = form.get("next", "")
@@ -259,7 +282,7 @@ def console_router(store: CentralStore) -> APIRouter:
 
     @router.post("/logout")
     @posted("viewer")
-    async def logout(request: Request, session: Session, form: dict[str, str]) -> Response:
+    def logout(request: Request, session: Session, form: dict[str, str]) -> Response:
         accounts.close_session(store, session)
         accounts.audit(store, session.user.name, "logout")
         response = RedirectResponse("/console/login", status_code=303, headers=HEADERS)
@@ -273,7 +296,7 @@ def console_router(store: CentralStore) -> APIRouter:
     # -- fleet ----------------------------------------------------------------------------------
     @router.get("/fleet")
     @guarded("viewer")
-    async def fleet_page(request: Request, session: Session) -> Response:
+    def fleet_page(request: Request, session: Session) -> Response:
         q = request.query_params
         group, state = q.get("group") or None, q.get("state") or None
         find = (q.get("find") or "").strip()
@@ -295,7 +318,7 @@ def console_router(store: CentralStore) -> APIRouter:
 
     @router.get("/kiosks/{kiosk_id}")
     @guarded("viewer")
-    async def kiosk_page(request: Request, session: Session) -> Response:
+    def kiosk_page(request: Request, session: Session) -> Response:
         kiosk_id = request.path_params["kiosk_id"]
         found = [t for t in fleet(store) if t.id == kiosk_id]
         if not found:
@@ -322,33 +345,46 @@ def console_router(store: CentralStore) -> APIRouter:
     @guarded("viewer")
     async def kpi_page(request: Request, session: Session) -> Response:
         where, by = kpi_query(request)
-        kpi.roll_up(store)
-        result = kpi.report(store, where, by)  # type: ignore[arg-type]
+        await run_in_threadpool(kpi.roll_up, store)
+        # Three reads side by side, each on a connection of its own in the thread pool: the
+        # page takes the longest of them, not their sum.
+        figures_of_cases = functools.partial(
+            cases.case_figures, store, since=where.since, until=where.until,
+            group=where.group, kiosk=where.kiosk, service=where.service,
+        )  # fmt: skip
+        result, days, followed = await asyncio.gather(
+            run_in_threadpool(kpi.report, store, where, by),  # type: ignore[arg-type]
+            run_in_threadpool(kpi.trend, store, where),
+            run_in_threadpool(figures_of_cases),
+        )
         t = words(request)
+        rows = result["rows"]
+        many = len(rows) > KPI_PAGE  # by terminal over a fleet: the weakest first, in pages
+        if many:
+            rows = sorted(rows, key=_weakest_first)
+        pages = max(1, -(-len(rows) // KPI_PAGE))
+        number = min(max(1, _whole_or(request.query_params.get("page"), 1)), pages)
+        shown = rows[(number - 1) * KPI_PAGE : number * KPI_PAGE]
         chart = paired_bars(
             [(row["key"] or "—", row["done_in_one_visit"], row["satisfaction"])
-             for row in result["rows"]],
+             for row in shown[:CHART_ROWS]],
             (t("kpi.done_in_one_visit"), t("kpi.satisfaction")),
         )  # fmt: skip
-        days = kpi.trend(store, where)
+        kept = "&".join(
+            f"{k}={quote(v)}" for k, v in request.query_params.multi_items() if k != "page"
+        )
         trend = charts.trend(
             [(d["day"][5:], d["visits"], d["done_in_one_visit"], d["satisfaction"]) for d in days],
             (t("kpi.visits"), t("kpi.done_in_one_visit"), t("kpi.satisfaction")),
         )  # fmt: skip
-        followed = cases.case_figures(
-            store,
-            since=where.since,
-            until=where.until,
-            group=where.group,
-            kiosk=where.kiosk,
-            service=where.service,
-        )
-        return page(request, "kpi.html", session, result=result, where=where, by=by,
-                    chart=chart, trend=trend, query=request.url.query, cases=followed)  # fmt: skip
+        return page(request, "kpi.html", session, result=result, rows=shown, where=where, by=by,
+                    chart=chart, trend=trend, query=request.url.query, cases=followed,
+                    many=many, page_number=number, pages=pages, kept=kept,
+                    charted=min(len(shown), CHART_ROWS))  # fmt: skip
 
     @router.get("/kpi.csv")
     @guarded("viewer")
-    async def kpi_csv(request: Request, session: Session) -> Response:
+    def kpi_csv(request: Request, session: Session) -> Response:
         where, by = kpi_query(request)
         result = kpi.report(store, where, by)  # type: ignore[arg-type]
         out = io.StringIO()
@@ -363,7 +399,7 @@ def console_router(store: CentralStore) -> APIRouter:
     # -- alerts -----------------------------------------------------------------------------------
     @router.get("/alerts")
     @guarded("viewer")
-    async def alerts_page(request: Request, session: Session) -> Response:
+    def alerts_page(request: Request, session: Session) -> Response:
         since = date.today() - timedelta(days=7)
         return page(
             request, "alerts.html", session, alerts=alerts.listing(store, cleared_since=since)
@@ -372,7 +408,7 @@ def console_router(store: CentralStore) -> APIRouter:
     # -- 差评 cases ------------------------------------------------------------------------------
     @router.get("/cases")
     @guarded("viewer")
-    async def cases_page(request: Request, session: Session) -> Response:
+    def cases_page(request: Request, session: Session) -> Response:
         kpi.roll_up(store)  # a rating just received opens its case
         state = request.query_params.get("state") or None
         if state not in (None, "overdue", *cases.STATES):
@@ -394,12 +430,12 @@ def console_router(store: CentralStore) -> APIRouter:
 
     @router.get("/cases/{case_id}")
     @guarded("viewer")
-    async def case_page(request: Request, session: Session) -> Response:
+    def case_page(request: Request, session: Session) -> Response:
         return case_view(request, session)
 
     @router.post("/cases/{case_id}")
     @posted("operator")
-    async def case_move(request: Request, session: Session, form: dict[str, str]) -> Response:
+    def case_move(request: Request, session: Session, form: dict[str, str]) -> Response:
         case_id = request.path_params["case_id"]
         try:
             cases.advance(store, int(case_id), form.get("to", ""), session.user.name,
@@ -421,12 +457,12 @@ def console_router(store: CentralStore) -> APIRouter:
 
     @router.get("/rollouts")
     @guarded("viewer")
-    async def rollouts_page(request: Request, session: Session) -> Response:
+    def rollouts_page(request: Request, session: Session) -> Response:
         return rollouts_view(request, session)
 
     @router.post("/rollouts")
     @posted("operator")
-    async def rollout_action(request: Request, session: Session, form: dict[str, str]) -> Response:
+    def rollout_action(request: Request, session: Session, form: dict[str, str]) -> Response:
         group, action = form.get("group", ""), form.get("action", "")
         try:
             version = _whole(form.get("version", ""), "no such version")
@@ -446,7 +482,7 @@ def console_router(store: CentralStore) -> APIRouter:
 
     @router.post("/rollouts/publish")
     @posted("operator")
-    async def rollout_publish(request: Request, session: Session, form: dict[str, str]) -> Response:
+    def rollout_publish(request: Request, session: Session, form: dict[str, str]) -> Response:
         """A bundle the key holders signed offline, uploaded as a file: the platform checks
         its shape and stores its bytes as they are (it cannot sign or change one)."""
         t = words(request)
@@ -470,13 +506,13 @@ def console_router(store: CentralStore) -> APIRouter:
     # -- accounts and audit (admin) ---------------------------------------------------------------
     @router.get("/users")
     @guarded("admin")
-    async def users_page(request: Request, session: Session) -> Response:
+    def users_page(request: Request, session: Session) -> Response:
         return page(request, "users.html", session, users=accounts.list_users(store),
                     roles=accounts.ROLES, notice=None, error=None)  # fmt: skip
 
     @router.post("/users")
     @posted("admin")
-    async def add_user(request: Request, session: Session, form: dict[str, str]) -> Response:
+    def add_user(request: Request, session: Session, form: dict[str, str]) -> Response:
         name, role = form.get("name", "").strip(), form.get("role", "")
         try:
             accounts.add_user(store, name, role, form.get("password", ""))
@@ -489,7 +525,7 @@ def console_router(store: CentralStore) -> APIRouter:
 
     @router.get("/audit")
     @guarded("admin")
-    async def audit_page(request: Request, session: Session) -> Response:
+    def audit_page(request: Request, session: Session) -> Response:
         return page(request, "audit.html", session, lines=accounts.audit_log(store))
 
     @router.get("/static/console.css")

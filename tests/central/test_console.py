@@ -252,3 +252,37 @@ def test_the_fleet_pages_a_large_fleet_and_finds_a_terminal(
     assert "第 2 / 2 页，共 124 台" in page
     assert 'href="/console/fleet?group=west&amp;page=1"' in page
     assert rows("/console/fleet?find=KIOSK-04") == [f"kiosk-{n:03d}" for n in range(40, 50)]
+
+
+def test_kpis_by_terminal_over_a_fleet_show_the_weakest_first_in_pages(
+    app_client: TestClient, store: CentralStore
+) -> None:
+    for n in range(120):
+        kiosk_id = f"kiosk-{n:03d}"
+        store.add_kiosk(kiosk_id, "east")
+        visit = {"record": "visit_metrics", "visit_id": f"{n:032x}", "service": "feedback",
+                 "steps": [], "seconds": 20.0, "completed": n % 3 != 0, "ended": "finished",
+                 "ended_at": "goodbye", "faults": [], "elder": False,
+                 "language": "zh_CN"}  # fmt: skip
+        store.ingest(kiosk_id, [BatchItem.model_validate({
+            "uuid": f"0190a000-0000-7000-8000-{n + 100:012d}", "seq": 1,
+            "service": "visit_metrics",
+            "payload": visit, "created_at": "2026-11-03T10:00:00+08:00"})])  # fmt: skip
+    kpi.catch_up(store, now=datetime.now(UTC) + timedelta(minutes=1))
+    sign_in(app_client, "viewer-user")
+    url = "/console/kpi?since=2026-11-01&until=2026-11-30&by=kiosk"
+
+    def keys(page: str) -> list[str]:
+        return re.findall(r'<tr data-key="(kiosk-\d+)">', page)
+
+    first, second = app_client.get(url).text, app_client.get(url + "&page=2").text
+    assert len(keys(first)) == 100 and len(keys(second)) == 20
+    not_done = [f"kiosk-{n:03d}" for n in range(0, 120, 3)]  # 40 terminals at 0%
+    assert keys(first)[:40] == not_done  # the weakest first
+    assert set(keys(first)) | set(keys(second)) == {f"kiosk-{n:03d}" for n in range(120)}
+    chart = first.split('<svg class="chart"', 1)[1].split("</svg>", 1)[0]
+    assert chart.count("<title>") == 2 * 30  # the chart: the 30 weakest, two bars each
+    assert "第 1 / 2 页，共 121 行" in first  # and kiosk-a, rated without a visit: last
+    assert (
+        'href="/console/kpi?since=2026-11-01&amp;until=2026-11-30&amp;by=kiosk&amp;page=2"' in first
+    )
