@@ -199,6 +199,7 @@ def serve(
         check_tls_files,
         serve_on,
         serve_workers,
+        settle_heap,
     )
 
     if (tls_cert is None) != (tls_key is None):
@@ -233,6 +234,7 @@ def serve(
             start_rounds(store, rules, stop)  # KPI roll-up, 差评 cases, alerts
             if workers == 1:
                 app = create_app(store, max_body_bytes=max_body_bytes, rate_limit=limit)
+                settle_heap()
                 serve_on(listener, app, host, tls, access_log=access_log)
                 return
             if store.dialect == "sqlite":

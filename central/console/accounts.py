@@ -9,6 +9,7 @@ cookie, and a forged cookie is refused before any lookup.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -40,9 +41,14 @@ LOCK_AFTER = 5  # failures in a row
 LOCK_FOR = timedelta(minutes=15)
 SESSION_FOR = timedelta(hours=8)  # a working day; signing in again after is no hardship
 _HASHER = PasswordHasher()  # argon2id with the library's current defaults
-# A hash to check against when the name is unknown, so a wrong name costs what a wrong password
-# costs and the time taken does not tell which names exist.
-_DUMMY = _HASHER.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy() -> str:
+    """A hash to check against when the name is unknown, so a wrong name costs what a wrong
+    password costs and the time taken does not tell which names exist. Made on first use, not
+    at import: every kiosk-central command imports this module, and a hash is 100 ms of CPU."""
+    return _HASHER.hash(secrets.token_hex(16))
 
 
 class AccountError(StoreError):
@@ -143,7 +149,7 @@ def check_login(store: CentralStore, name: str, password: str) -> tuple[LoginRes
     with store._write() as conn:
         row = conn.execute(select(console_users).where(console_users.c.name == name)).first()
         if row is None:
-            _verify(_DUMMY, password)
+            _verify(_dummy(), password)
             return "wrong", None
         now = _now()
         if row.locked_until and datetime.fromisoformat(row.locked_until) > now:

@@ -37,6 +37,7 @@ from fastapi.testclient import TestClient
 from central import kpi
 from central.api import create_app
 from central.console import accounts
+from central.server import settle_heap
 from central.store import CentralStore
 from tests.postgres_cluster import postgres_cluster
 
@@ -160,7 +161,9 @@ def main() -> int:
             "/console/cases?state=overdue", "/console/alerts", "/console/rollouts",
         ]  # fmt: skip
         results = []
-        with TestClient(create_app(store), base_url="https://platform.test") as client:
+        app = create_app(store)
+        settle_heap()  # as kiosk-central serve does once its app is built
+        with TestClient(app, base_url="https://platform.test") as client:
             login = client.get("/console/login")
             token = login.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
             answer = client.post("/console/login", data={"csrf": token, "name": "bench",
