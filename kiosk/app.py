@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QApplication
 from kiosk.errors import KioskError
 from kiosk.visit.first_look import FirstLook, first_look
 from kiosk.visit.view import State
+from runtime.display_scale import fit_to_screen, fitted
 from runtime.memory import limit_malloc_arenas
 from runtime.sd_notify import notify
 from screens import theme
@@ -110,6 +111,7 @@ def qt_app() -> QApplication:
     qInstallMessageHandler(_qt_message)
     app = QApplication.instance()
     if not isinstance(app, QApplication):
+        fit_to_screen()  # read by Qt as the application is made: runtime/display_scale.py
         app = QApplication(sys.argv[:1])
     app.setFont(QFont(theme.FONT_FAMILY, 16))
     return app
@@ -262,6 +264,8 @@ def run(
 
             settings = load_settings(config_file, data_dir)
             setup_logging(data_dir_of(settings) / "logs", verbose=verbose)
+            if scaled := fitted():
+                log.info("%s", scaled)
             kiosk = attach_backend(window, settings, simulate=simulate)
             from kiosk.technician.worker_file import keep_worker_file
 

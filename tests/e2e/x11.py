@@ -29,11 +29,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def virtual_display() -> Iterator[str]:
-    """Xvfb on the first free display number, 1920x1080x24, no TCP, no window manager."""
+def virtual_display(size: tuple[int, int] = SCREEN) -> Iterator[str]:
+    """Xvfb on the first free display number, 1920x1080x24 unless another *size* is asked,
+    no TCP, no window manager."""
     read, write = os.pipe()
     server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{size[0]}x{size[1]}x24",
          "-nolisten", "tcp", "-noreset"],
         pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -59,6 +60,7 @@ class Terminal:
     artifacts: Path
     extra_env: dict[str, str] = field(default_factory=dict)
     config_text: str = ""  # a configuration file for this terminal (TOML), if any
+    scale: float = 1.0  # the interface's scale on a panel smaller than 1920x1080
     process: subprocess.Popen[bytes] | None = None
     _x: Any = None
 
@@ -145,9 +147,10 @@ class Terminal:
 
     def screenshot(self, name: str) -> Path:
         """The X root window as a person sees it, as a PNG in the artifacts folder."""
-        root = self._x.screen().root
-        raw = root.get_image(0, 0, SCREEN[0], SCREEN[1], X.ZPixmap, 0xFFFFFFFF)
-        picture = Image.frombytes("RGB", SCREEN, raw.data, "raw", "BGRX")
+        screen = self._x.screen()
+        size = (screen.width_in_pixels, screen.height_in_pixels)
+        raw = screen.root.get_image(0, 0, size[0], size[1], X.ZPixmap, 0xFFFFFFFF)
+        picture = Image.frombytes("RGB", size, raw.data, "raw", "BGRX")
         self.artifacts.mkdir(parents=True, exist_ok=True)
         path = self.artifacts / f"{name}.png"
         picture.save(path)
@@ -165,8 +168,8 @@ class Terminal:
     def touch(self, name: str, timeout: float = 10) -> None:
         """Touch the middle of the widget *name* once it is on screen and enabled."""
         self.wait_for(lambda: self.enabled(name), f"{name} on screen", timeout)
-        x, y, w, h = self.widgets()[name]
-        self.touch_at(x + w // 2, y + h // 2)
+        x, y, w, h = self.widgets()[name]  # in the interface's (logical) pixels
+        self.touch_at(round((x + w / 2) * self.scale), round((y + h / 2) * self.scale))
 
     # -- the simulator bar, as a resident's hands ------------------------------------------------
     def present_card(self, leaves: str = "identify") -> None:
