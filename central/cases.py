@@ -127,12 +127,19 @@ def call_back(store: CentralStore, found: dict[str, Any]) -> str | None:
     one: the phone stays sealed, the back office opens that record with the key (audited)."""
     if not found.get("visit_id"):
         return None
+    try:
+        day = date.fromisoformat(str(found["rated_at"])[:10])
+    except ValueError:
+        return None
+    # The visit's feedback came just before its rating: the day before to the day after holds
+    # it across midnight and time zones, and keeps the scan to a few days of one terminal.
+    since, until = (day - timedelta(days=1)).isoformat(), (day + timedelta(days=2)).isoformat()
     with store.engine.connect() as conn:
         rows = conn.execute(
             select(transactions.c.uuid, transactions.c.payload)
             .where(transactions.c.kiosk_id == found["kiosk_id"],
                    transactions.c.service == "feedback",
-                   transactions.c.created_at >= str(found["rated_at"])[:10])
+                   transactions.c.created_at >= since, transactions.c.created_at < until)
             .order_by(transactions.c.id)
         ).all()  # fmt: skip
     for row in rows:

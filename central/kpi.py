@@ -221,11 +221,16 @@ def _write_batch(store: CentralStore, conn: Connection, batch: _Batch) -> None:
             ])  # fmt: skip
 
 
-def roll_up(store: CentralStore, *, now: datetime | None = None, chunk: int = CHUNK) -> int:
+def roll_up(
+    store: CentralStore, *, now: datetime | None = None, chunk: int = CHUNK, wait: bool = True
+) -> int:
     """Count the next *chunk* of settled transactions into the rollups; how many were read.
 
     One write transaction: the counts and the new position commit together, so a crash, or a
-    second worker (the progress row is locked), never counts a record twice."""
+    second worker (the progress row is locked), never counts a record twice. With *wait*
+    false (a console page catching up before it reads) a round already running elsewhere is
+    left to finish rather than waited for (PostgreSQL): the page does not hold a connection
+    and a thread the terminals' requests need."""
     moment = now or datetime.now(UTC)
     # SQLite has one writer at a time: its ids come in commit order, nothing needs to settle.
     lag = SETTLE_SECONDS if store.dialect == "postgresql" else 0.0
@@ -239,8 +244,11 @@ def roll_up(store: CentralStore, *, now: datetime | None = None, chunk: int = CH
         )
         progress = select(kpi_progress.c.last_id).where(kpi_progress.c.name == PROGRESS)
         if store.dialect == "postgresql":
-            progress = progress.with_for_update()
-        last = int(conn.execute(progress).scalar_one())
+            progress = progress.with_for_update(skip_locked=not wait)
+        found = conn.execute(progress).scalar()
+        if found is None:
+            return 0  # another round holds it: it counts what this one would have
+        last = int(found)
         rows = conn.execute(
             select(
                 transactions.c.id, transactions.c.kiosk_id, transactions.c.uuid,
@@ -441,7 +449,17 @@ def trend(store: CentralStore, where: Filter) -> list[dict[str, Any]]:
             "done_in_one_visit": _ratio(counts["completed"], counts["chose"]),
             "satisfaction": _ratio(sum(counts[f"rated_{s}"] for s in (3, 4, 5)), rated),
         })  # fmt: skip
-    return out
+    if where.since is None or where.until is None or where.since > where.until:
+        return out
+    # Every day of the period, those without a visit too: a gap is a fact, and the chart's
+    # days stay evenly spaced.
+    held = {entry["day"]: entry for entry in out}
+    days = (where.since + timedelta(days=n) for n in range((where.until - where.since).days + 1))
+    return [
+        held.get(day.isoformat())
+        or {"day": day.isoformat(), "visits": 0, "done_in_one_visit": None, "satisfaction": None}
+        for day in days
+    ]
 
 
 TABLE_COLUMNS: Sequence[tuple[str, str]] = (

@@ -122,16 +122,32 @@ kpi_progress = Table(
 def fill_from_finer(conn: Connection) -> None:
     """Schema 9: the rollups that came with it (kpi_visits_terminal, kpi_times_group_all,
     kpi_times_fleet) added up from the finer ones a platform already keeps, so its history
-    shows in them at once (the roll-up itself only counts records it has not read)."""
-    for coarse, fine in ((VISITS[1], VISITS[2]), (TIMES[1], TIMES[2]), (TIMES[0], TIMES[2])):
-        keys = [c.name for c in coarse.table.primary_key.columns]
-        sums = [c.name for c in coarse.table.columns if c.name not in keys]
-        conn.execute(coarse.table.delete())
+    shows in them at once (the roll-up itself only counts records it has not read). The
+    roll-up's progress row is locked meanwhile, so no round counts records half into the old
+    rollups and half into these. Servers of an older version must be stopped first (the
+    packages stop the service before an upgrade): they would go on writing the old rollups
+    only."""
+    visits_terminal, times_group_all, times_fleet = (
+        metadata.tables[name]
+        for name in ("kpi_visits_terminal", "kpi_times_group_all", "kpi_times_fleet")
+    )  # named, not by position: a released migration step must never change meaning
+    finer_visits, finer_times = metadata.tables["kpi_visits"], metadata.tables["kpi_times_group"]
+    progress = select(kpi_progress.c.last_id).where(kpi_progress.c.name == "kpi")
+    if conn.dialect.name == "postgresql":
+        progress = progress.with_for_update()
+    conn.execute(progress).first()
+    for coarse, fine in (
+        (visits_terminal, finer_visits),
+        (times_group_all, finer_times),
+        (times_fleet, finer_times),
+    ):
+        keys = [c.name for c in coarse.primary_key.columns]
+        sums = [c.name for c in coarse.columns if c.name not in keys]
+        conn.execute(coarse.delete())
         conn.execute(
-            coarse.table.insert().from_select(
+            coarse.insert().from_select(
                 keys + sums,
-                select(*[fine.table.c[k] for k in keys],
-                       *[func.sum(fine.table.c[n]) for n in sums])
-                .group_by(*[fine.table.c[k] for k in keys]),
+                select(*[fine.c[k] for k in keys], *[func.sum(fine.c[n]) for n in sums])
+                .group_by(*[fine.c[k] for k in keys]),
             )
         )  # fmt: skip

@@ -5,13 +5,13 @@ controls onto each other. Text gets smaller with it (at 1280x800 body text is so
 which a terminal with a small panel trades for nothing clipped or overlapping.
 
 The X screen's size is read before Qt starts (the factor is read when the application is
-made), through libX11, which Qt's xcb platform loads anyway. QT_SCALE_FACTOR set by hand wins.
+made), through libX11, which Qt's xcb platform loads anyway. QT_SCALE_FACTOR set by hand wins;
+so does it on a terminal with a second monitor beside the touch panel (the X screen spans both).
 """
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import math
 import os
 
@@ -29,11 +29,8 @@ def scale_for(width: int, height: int) -> float | None:
 
 def x_screen_size(display: str | None = None) -> tuple[int, int] | None:
     """The default X screen's size in pixels, or None without an X server to ask."""
-    name = ctypes.util.find_library("X11")
-    if name is None:
-        return None
     try:
-        xlib = ctypes.CDLL(name)
+        xlib = ctypes.CDLL("libX11.so.6")
     except OSError:
         return None
     xlib.XOpenDisplay.restype = ctypes.c_void_p
@@ -57,7 +54,10 @@ def fit_to_screen() -> float | None:
     QT_SCALE_FACTOR so the design fits. Returns the factor set, if any."""
     if "QT_SCALE_FACTOR" in os.environ:
         return None  # the technician's choice
-    if os.environ.get("QT_QPA_PLATFORM", "xcb") != "xcb" or not os.environ.get("DISPLAY"):
+    platform = os.environ.get("QT_QPA_PLATFORM")
+    if platform is None and os.environ.get("WAYLAND_DISPLAY"):
+        return None  # Qt picks Wayland there: Xwayland's screen is not the one shown
+    if (platform or "xcb") != "xcb" or not os.environ.get("DISPLAY"):
         return None  # offscreen (tests) or not X: nothing to measure
     size = x_screen_size()
     if size is None:

@@ -146,8 +146,14 @@ LoginResult = Literal["ok", "wrong", "locked", "disabled"]
 def check_login(store: CentralStore, name: str, password: str) -> tuple[LoginResult, User | None]:
     """The password against the account, counting failures; LOCK_AFTER in a row lock the account
     for LOCK_FOR. A locked account says "locked" whatever the password (no guessing through)."""
+    # The account's row stays locked through the check: attempts at one account take turns
+    # (SQLite's write transaction does that by itself), so guesses sent side by side each
+    # count, and the lockout holds however many workers and threads take them.
+    query = select(console_users).where(console_users.c.name == name)
+    if store.dialect == "postgresql":
+        query = query.with_for_update()
     with store._write() as conn:
-        row = conn.execute(select(console_users).where(console_users.c.name == name)).first()
+        row = conn.execute(query).first()
         if row is None:
             _verify(_dummy(), password)
             return "wrong", None

@@ -200,7 +200,9 @@ def console_router(store: CentralStore) -> APIRouter:
                 parts = await request.form(
                     max_files=1, max_fields=8, max_part_size=MAX_BUNDLE_BYTES
                 )
-            except HTTPException:  # malformed or too many parts: starlette says which
+            except HTTPException as exc:  # malformed or too many parts: the form is refused
+                if exc.status_code == 413:
+                    raise  # too large: the API's 413, not a form without its token
                 return fields
             try:
                 for name, value in parts.multi_items():
@@ -323,7 +325,7 @@ def console_router(store: CentralStore) -> APIRouter:
         found = [t for t in fleet(store) if t.id == kiosk_id]
         if not found:
             return page(request, "error.html", session, message="kiosk.unknown", status=404)
-        kpi.roll_up(store)
+        kpi.roll_up(store, wait=False)
         since = date.today() - timedelta(days=30)
         figures = kpi.report(store, kpi.Filter(kiosk=kiosk_id, since=since), "service")
         return page(request, "kiosk.html", session, terminal=found[0], figures=figures,
@@ -345,7 +347,7 @@ def console_router(store: CentralStore) -> APIRouter:
     @guarded("viewer")
     async def kpi_page(request: Request, session: Session) -> Response:
         where, by = kpi_query(request)
-        await run_in_threadpool(kpi.roll_up, store)
+        await run_in_threadpool(functools.partial(kpi.roll_up, store, wait=False))
         # Three reads side by side, each on a connection of its own in the thread pool: the
         # page takes the longest of them, not their sum.
         figures_of_cases = functools.partial(
@@ -365,9 +367,9 @@ def console_router(store: CentralStore) -> APIRouter:
         pages = max(1, -(-len(rows) // KPI_PAGE))
         number = min(max(1, _whole_or(request.query_params.get("page"), 1)), pages)
         shown = rows[(number - 1) * KPI_PAGE : number * KPI_PAGE]
-        chart = paired_bars(
+        chart = paired_bars(  # the weakest (or the first) rows, whichever page is shown
             [(row["key"] or "—", row["done_in_one_visit"], row["satisfaction"])
-             for row in shown[:CHART_ROWS]],
+             for row in rows[:CHART_ROWS]],
             (t("kpi.done_in_one_visit"), t("kpi.satisfaction")),
         )  # fmt: skip
         kept = "&".join(
@@ -380,7 +382,7 @@ def console_router(store: CentralStore) -> APIRouter:
         return page(request, "kpi.html", session, result=result, rows=shown, where=where, by=by,
                     chart=chart, trend=trend, query=request.url.query, cases=followed,
                     many=many, page_number=number, pages=pages, kept=kept,
-                    charted=min(len(shown), CHART_ROWS))  # fmt: skip
+                    charted=min(len(rows), CHART_ROWS))  # fmt: skip
 
     @router.get("/kpi.csv")
     @guarded("viewer")
@@ -409,7 +411,7 @@ def console_router(store: CentralStore) -> APIRouter:
     @router.get("/cases")
     @guarded("viewer")
     def cases_page(request: Request, session: Session) -> Response:
-        kpi.roll_up(store)  # a rating just received opens its case
+        kpi.roll_up(store, wait=False)  # a rating just received opens its case
         state = request.query_params.get("state") or None
         if state not in (None, "overdue", *cases.STATES):
             state = None

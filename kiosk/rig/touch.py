@@ -89,7 +89,11 @@ class Toucher:
         from Xlib import X
         from Xlib.ext import xtest
 
-        xtest.fake_input(self._x, X.MotionNotify, x=point.x(), y=point.y())
+        # Qt places widgets in its own pixels; X takes the screen's (they differ when the
+        # interface is scaled down for a small panel: runtime/display_scale.py).
+        ratio = self.window.windowHandle().devicePixelRatio()
+        x, y = round(point.x() * ratio), round(point.y() * ratio)
+        xtest.fake_input(self._x, X.MotionNotify, x=x, y=y)
         xtest.fake_input(self._x, X.ButtonPress, 1)
         self._x.sync()
         end = time.monotonic() + PRESS_SECONDS

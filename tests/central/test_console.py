@@ -218,10 +218,9 @@ def test_an_operator_publishes_a_bundle_signed_offline(
     assert done.status_code == 303  # type: ignore[attr-defined]
     (bundle,) = Rollouts(store).bundles()
     assert (bundle["group"], bundle["version"], bundle["percent"]) == ("east", 4, 10)
-    assert (
-        Rollouts(store).offer_for("kiosk-a") is None
-        or Rollouts(store).offer_for("kiosk-a").raw == raw
-    )  # byte for byte, if kiosk-a is in the first tenth
+    Rollouts(store).advance("east", 4, 100)  # everyone in the group now
+    offer = Rollouts(store).offer_for("kiosk-a")
+    assert offer is not None and offer.raw == raw  # byte for byte, as signed
     actions = [(a["user_name"], a["action"], a["target"]) for a in accounts.audit_log(store)]
     assert ("operator-user", "rollout_publish", "east") in actions
     # A viewer cannot publish.
@@ -286,3 +285,16 @@ def test_kpis_by_terminal_over_a_fleet_show_the_weakest_first_in_pages(
     assert (
         'href="/console/kpi?since=2026-11-01&amp;until=2026-11-30&amp;by=kiosk&amp;page=2"' in first
     )
+
+
+def test_guesses_sent_side_by_side_each_count_towards_the_lockout(store: CentralStore) -> None:
+    """Sign-in runs in the thread pool of every worker: twelve wrong passwords at once must lock
+    the account as twelve in a row do, and the right one after them must not get through."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    accounts.add_user(store, "target", "admin", PASSWORD)
+    with ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(lambda n: accounts.check_login(store, "target", f"guess {n}")[0],
+                                range(12)))  # fmt: skip
+    assert results.count("locked") >= 1, results
+    assert accounts.check_login(store, "target", PASSWORD) == ("locked", None)

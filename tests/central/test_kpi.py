@@ -176,6 +176,13 @@ def test_the_trend_day_by_day(seeded: CentralStore) -> None:
     assert trend(seeded, Filter(group="east", since=date(2026, 11, 3))) == [
         {"day": "2026-11-03", "visits": 1, "done_in_one_visit": 1.0, "satisfaction": 0.0},
     ]
+    # A whole period: the days without a visit are there, empty.
+    days = trend(seeded, Filter(kiosk="kiosk-b", since=date(2026, 11, 1), until=date(2026, 11, 3)))
+    assert days == [
+        {"day": "2026-11-01", "visits": 0, "done_in_one_visit": None, "satisfaction": None},
+        {"day": "2026-11-02", "visits": 1, "done_in_one_visit": 1.0, "satisfaction": 1.0},
+        {"day": "2026-11-03", "visits": 0, "done_in_one_visit": None, "satisfaction": None},
+    ]
 
 
 def test_counted_once_in_any_chunking_and_by_two_workers_at_once(seeded: CentralStore) -> None:
@@ -253,3 +260,23 @@ def test_a_platform_from_before_the_coarser_rollups_fills_them_on_upgrade(
         assert [report(upgraded, f, by) for f, by in asked] == before  # type: ignore[arg-type]
     finally:
         upgraded.close()
+
+
+def test_a_page_does_not_wait_for_a_round_running_elsewhere(seeded: CentralStore) -> None:
+    """A console page catches up before it reads, but a round another worker is running is
+    left to finish (PostgreSQL): the page neither waits nor counts anything twice."""
+    import time
+
+    from sqlalchemy import select
+
+    from central.kpi_tables import kpi_progress
+
+    if seeded.dialect != "postgresql":
+        pytest.skip("SQLite's one writer at a time makes every round wait its turn")
+    assert roll_up(seeded, now=datetime(2020, 1, 1, tzinfo=UTC)) == 0  # the progress row made
+    with seeded.engine.begin() as conn:  # another worker's round, holding the progress row
+        conn.execute(select(kpi_progress).with_for_update()).all()
+        began = time.monotonic()
+        assert roll_up(seeded, now=later(), wait=False) == 0
+        assert time.monotonic() - began < 2
+    assert catch_up(seeded, now=later()) == 12  # every record, once, when the row is free

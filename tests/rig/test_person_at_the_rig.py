@@ -38,7 +38,8 @@ def test_the_person_answers_one_scenario_and_not_the_next(tmp_path: Path) -> Non
     unanswered.write_text(UNANSWERED, "utf-8")
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
     rig = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "rig", "run", str(answered), str(unanswered)],
+        [sys.executable, "-m", "kiosk", "rig", "run", str(answered), str(unanswered),
+         "--artifacts", str(tmp_path / "artifacts")],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         cwd=ROOT, env=env,
     )  # fmt: skip
@@ -62,6 +63,9 @@ def test_the_person_answers_one_scenario_and_not_the_next(tmp_path: Path) -> Non
     try:
         wait_for(">>> lay the test card on the reader (press Enter when done)", 180)
         time.sleep(1.0)  # the person takes a moment: the rig waits, it does not move on
+        waited = [said.get_nowait() for _ in range(said.qsize())]
+        assert not any(">>> " in line for line in waited), waited  # nothing answered it yet
+        heard.extend(waited)
         rig.stdin.write("\n")
         rig.stdin.flush()
         wait_for(">>> thank you", 10)
