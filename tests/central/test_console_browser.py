@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from urllib.request import Request, urlopen
 
@@ -187,7 +187,12 @@ def test_a_manager_signs_in_finds_the_terminal_to_fix_and_reads_the_kpis(
     expect(social.locator('[data-kpi="bad_ratings"]')).to_have_text("1")
     total = p.locator('#kpi-table tr[data-key="total"]')  # type: ignore[attr-defined]
     expect(total.locator('[data-kpi="done_in_one_visit"]')).to_have_text("80.0%")
-    expect(p.locator("svg.chart rect.bar0")).to_have_count(3)  # two services and the legend  # type: ignore[attr-defined]
+    expect(p.locator("#kpi-chart svg rect.bar0")).to_have_count(3)  # two services and the legend  # type: ignore[attr-defined]
+    # The month day by day: today's visits among days without any (the seeded visits are
+    # today's; on the 1st the month is one day, and one day draws no trend).
+    if date.today().day > 1:
+        expect(p.locator("#kpi-trend svg rect.volume title")).to_have_count(date.today().day)  # type: ignore[attr-defined]
+        expect(p.locator("#kpi-trend svg circle.dot0")).to_have_count(1)  # type: ignore[attr-defined]
     p.screenshot(path=str(shots / "03-kpi.png"), full_page=True)  # type: ignore[attr-defined]
 
     with p.expect_download() as waiting:  # type: ignore[attr-defined]
