@@ -80,8 +80,7 @@ def _day(raw: str | None) -> date | None:
         return None
 
 
-FLEET_PAGE = 100  # terminals a page shows, problems first
-KPI_PAGE = 100  # KPI rows a page shows (by terminal: the weakest first)
+PAGE_ROWS = 100  # rows a page shows: terminals (problems first), KPI rows (weakest first)
 CHART_ROWS = 30  # bars a chart draws; the table holds every row
 
 
@@ -95,6 +94,17 @@ async def _call(handler: Callable[..., Any], *args: Any) -> Response:
     if inspect.iscoroutinefunction(handler):
         return cast(Response, await handler(*args))
     return cast(Response, await run_in_threadpool(handler, *args))
+
+
+def _paged(request: Request, rows: list[Any], size: int) -> tuple[list[Any], int, int, str]:
+    """The page of *rows* the request asks for (?page=N, kept within the pages there are): its
+    rows, its number, how many pages, and the request's other parameters for the links."""
+    pages = max(1, -(-len(rows) // size))
+    number = min(max(1, _whole_or(request.query_params.get("page"), 1)), pages)
+    kept = "&".join(
+        f"{quote(k)}={quote(v)}" for k, v in request.query_params.multi_items() if k != "page" and v
+    )
+    return rows[(number - 1) * size : number * size], number, pages, kept
 
 
 def _whole_or(raw: str | None, default: int) -> int:
@@ -308,11 +318,7 @@ def console_router(store: CentralStore) -> APIRouter:
             if (group is None or t.group == group) and (state is None or t.state == state)
             and find.casefold() in t.id.casefold()
         ]  # fmt: skip
-        pages = max(1, -(-len(matching) // FLEET_PAGE))
-        number = min(max(1, _whole_or(q.get("page"), 1)), pages)
-        shown = matching[(number - 1) * FLEET_PAGE : number * FLEET_PAGE]
-        kept = "&".join(f"{k}={quote(v)}" for k, v in (("group", group), ("state", state),
-                        ("find", find)) if v)  # fmt: skip
+        shown, number, pages, kept = _paged(request, matching, PAGE_ROWS)
         groups = sorted({t.group for t in everyone if t.group})
         return page(request, "fleet.html", session, terminals=shown, counts=summary(everyone),
                     groups=groups, group=group, state=state, find=find, page_number=number,
@@ -361,20 +367,15 @@ def console_router(store: CentralStore) -> APIRouter:
         )
         t = words(request)
         rows = result["rows"]
-        many = len(rows) > KPI_PAGE  # by terminal over a fleet: the weakest first, in pages
+        many = len(rows) > PAGE_ROWS  # by terminal over a fleet: the weakest first, in pages
         if many:
             rows = sorted(rows, key=_weakest_first)
-        pages = max(1, -(-len(rows) // KPI_PAGE))
-        number = min(max(1, _whole_or(request.query_params.get("page"), 1)), pages)
-        shown = rows[(number - 1) * KPI_PAGE : number * KPI_PAGE]
+        shown, number, pages, kept = _paged(request, rows, PAGE_ROWS)
         chart = paired_bars(  # the weakest (or the first) rows, whichever page is shown
             [(row["key"] or "—", row["done_in_one_visit"], row["satisfaction"])
              for row in rows[:CHART_ROWS]],
             (t("kpi.done_in_one_visit"), t("kpi.satisfaction")),
         )  # fmt: skip
-        kept = "&".join(
-            f"{k}={quote(v)}" for k, v in request.query_params.multi_items() if k != "page"
-        )
         trend = charts.trend(
             [(d["day"][5:], d["visits"], d["done_in_one_visit"], d["satisfaction"]) for d in days],
             (t("kpi.visits"), t("kpi.done_in_one_visit"), t("kpi.satisfaction")),
